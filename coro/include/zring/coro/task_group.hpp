@@ -1,0 +1,144 @@
+#pragma once
+// task_group: structured concurrency (a nursery).
+//
+//     co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<> {
+//         group.spawn(serve(a));
+//         group.spawn(serve(b));
+//         co_return;
+//     });
+//
+// with_task_group returns only when the body and every child have finished.
+// The first failure (of the body or a child) requests stop of all the others
+// and is rethrown once they are done. Stop requested on the awaiting
+// coroutine's token reaches the body and every child.
+
+#include <zring/coro/cancellation.hpp>
+#include <zring/coro/task.hpp>
+
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <stop_token>
+#include <type_traits>
+#include <utility>
+
+namespace zring {
+
+class task_group {
+public:
+    task_group(const task_group&) = delete;
+    task_group& operator=(const task_group&) = delete;
+
+    // Starts the child at once: it runs until its first suspension.
+    void spawn(task<void> child) {
+        child_task c = run_child(std::move(child).with_stop_token(source_.get_token()));
+        auto& p = c.handle.promise();
+        p.group = this;
+        p.next = children_;
+        if (children_) children_->prev = &p;
+        children_ = &p;
+        ++running_;
+        c.handle.resume();
+    }
+
+    std::size_t running() const noexcept { return running_; }
+    std::stop_token stop_token() const noexcept { return source_.get_token(); }
+    void request_stop() noexcept { source_.request_stop(); }
+
+    // Only ever destroyed with children left when the whole frame tree is
+    // torn down (its scheduler is destroyed): they are suspended, not running.
+    ~task_group() {
+        while (children_) {
+            auto* p = children_;
+            children_ = p->next;
+            std::coroutine_handle<child_promise>::from_promise(*p).destroy();
+        }
+    }
+
+private:
+    template <class Body>
+    friend task<void> with_task_group(Body body);
+
+    explicit task_group(const std::stop_token& parent) {
+        if (parent.stop_possible()) parent_link_.emplace(parent, forward_stop{&source_});
+    }
+
+    struct child_promise;
+    struct child_task {
+        using promise_type = child_promise;
+        std::coroutine_handle<child_promise> handle;
+    };
+    struct child_promise {
+        task_group* group = nullptr;
+        child_promise* prev = nullptr;
+        child_promise* next = nullptr;
+
+        child_task get_return_object() noexcept {
+            return {std::coroutine_handle<child_promise>::from_promise(*this)};
+        }
+        std::suspend_always initial_suspend() noexcept { return {}; }
+        auto final_suspend() noexcept {
+            struct finisher {
+                bool await_ready() noexcept { return false; }
+                std::coroutine_handle<> await_suspend(std::coroutine_handle<child_promise> h) noexcept {
+                    task_group& g = *h.promise().group;
+                    g.unlink(h.promise());
+                    h.destroy();
+                    if (--g.running_ == 0 && g.joiner_) return std::exchange(g.joiner_, {});
+                    return std::noop_coroutine();
+                }
+                void await_resume() noexcept {}
+            };
+            return finisher{};
+        }
+        void return_void() noexcept {}
+        void unhandled_exception() noexcept { group->fail(std::current_exception()); }
+    };
+
+    static child_task run_child(task<void> t) { co_await std::move(t); }
+
+    void unlink(child_promise& p) noexcept {
+        (p.prev ? p.prev->next : children_) = p.next;
+        if (p.next) p.next->prev = p.prev;
+    }
+
+    void fail(std::exception_ptr e) noexcept {
+        if (!first_failure_) first_failure_ = std::move(e);
+        source_.request_stop();
+    }
+
+    struct join_awaiter {
+        task_group& group;
+        bool await_ready() const noexcept { return group.running_ == 0; }
+        void await_suspend(std::coroutine_handle<> h) noexcept { group.joiner_ = h; }
+        void await_resume() const noexcept {}
+    };
+
+    struct forward_stop {
+        std::stop_source* source;
+        void operator()() const noexcept { source->request_stop(); }
+    };
+
+    std::stop_source source_;
+    std::optional<std::stop_callback<forward_stop>> parent_link_;
+    child_promise* children_ = nullptr;
+    std::size_t running_ = 0;
+    std::coroutine_handle<> joiner_;
+    std::exception_ptr first_failure_;
+};
+
+// Body: a callable taking task_group& and returning task<void>.
+template <class Body>
+task<void> with_task_group(Body body) {
+    task_group group(co_await get_stop_token());
+    try {
+        co_await body(group).with_stop_token(group.stop_token());
+    } catch (...) {
+        group.fail(std::current_exception());
+    }
+    co_await task_group::join_awaiter{group};
+    if (group.first_failure_) std::rethrow_exception(group.first_failure_);
+}
+
+}  // namespace zring
