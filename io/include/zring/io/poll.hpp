@@ -1,0 +1,83 @@
+#pragma once
+// poll: await readiness of any file descriptor (IORING_OP_POLL_ADD).
+
+#include <zring/coro/cancellation.hpp>
+#include <zring/io/detail/cancellation.hpp>
+#include <zring/io/detail/io_operation.hpp>
+#include <zring/io/scheduler.hpp>
+
+#include <poll.h>
+
+#include <cerrno>
+#include <coroutine>
+#include <stop_token>
+#include <string>
+#include <system_error>
+
+namespace zring {
+
+class poll_awaiter : private detail::io_operation {
+public:
+    poll_awaiter(scheduler& s, int fd, unsigned events, std::stop_token token) noexcept
+        : scheduler_(s), fd_(fd), events_(events), token_(std::move(token)) {
+        on_complete = [](detail::io_operation* op, int result, unsigned) noexcept {
+            auto* self = static_cast<poll_awaiter*>(op);
+            self->in_flight_ = false;
+            self->result_ = result;
+            self->scheduler_.schedule(self->handle_);
+        };
+    }
+    poll_awaiter(poll_awaiter&& o) noexcept
+        : io_operation(o), scheduler_(o.scheduler_), fd_(o.fd_), events_(o.events_), token_(std::move(o.token_)) {}
+
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        std::stop_token token = detail::effective_stop_token(token_, h);
+        if (token.stop_requested()) {
+            result_ = -ECANCELED;
+            return false;
+        }
+        handle_ = h;
+        io_uring_prep_poll_add(scheduler_.prepare(this), fd_, events_);
+        in_flight_ = true;
+        cancellation_.arm(scheduler_, this, std::move(token));
+        return true;
+    }
+    // The events that are ready (POLLIN, POLLOUT, POLLHUP, ...).
+    unsigned await_resume() {
+        cancellation_.disarm();
+        if (result_ == -ECANCELED) throw operation_cancelled("zring::poll(fd=" + std::to_string(fd_) + ")");
+        if (result_ < 0)
+            throw std::system_error(-result_, std::system_category(), "zring::poll(fd=" + std::to_string(fd_) + ")");
+        return static_cast<unsigned>(result_);
+    }
+
+    void cancel() noexcept {
+        if (!in_flight_ || cancel_sent_) return;
+        cancel_sent_ = true;
+        scheduler_.cancel(this);  // the poll's own CQE (-ECANCELED) resumes us
+    }
+
+private:
+    scheduler& scheduler_;
+    int fd_;
+    unsigned events_;
+    std::stop_token token_;
+    std::coroutine_handle<> handle_;
+    int result_ = 0;
+    bool in_flight_ = false;
+    bool cancel_sent_ = false;
+    detail::io_cancellation<poll_awaiter> cancellation_;
+};
+
+// Waits until fd is ready for one of events on the scheduler running this
+// coroutine. An invalid or closed fd ends with std::system_error (EBADF).
+[[nodiscard]] inline poll_awaiter poll(int fd, unsigned events, std::stop_token token = {}) {
+    if (fd < 0)
+        throw std::system_error(EBADF, std::system_category(),
+                                "zring::poll: invalid file descriptor " + std::to_string(fd));
+    return poll_awaiter(detail::current_scheduler("zring::poll"), fd, events, std::move(token));
+}
+
+}  // namespace zring

@@ -1,0 +1,273 @@
+#pragma once
+// scheduler: one io_uring, one thread, one loop.
+//
+// A loop turn runs the callbacks and coroutines that were ready when it
+// began, moves due timers and cross-thread posts into the ready queue,
+// submits every SQE prepared meanwhile in one io_uring_enter (waiting only if
+// nothing is ready, and only until the next timer), and reaps all CQEs.
+
+#include <zring/coro/task.hpp>
+#include <zring/io/detail/callback.hpp>
+#include <zring/io/detail/io_operation.hpp>
+#include <zring/io/detail/ready_queue.hpp>
+#include <zring/io/detail/timer_heap.hpp>
+
+#include <liburing.h>
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace zring {
+
+struct scheduler_options {
+    // Submission queue entries; the completion queue is twice as large.
+    unsigned queue_depth = 256;
+};
+
+// Which io_uring setup flags the kernel accepted.
+struct ring_features {
+    bool single_issuer = false;
+    bool defer_taskrun = false;
+    bool coop_taskrun = false;
+    bool ext_arg = false;  // timed waits need no timeout SQE
+};
+
+namespace detail {
+struct callback_timer;
+}
+
+// Cancels a call_later/call_at callback. Copyable; use on the scheduler's thread.
+class timer_handle {
+public:
+    timer_handle() noexcept = default;
+    explicit timer_handle(detail::callback_timer* t) noexcept;
+    timer_handle(const timer_handle& o) noexcept;
+    timer_handle& operator=(const timer_handle& o) noexcept;
+    ~timer_handle();
+
+    // The callback will not run, unless it already started.
+    void cancel() noexcept;
+    // Armed, not yet run and not cancelled.
+    bool pending() const noexcept;
+
+private:
+    detail::callback_timer* timer_ = nullptr;
+};
+
+class scheduler {
+public:
+    using clock = detail::clock;
+
+    // Throws io_uring_unavailable if the kernel refuses io_uring.
+    explicit scheduler(scheduler_options options = {});
+    // Cancels all pending work and frees it: spawned coroutines are destroyed,
+    // kernel operations cancelled and reaped, open resources closed.
+    ~scheduler();
+    scheduler(const scheduler&) = delete;
+    scheduler& operator=(const scheduler&) = delete;
+
+    // Runs until stop() is called.
+    void run();
+    // Runs until the task completes; returns its result or rethrows.
+    template <class T>
+    T run(task<T> t);
+    // Makes run() return after the current turn. Call from the loop's thread;
+    // from another, use call_soon_threadsafe([&] { s.stop(); }).
+    void stop() noexcept { stop_requested_ = true; }
+
+    // The scheduler whose run() is active on this thread, or nullptr.
+    static scheduler* current() noexcept;
+    bool on_owner_thread() const noexcept { return std::this_thread::get_id() == owner_; }
+    const ring_features& features() const noexcept { return features_; }
+
+    // Runs f on a later loop turn, in FIFO order; never inside the caller.
+    template <class F>
+    void call_soon(F&& f) {
+        ready_.push(detail::callback(std::forward<F>(f)));
+    }
+    // Resumes h on a later loop turn; allocates nothing.
+    void schedule(std::coroutine_handle<> h) { ready_.push(detail::callback(h)); }
+    // call_soon from any thread; wakes the loop if it sleeps in the kernel.
+    template <class F>
+    void call_soon_threadsafe(F&& f) {
+        post_remote(detail::callback(std::forward<F>(f)));
+    }
+
+    // Runs f once, no earlier than the delay or deadline; in deadline order,
+    // and in the order armed for equal deadlines.
+    timer_handle call_later(clock::duration delay, detail::callback f) {
+        return call_at(clock::now() + delay, std::move(f));
+    }
+    timer_handle call_at(clock::time_point deadline, detail::callback f);
+
+    // `co_await s.yield()`: let the other ready work run first.
+    auto yield() noexcept {
+        struct awaiter {
+            scheduler& s;
+            bool await_ready() const noexcept { return false; }
+            void await_suspend(std::coroutine_handle<> h) { s.schedule(h); }
+            void await_resume() const noexcept {}
+        };
+        return awaiter{*this};
+    }
+
+    // Where exceptions escaping callbacks and spawned tasks go. The default
+    // prints the exception and calls std::terminate.
+    void set_exception_handler(std::function<void(std::exception_ptr)> handler);
+    void report_exception(std::exception_ptr e) noexcept;
+
+    // For operations built on the ring (zring's own, or users' awaiters).
+    // Never null: submits pending SQEs to make room when the queue is full.
+    io_uring_sqe* get_sqe();
+    // Prepares an SQE whose completion goes to op. Counted until its last CQE.
+    io_uring_sqe* prepare(detail::io_operation* op);
+    // Asks the kernel to cancel op; op still gets its own (-ECANCELED) CQE.
+    void cancel(detail::io_operation* op);
+
+    // Timers (see timer.hpp for the user-facing API).
+    void add_timer(detail::timer_node* n);
+    void remove_timer(detail::timer_node* n) noexcept;
+
+    // Cross-thread cancellation relays (see detail/cancellation.hpp).
+    void post_remote(detail::remote_node* n);
+    void withdraw_remote(detail::remote_node* n) noexcept;
+
+    // Resources closed when the scheduler is destroyed.
+    void add_resource(detail::scheduler_resource* r) noexcept;
+    void remove_resource(detail::scheduler_resource* r) noexcept;
+
+    // Frames of spawned tasks, destroyed with the scheduler if still pending.
+    void adopt(std::coroutine_handle<> root, std::size_t& slot);
+    void release(std::size_t slot) noexcept;
+
+private:
+    class run_guard;
+    friend struct detail::callback_timer;
+    void post_remote(detail::callback&& cb);
+    void run_until(const bool& done);
+    void run_ready();
+    void collect_remote();
+    void fire_timers();
+    void submit_and_wait(bool may_block);
+    void reap();
+    void arm_wakeup();
+    void cancel_all_and_drain();
+    void check_thread(const char* operation) const;
+
+    io_uring ring_{};
+    ring_features features_;
+    std::thread::id owner_;
+    bool stop_requested_ = false;
+    bool running_ = false;
+    bool shutting_down_ = false;
+    std::size_t in_flight_ = 0;  // SQEs whose final CQE has not been reaped
+
+    detail::ready_queue ready_;
+    detail::timer_heap timers_;
+
+    // Cross-thread door: the only state shared with other threads.
+    std::mutex remote_mutex_;
+    std::vector<detail::callback> remote_callbacks_;
+    detail::remote_node* remote_head_ = nullptr;
+    std::atomic<bool> remote_pending_{false};
+    int wake_fd_ = -1;
+    struct wakeup_read : detail::io_operation {
+        scheduler* owner;
+        std::uint64_t value;
+    } wakeup_{};
+
+    detail::scheduler_resource* resources_ = nullptr;
+    std::vector<std::coroutine_handle<>> spawned_;
+    std::vector<std::size_t> free_spawn_slots_;
+    std::function<void(std::exception_ptr)> exception_handler_;
+};
+
+// Marks the loop as running on this thread for its lifetime.
+class scheduler::run_guard {
+public:
+    explicit run_guard(scheduler& s);
+    ~run_guard();
+    run_guard(const run_guard&) = delete;
+    run_guard& operator=(const run_guard&) = delete;
+
+private:
+    scheduler& s_;
+    scheduler* previous_;
+};
+
+namespace detail {
+
+// The frame scheduler::run(task) drives: it records when the task is done.
+template <class T>
+class run_root {
+public:
+    struct promise_type {
+        bool done = false;
+        run_root get_return_object() noexcept {
+            return run_root{std::coroutine_handle<promise_type>::from_promise(*this)};
+        }
+        std::suspend_always initial_suspend() noexcept { return {}; }
+        auto final_suspend() noexcept {
+            struct mark_done {
+                bool await_ready() noexcept { return false; }
+                void await_suspend(std::coroutine_handle<promise_type> h) noexcept { h.promise().done = true; }
+                void await_resume() noexcept {}
+            };
+            return mark_done{};
+        }
+        void return_void() noexcept {}
+        void unhandled_exception() noexcept { std::terminate(); }  // the body catches everything
+    };
+    explicit run_root(std::coroutine_handle<promise_type> h) noexcept : handle(h) {}
+    run_root(run_root&& o) noexcept : handle(std::exchange(o.handle, {})) {}
+    ~run_root() {
+        if (handle) handle.destroy();
+    }
+    std::coroutine_handle<promise_type> handle;
+};
+
+}  // namespace detail
+
+template <class T>
+T scheduler::run(task<T> t) {
+    check_thread("zring::scheduler::run(task)");
+    if (running_) throw std::logic_error("zring::scheduler::run(task): the scheduler is already running");
+    std::exception_ptr error;
+    std::optional<std::conditional_t<std::is_void_v<T>, bool,
+                                     std::conditional_t<std::is_reference_v<T>,
+                                                        std::reference_wrapper<std::remove_reference_t<T>>, T>>>
+        result;
+    auto body = [](task<T> inner, std::exception_ptr& err, auto& out) -> detail::run_root<T> {
+        try {
+            if constexpr (std::is_void_v<T>) {
+                co_await std::move(inner);
+                out.emplace(true);
+            } else {
+                out.emplace(co_await std::move(inner));
+            }
+        } catch (...) {
+            err = std::current_exception();
+        }
+    };
+    detail::run_root<T> root = body(std::move(t), error, result);
+    schedule(root.handle);
+    run_guard guard(*this);
+    run_until(root.handle.promise().done);
+    if (error) std::rethrow_exception(error);
+    if constexpr (std::is_reference_v<T>) return result->get();
+    else if constexpr (!std::is_void_v<T>) return std::move(*result);
+}
+
+}  // namespace zring

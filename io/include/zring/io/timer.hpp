@@ -1,0 +1,104 @@
+#pragma once
+// Timers: sleep_for / sleep_until for coroutines, periodic_callback for
+// callbacks (call_later and call_at are on the scheduler).
+//
+// No timer fires early: each fires on the first loop turn at or after its
+// deadline, in deadline order.
+
+#include <zring/coro/cancellation.hpp>
+#include <zring/io/detail/cancellation.hpp>
+#include <zring/io/detail/timer_heap.hpp>
+#include <zring/io/scheduler.hpp>
+
+#include <chrono>
+#include <coroutine>
+#include <stop_token>
+
+namespace zring {
+
+class sleep_awaiter : private detail::timer_node {
+public:
+    sleep_awaiter(scheduler& s, detail::clock::time_point deadline, std::stop_token token) noexcept
+        : scheduler_(s), token_(std::move(token)) {
+        this->deadline = deadline;
+        this->fire = [](timer_node* n) noexcept {
+            auto* self = static_cast<sleep_awaiter*>(n);
+            self->scheduler_.schedule(self->handle_);
+        };
+    }
+    sleep_awaiter(sleep_awaiter&& o) noexcept
+        : timer_node(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
+    ~sleep_awaiter() { scheduler_.remove_timer(this); }
+
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        std::stop_token token = detail::effective_stop_token(token_, h);
+        if (token.stop_requested()) {
+            cancelled_ = true;
+            return false;
+        }
+        handle_ = h;
+        scheduler_.add_timer(this);
+        cancellation_.arm(scheduler_, this, std::move(token));
+        return true;
+    }
+    void await_resume() {
+        cancellation_.disarm();
+        if (cancelled_) throw operation_cancelled("zring::sleep");
+    }
+
+    void cancel() noexcept {
+        if (!armed()) return;  // fired: the wake-up is already queued
+        scheduler_.remove_timer(this);
+        cancelled_ = true;
+        scheduler_.schedule(handle_);
+    }
+
+private:
+    scheduler& scheduler_;
+    std::stop_token token_;
+    std::coroutine_handle<> handle_;
+    bool cancelled_ = false;
+    detail::io_cancellation<sleep_awaiter> cancellation_;
+};
+
+// Suspends until the deadline on the scheduler running this coroutine.
+// Stop requested on the token (or the ambient one) ends it with operation_cancelled.
+[[nodiscard]] inline sleep_awaiter sleep_until(detail::clock::time_point deadline, std::stop_token token = {}) {
+    return sleep_awaiter(detail::current_scheduler("zring::sleep_until"), deadline, std::move(token));
+}
+
+template <class Rep, class Period>
+[[nodiscard]] sleep_awaiter sleep_for(std::chrono::duration<Rep, Period> delay, std::stop_token token = {}) {
+    return sleep_awaiter(detail::current_scheduler("zring::sleep_for"),
+                         detail::clock::now() + std::chrono::duration_cast<detail::clock::duration>(delay),
+                         std::move(token));
+}
+
+// Calls a function every period, like Tornado's PeriodicCallback: if a call
+// runs late, missed periods are skipped rather than run in a burst.
+class periodic_callback {
+public:
+    // Throws std::invalid_argument unless period is positive.
+    periodic_callback(scheduler& s, detail::clock::duration period, std::function<void()> fn);
+    ~periodic_callback() { stop(); }
+    periodic_callback(const periodic_callback&) = delete;
+    periodic_callback& operator=(const periodic_callback&) = delete;
+
+    void start();
+    void stop() noexcept;
+    bool running() const noexcept { return running_; }
+
+private:
+    void schedule_next();
+
+    scheduler& scheduler_;
+    detail::clock::duration period_;
+    std::function<void()> fn_;
+    detail::clock::time_point next_{};
+    timer_handle timer_;
+    bool running_ = false;
+};
+
+}  // namespace zring

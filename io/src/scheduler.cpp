@@ -1,0 +1,450 @@
+#include <zring/io/errors.hpp>
+#include <zring/io/scheduler.hpp>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <system_error>
+
+namespace zring {
+
+namespace {
+
+thread_local scheduler* current_scheduler = nullptr;
+
+std::string unavailable_message(int error) {
+    std::string msg = "zring::scheduler: io_uring_setup failed: ";
+    msg += std::strerror(error);
+    msg += ". ";
+    int disabled = 0;
+    if (std::ifstream sysctl("/proc/sys/kernel/io_uring_disabled"); sysctl >> disabled && disabled != 0)
+        msg += "io_uring is disabled by the sysctl kernel.io_uring_disabled=" + std::to_string(disabled) +
+               " (set it to 0). ";
+    if (error == ENOSYS)
+        msg += "This kernel has no io_uring; zring needs Linux 5.19 or newer.";
+    else if (error == EPERM || error == EACCES)
+        msg += "io_uring is not permitted here: check kernel.io_uring_disabled and any seccomp profile "
+               "(container runtimes often block io_uring_setup, io_uring_enter and io_uring_register).";
+    else if (error == ENOMEM)
+        msg += "Not enough locked memory for the ring: raise RLIMIT_MEMLOCK or lower queue_depth.";
+    return msg;
+}
+
+// Each setup tried in turn: the newest flags first, plain io_uring last.
+int setup_ring(io_uring& ring, unsigned depth, ring_features& features) {
+    struct attempt {
+        unsigned flags;
+        ring_features features;
+    };
+    const attempt attempts[] = {
+        {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, {true, true, false, false}},
+        {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN, {true, false, true, false}},
+        {IORING_SETUP_COOP_TASKRUN, {false, false, true, false}},
+        {0, {}},
+    };
+    int rc = -EINVAL;
+    for (const attempt& a : attempts) {
+        io_uring_params params{};
+        params.flags = a.flags | IORING_SETUP_CQSIZE;
+        params.cq_entries = depth * 4;
+        rc = io_uring_queue_init_params(depth, &ring, &params);
+        if (rc == 0) {
+            features = a.features;
+            features.ext_arg = (params.features & IORING_FEAT_EXT_ARG) != 0;
+            return 0;
+        }
+        if (rc != -EINVAL) return rc;
+    }
+    return rc;
+}
+
+void default_exception_handler(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        std::cerr << "zring: unhandled exception in a callback or spawned task: " << ex.what() << std::endl;
+    } catch (...) {
+        std::cerr << "zring: unhandled non-standard exception in a callback or spawned task" << std::endl;
+    }
+    std::terminate();
+}
+
+}  // namespace
+
+namespace detail {
+
+// A call_later callback: shared by the heap (while armed), the ready queue
+// (while fired and queued) and any timer_handle copies.
+struct callback_timer : timer_node {
+    scheduler* owner;
+    callback fn;
+    unsigned refs = 1;
+    bool finished = false;  // ran or cancelled
+
+    static void release(callback_timer* t) noexcept {
+        if (--t->refs == 0) delete t;
+    }
+
+    struct run_fired {
+        callback_timer* timer;
+        explicit run_fired(callback_timer* t) noexcept : timer(t) { ++t->refs; }
+        run_fired(run_fired&& o) noexcept : timer(std::exchange(o.timer, nullptr)) {}
+        ~run_fired() {
+            if (timer) release(timer);
+        }
+        void operator()() {
+            if (timer->finished) return;
+            timer->finished = true;
+            timer->fn.run();
+        }
+    };
+
+    static void on_fire(timer_node* n) noexcept {
+        auto* t = static_cast<callback_timer*>(n);
+        t->owner->ready_.push(callback(run_fired(t)));
+        release(t);  // the heap's reference
+    }
+};
+
+}  // namespace detail
+
+timer_handle::timer_handle(detail::callback_timer* t) noexcept : timer_(t) { ++t->refs; }
+timer_handle::timer_handle(const timer_handle& o) noexcept : timer_(o.timer_) {
+    if (timer_) ++timer_->refs;
+}
+timer_handle& timer_handle::operator=(const timer_handle& o) noexcept {
+    if (o.timer_) ++o.timer_->refs;
+    if (timer_) detail::callback_timer::release(timer_);
+    timer_ = o.timer_;
+    return *this;
+}
+timer_handle::~timer_handle() {
+    if (timer_) detail::callback_timer::release(timer_);
+}
+void timer_handle::cancel() noexcept {
+    if (!timer_ || timer_->finished) return;
+    timer_->finished = true;
+    if (timer_->armed()) {
+        timer_->owner->remove_timer(timer_);
+        detail::callback_timer::release(timer_);  // the heap's reference
+    }
+}
+bool timer_handle::pending() const noexcept { return timer_ && !timer_->finished; }
+
+scheduler::scheduler(scheduler_options options) : owner_(std::this_thread::get_id()) {
+    if (options.queue_depth == 0) throw std::invalid_argument("zring::scheduler: queue_depth must be positive");
+    if (const int rc = setup_ring(ring_, options.queue_depth, features_); rc < 0)
+        throw io_uring_unavailable(-rc, unavailable_message(-rc));
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) {
+        const int err = errno;
+        io_uring_queue_exit(&ring_);
+        throw std::system_error(err, std::system_category(), "zring::scheduler: eventfd");
+    }
+    wakeup_.owner = this;
+    wakeup_.on_complete = [](detail::io_operation* op, int, unsigned) noexcept {
+        auto* w = static_cast<wakeup_read*>(op);
+        if (!w->owner->shutting_down_) w->owner->arm_wakeup();
+    };
+    arm_wakeup();
+    exception_handler_ = default_exception_handler;
+}
+
+scheduler::~scheduler() {
+    shutting_down_ = true;
+    // Resources (open sockets) first: closing them may prepare cancellations.
+    while (resources_) {
+        detail::scheduler_resource* r = resources_;
+        remove_resource(r);
+        r->on_scheduler_shutdown();
+    }
+    // No frame may be freed while the kernel can still write into it.
+    cancel_all_and_drain();
+    ready_.clear();
+    for (std::size_t i = 0; i < spawned_.size(); ++i) {
+        if (auto h = std::exchange(spawned_[i], {})) h.destroy();
+    }
+    while (resources_) {
+        detail::scheduler_resource* r = resources_;
+        remove_resource(r);
+        r->on_scheduler_shutdown();
+    }
+    cancel_all_and_drain();
+    ready_.clear();
+    while (!timers_.empty()) {
+        detail::timer_node* n = timers_.pop();
+        if (n->fire == &detail::callback_timer::on_fire) {
+            auto* t = static_cast<detail::callback_timer*>(n);
+            t->finished = true;
+            detail::callback_timer::release(t);
+        }
+    }
+    ::close(wake_fd_);
+    io_uring_queue_exit(&ring_);
+}
+
+scheduler* scheduler::current() noexcept { return current_scheduler; }
+
+scheduler::run_guard::run_guard(scheduler& s) : s_(s), previous_(current_scheduler) {
+    s_.running_ = true;
+    current_scheduler = &s_;
+}
+scheduler::run_guard::~run_guard() {
+    s_.running_ = false;
+    current_scheduler = previous_;
+}
+
+void scheduler::check_thread(const char* operation) const {
+    if (!on_owner_thread())
+        throw std::logic_error(std::string(operation) +
+                               ": called from another thread; a scheduler runs on the thread that created it");
+}
+
+void scheduler::run() {
+    check_thread("zring::scheduler::run");
+    if (running_) throw std::logic_error("zring::scheduler::run: the scheduler is already running");
+    run_guard guard(*this);
+    run_until(stop_requested_);
+    stop_requested_ = false;
+}
+
+void scheduler::run_until(const bool& done) {
+    while (!done) {
+        collect_remote();
+        fire_timers();
+        run_ready();
+        if (done) break;
+        submit_and_wait(ready_.empty() && !stop_requested_);
+        reap();
+    }
+}
+
+void scheduler::run_ready() {
+    // Bounded: work queued during this turn waits for the next one.
+    for (std::size_t n = ready_.size(); n > 0; --n) {
+        detail::callback cb = ready_.pop();
+        try {
+            cb.run();
+        } catch (...) {
+            report_exception(std::current_exception());
+        }
+    }
+}
+
+void scheduler::fire_timers() {
+    if (timers_.empty()) return;
+    const auto now = clock::now();
+    while (!timers_.empty() && timers_.top()->deadline <= now) {
+        detail::timer_node* n = timers_.pop();
+        n->fire(n);
+    }
+}
+
+void scheduler::submit_and_wait(bool may_block) {
+    __kernel_timespec timeout{};
+    __kernel_timespec* wait_limit = nullptr;
+    if (may_block && !timers_.empty()) {
+        const auto left = timers_.top()->deadline - clock::now();
+        if (left <= clock::duration::zero()) {
+            may_block = false;
+        } else {
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count() + 1;
+            timeout.tv_sec = ns / 1'000'000'000;
+            timeout.tv_nsec = ns % 1'000'000'000;
+            wait_limit = &timeout;
+        }
+    }
+    int rc;
+    if (may_block) {
+        io_uring_cqe* cqe = nullptr;
+        rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, wait_limit, nullptr);
+    } else {
+        rc = io_uring_submit_and_get_events(&ring_);
+    }
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+        throw std::system_error(-rc, std::system_category(), "zring::scheduler: io_uring_enter");
+}
+
+void scheduler::reap() {
+    unsigned head;
+    unsigned seen = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+        if (cqe->user_data == LIBURING_UDATA_TIMEOUT) continue;  // liburing's own wait timeout
+        if (!(cqe->flags & IORING_CQE_F_MORE)) --in_flight_;
+        if (auto* op = static_cast<detail::io_operation*>(io_uring_cqe_get_data(cqe)))
+            op->on_complete(op, cqe->res, cqe->flags);
+    }
+    io_uring_cq_advance(&ring_, seen);
+}
+
+io_uring_sqe* scheduler::get_sqe() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (!sqe) {
+        io_uring_submit(&ring_);
+        sqe = io_uring_get_sqe(&ring_);
+        if (!sqe) throw std::runtime_error("zring::scheduler: submission queue is full");
+    }
+    return sqe;
+}
+
+io_uring_sqe* scheduler::prepare(detail::io_operation* op) {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_sqe_set_data(sqe, op);
+    ++in_flight_;
+    return sqe;
+}
+
+void scheduler::cancel(detail::io_operation* op) {
+    io_uring_sqe* sqe = prepare(nullptr);
+    io_uring_prep_cancel(sqe, op, 0);
+    io_uring_sqe_set_data(sqe, nullptr);
+}
+
+void scheduler::cancel_all_and_drain() {
+    while (in_flight_ > 0) {
+        io_uring_sqe* sqe = prepare(nullptr);
+        io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+        io_uring_sqe_set_data(sqe, nullptr);
+        const int rc = io_uring_submit_and_wait(&ring_, 1);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) break;
+        reap();
+    }
+}
+
+void scheduler::arm_wakeup() {
+    io_uring_sqe* sqe = prepare(&wakeup_);
+    io_uring_prep_read(sqe, wake_fd_, &wakeup_.value, sizeof wakeup_.value, 0);
+}
+
+void scheduler::add_timer(detail::timer_node* n) { timers_.push(n); }
+void scheduler::remove_timer(detail::timer_node* n) noexcept {
+    if (n->armed()) timers_.erase(n);
+}
+
+timer_handle scheduler::call_at(clock::time_point deadline, detail::callback f) {
+    auto* t = new detail::callback_timer;
+    t->owner = this;
+    t->fn = std::move(f);
+    t->deadline = deadline;
+    t->fire = &detail::callback_timer::on_fire;
+    timer_handle handle(t);
+    try {
+        add_timer(t);
+    } catch (...) {
+        detail::callback_timer::release(t);
+        throw;
+    }
+    return handle;
+}
+
+void scheduler::post_remote(detail::callback&& cb) {
+    bool wake;
+    {
+        std::lock_guard lock(remote_mutex_);
+        remote_callbacks_.push_back(std::move(cb));
+        wake = !remote_pending_.exchange(true, std::memory_order_release);
+    }
+    if (wake) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);  // EAGAIN: already awake
+    }
+}
+
+void scheduler::post_remote(detail::remote_node* node) {
+    bool wake;
+    {
+        std::lock_guard lock(remote_mutex_);
+        if (node->queued) return;
+        node->queued = true;
+        node->prev = nullptr;
+        node->next = remote_head_;
+        if (remote_head_) remote_head_->prev = node;
+        remote_head_ = node;
+        wake = !remote_pending_.exchange(true, std::memory_order_release);
+    }
+    if (wake) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+    }
+}
+
+void scheduler::withdraw_remote(detail::remote_node* node) noexcept {
+    std::lock_guard lock(remote_mutex_);
+    if (!node->queued) return;
+    (node->prev ? node->prev->next : remote_head_) = node->next;
+    if (node->next) node->next->prev = node->prev;
+    node->queued = false;
+}
+
+void scheduler::collect_remote() {
+    if (!remote_pending_.load(std::memory_order_acquire)) return;
+    std::vector<detail::callback> batch;
+    detail::remote_node* nodes;
+    {
+        std::lock_guard lock(remote_mutex_);
+        batch.swap(remote_callbacks_);
+        nodes = std::exchange(remote_head_, nullptr);
+        for (auto* n = nodes; n; n = n->next) n->queued = false;
+        remote_pending_.store(false, std::memory_order_relaxed);
+    }
+    for (auto& cb : batch) ready_.push(std::move(cb));
+    while (nodes) {
+        detail::remote_node* n = nodes;
+        nodes = n->next;
+        n->run(n);
+    }
+}
+
+void scheduler::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
+    exception_handler_ = handler ? std::move(handler) : default_exception_handler;
+}
+
+void scheduler::report_exception(std::exception_ptr e) noexcept {
+    try {
+        exception_handler_(std::move(e));
+    } catch (...) {
+        std::cerr << "zring: the exception handler threw" << std::endl;
+        std::terminate();
+    }
+}
+
+void scheduler::add_resource(detail::scheduler_resource* r) noexcept {
+    r->prev_ = nullptr;
+    r->next_ = resources_;
+    if (resources_) resources_->prev_ = r;
+    resources_ = r;
+}
+
+void scheduler::remove_resource(detail::scheduler_resource* r) noexcept {
+    if (r->prev_) r->prev_->next_ = r->next_;
+    else if (resources_ == r) resources_ = r->next_;
+    else return;  // not linked
+    if (r->next_) r->next_->prev_ = r->prev_;
+    r->prev_ = r->next_ = nullptr;
+}
+
+void scheduler::adopt(std::coroutine_handle<> root, std::size_t& slot) {
+    if (!free_spawn_slots_.empty()) {
+        slot = free_spawn_slots_.back();
+        free_spawn_slots_.pop_back();
+        spawned_[slot] = root;
+    } else {
+        slot = spawned_.size();
+        spawned_.push_back(root);
+    }
+}
+
+void scheduler::release(std::size_t slot) noexcept {
+    spawned_[slot] = {};
+    if (!shutting_down_) free_spawn_slots_.push_back(slot);
+}
+
+}  // namespace zring

@@ -1,0 +1,72 @@
+#include <zring/io/poll.hpp>
+#include <zring/io/signal.hpp>
+
+#include <pthread.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace zring {
+
+namespace {
+
+sigset_t make_set(std::initializer_list<int> signals, const char* operation) {
+    if (signals.size() == 0) throw std::invalid_argument(std::string(operation) + ": no signals given");
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : signals) {
+        if (s == SIGKILL || s == SIGSTOP || sigaddset(&set, s) != 0)
+            throw std::invalid_argument(std::string(operation) + ": cannot wait for signal " + std::to_string(s));
+    }
+    return set;
+}
+
+void block(const sigset_t& set, const char* operation) {
+    if (const int rc = pthread_sigmask(SIG_BLOCK, &set, nullptr); rc != 0)
+        throw std::system_error(rc, std::system_category(), std::string(operation) + ": pthread_sigmask");
+}
+
+class fd_guard {
+public:
+    explicit fd_guard(int fd) noexcept : fd_(fd) {}
+    ~fd_guard() { ::close(fd_); }
+    fd_guard(const fd_guard&) = delete;
+    fd_guard& operator=(const fd_guard&) = delete;
+    int get() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+task<int> wait_for_signal(sigset_t set, std::stop_token token) {
+    const int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::system_category(), "zring::signal: signalfd");
+    fd_guard guard(fd);
+    for (;;) {
+        signalfd_siginfo info;
+        const ssize_t n = ::read(fd, &info, sizeof info);
+        if (n == static_cast<ssize_t>(sizeof info)) co_return static_cast<int>(info.ssi_signo);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            throw std::system_error(errno, std::system_category(), "zring::signal: read");
+        co_await poll(fd, POLLIN, token);
+    }
+}
+
+}  // namespace
+
+void block_signals(std::initializer_list<int> signals) {
+    block(make_set(signals, "zring::block_signals"), "zring::block_signals");
+}
+
+task<int> signal(std::initializer_list<int> signals, std::stop_token token) {
+    const sigset_t set = make_set(signals, "zring::signal");
+    block(set, "zring::signal");
+    return wait_for_signal(set, std::move(token));
+}
+
+}  // namespace zring

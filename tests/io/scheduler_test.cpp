@@ -1,0 +1,175 @@
+#include <zring/coro/when_all.hpp>
+#include <zring/io/errors.hpp>
+#include <zring/io/scheduler.hpp>
+#include <zring/io/spawn.hpp>
+#include <zring/io/timer.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+TEST_CASE("run(task) returns the task's result", "[io][scheduler]") {
+    zring::scheduler s;
+    auto t = []() -> zring::task<std::string> { co_return "done"; };
+    CHECK(s.run(t()) == "done");
+}
+
+TEST_CASE("run(task) rethrows the task's exception", "[io][scheduler]") {
+    zring::scheduler s;
+    auto t = []() -> zring::task<void> {
+        throw std::domain_error("task failed");
+        co_return;
+    };
+    CHECK_THROWS_AS(s.run(t()), std::domain_error);
+}
+
+TEST_CASE("call_soon runs callbacks in FIFO order and never inside the caller", "[io][scheduler]") {
+    zring::scheduler s;
+    std::vector<int> order;
+    for (int i = 0; i < 5; ++i) {
+        s.call_soon([&, i] { order.push_back(i); });
+        CHECK(order.empty());
+    }
+    s.call_soon([&] { s.stop(); });
+    s.run();
+    CHECK(order == std::vector<int>{0, 1, 2, 3, 4});
+}
+
+TEST_CASE("callbacks queued during a turn run on the next turn", "[io][scheduler]") {
+    zring::scheduler s;
+    std::vector<std::string> log;
+    s.call_soon([&] {
+        log.push_back("a");
+        s.call_soon([&] { log.push_back("c"); s.stop(); });
+    });
+    s.call_soon([&] { log.push_back("b"); });
+    s.run();
+    CHECK(log == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("call_soon keeps large callables intact", "[io][scheduler]") {
+    zring::scheduler s;
+    std::vector<int> big(1000, 7);
+    long sum = 0;
+    std::string text(200, 'x');
+    s.call_soon([big, text, &sum, &s] {
+        for (int v : big) sum += v;
+        sum += static_cast<long>(text.size());
+        s.stop();
+    });
+    s.run();
+    CHECK(sum == 7200);
+}
+
+TEST_CASE("call_soon_threadsafe from 4 threads runs 400,000 posts exactly once each",
+          "[io][scheduler][threads]") {
+    zring::scheduler s;
+    constexpr int threads = 4, posts = 100'000;
+    std::vector<std::vector<int>> seen(threads, std::vector<int>(posts, 0));
+    int total = 0;
+    std::vector<std::thread> posters;
+    for (int t = 0; t < threads; ++t) {
+        posters.emplace_back([&, t] {
+            for (int i = 0; i < posts; ++i)
+                s.call_soon_threadsafe([&, t, i] {
+                    ++seen[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)];
+                    if (++total == threads * posts) s.stop();
+                });
+        });
+    }
+    s.run();
+    for (auto& p : posters) p.join();
+    CHECK(total == threads * posts);
+    bool all_once = true;
+    for (auto& row : seen)
+        for (int n : row) all_once = all_once && n == 1;
+    CHECK(all_once);
+}
+
+TEST_CASE("call_soon_threadsafe wakes a loop blocked in the kernel", "[io][scheduler][threads]") {
+    zring::scheduler s;
+    std::atomic<bool> loop_started{false};
+    s.call_soon([&] { loop_started = true; });
+    std::thread poster([&] {
+        while (!loop_started) std::this_thread::yield();
+        // The loop has nothing to do: it sleeps in io_uring_enter until woken.
+        s.call_soon_threadsafe([&] { s.stop(); });
+    });
+    s.run();
+    poster.join();
+    SUCCEED("the loop returned");
+}
+
+TEST_CASE("running a scheduler from another thread is a clear error", "[io][scheduler][threads]") {
+    zring::scheduler s;
+    std::string message;
+    std::thread other([&] {
+        try {
+            s.run();
+        } catch (const std::logic_error& e) {
+            message = e.what();
+        }
+    });
+    other.join();
+    CHECK_THAT(message, Catch::Contains("another thread"));
+}
+
+TEST_CASE("an exception escaping a callback goes to the exception handler", "[io][scheduler]") {
+    zring::scheduler s;
+    std::string reported;
+    s.set_exception_handler([&](std::exception_ptr e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            reported = ex.what();
+        }
+    });
+    s.call_soon([] { throw std::runtime_error("callback failed"); });
+    s.call_soon([&] { s.stop(); });
+    s.run();
+    CHECK(reported == "callback failed");
+}
+
+TEST_CASE("100,000 coroutines suspended at once all resume", "[io][scheduler]") {
+    zring::scheduler s;
+    constexpr int n = 100'000;
+    int resumed = 0;
+    auto sleeper = [&](int i) -> zring::task<void> {
+        co_await zring::sleep_for(std::chrono::microseconds(i % 100));
+        ++resumed;
+    };
+    auto all = [&]() -> zring::task<void> {
+        std::vector<zring::task<void>> tasks;
+        tasks.reserve(n);
+        for (int i = 0; i < n; ++i) tasks.push_back(sleeper(i));
+        co_await zring::when_all(std::move(tasks));
+    };
+    s.run(all());
+    CHECK(resumed == n);
+}
+
+TEST_CASE("yield lets other ready work run first", "[io][scheduler]") {
+    zring::scheduler s;
+    std::vector<std::string> log;
+    auto t = [&]() -> zring::task<void> {
+        s.call_soon([&] { log.push_back("callback"); });
+        co_await s.yield();
+        log.push_back("after yield");
+    };
+    s.run(t());
+    CHECK(log == std::vector<std::string>{"callback", "after yield"});
+}
+
+TEST_CASE("operations outside a running scheduler are a clear error", "[io][scheduler]") {
+    CHECK_THROWS_WITH(zring::sleep_for(1ms), Catch::Contains("no zring::scheduler is running"));
+}
+
+TEST_CASE("a zero queue depth is rejected", "[io][scheduler]") {
+    CHECK_THROWS_AS(zring::scheduler(zring::scheduler_options{0}), std::invalid_argument);
+}
