@@ -6,6 +6,7 @@
 // submits every SQE prepared meanwhile in one io_uring_enter (waiting only if
 // nothing is ready, and only until the next timer), and reaps all CQEs.
 
+#include <zring/coro/awaitable_traits.hpp>
 #include <zring/coro/task.hpp>
 #include <zring/io/detail/callback.hpp>
 #include <zring/io/detail/io_operation.hpp>
@@ -83,6 +84,11 @@ public:
     // Runs until the task completes; returns its result or rethrows.
     template <class T>
     T run(task<T> t);
+    // Runs until the awaitable (e.g. when_all(...)) completes.
+    template <awaitable A>
+    decltype(auto) run(A&& a) {
+        return run(as_task(std::forward<A>(a)));
+    }
     // Makes run() return after the current turn. Call from the loop's thread;
     // from another, use call_soon_threadsafe([&] { s.stop(); }).
     void stop() noexcept { stop_requested_ = true; }
@@ -153,6 +159,11 @@ public:
     void release(std::size_t slot) noexcept;
 
 private:
+    template <class A>
+    static task<await_result_t<A>> as_task(A a) {
+        co_return co_await std::move(a);
+    }
+
     class run_guard;
     friend struct detail::callback_timer;
     void post_remote(detail::callback&& cb);

@@ -1,0 +1,19 @@
+#pragma once
+// Everything zring offers, for users who want one include.
+
+#include <zring/coro/cancellation.hpp>
+#include <zring/coro/channel.hpp>
+#include <zring/coro/event.hpp>
+#include <zring/coro/mutex.hpp>
+#include <zring/coro/sync_wait.hpp>
+#include <zring/coro/task.hpp>
+#include <zring/coro/task_group.hpp>
+#include <zring/coro/when_all.hpp>
+#include <zring/coro/when_any.hpp>
+
+#include <zring/io/errors.hpp>
+#include <zring/io/poll.hpp>
+#include <zring/io/scheduler.hpp>
+#include <zring/io/signal.hpp>
+#include <zring/io/spawn.hpp>
+#include <zring/io/timer.hpp>

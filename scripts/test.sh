@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: release, AddressSanitizer+UBSan, and the
+# threaded tests under ThreadSanitizer. Installs missing dependencies first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+for preset in release asan tsan; do
+    echo "=== ${preset}: configure and build"
+    cmake --preset "${preset}" >/dev/null
+    cmake --build --preset "${preset}"
+    echo "=== ${preset}: test"
+    ctest --preset "${preset}" --parallel 2
+done

@@ -1,0 +1,148 @@
+#include "zmq_fixture.hpp"
+
+#include <zring/coro/when_all.hpp>
+#include <zring/io/spawn.hpp>
+#include <zring/io/timer.hpp>
+#include <zring/zmq/socket.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+using namespace std::chrono_literals;
+using zring_test::bind_ephemeral_tcp;
+using zring_test::unique_inproc;
+
+TEST_CASE("closing a socket resumes its waiters with socket_closed", "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull);
+    pull.bind(unique_inproc("close"));
+    int closed = 0;
+    auto waiter = [&]() -> zring::task<void> {
+        try {
+            co_await pull.recv();
+        } catch (const zring::socket_closed& e) {
+            CHECK_THAT(e.what(), Catch::Contains("zring::socket(PULL inproc://close"));
+            ++closed;
+        }
+    };
+    auto closer = [&]() -> zring::task<void> {
+        co_await zring::sleep_for(1ms);
+        pull.close();
+    };
+    s.run(zring::when_all(waiter(), waiter(), closer()));
+    CHECK(closed == 2);
+    CHECK_FALSE(pull.is_open());
+}
+
+TEST_CASE("an operation on a closed socket throws socket_closed", "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket push(s, ctx, zmq::socket_type::push);
+    push.close();
+    push.close();  // idempotent
+    auto t = [&]() -> zring::task<void> { co_await push.send("x"); };
+    CHECK_THROWS_AS(s.run(t()), zring::socket_closed);
+    CHECK_THROWS_AS(push.bind("inproc://x"), zring::socket_closed);
+}
+
+TEST_CASE("bad endpoints are clear errors naming the socket and the operation", "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket push(s, ctx, zmq::socket_type::push);
+    try {
+        push.connect("tcp://nohost:x");
+        FAIL("no exception");
+    } catch (const zring::socket_error& e) {
+        CHECK(e.code().value() == EINVAL);
+        CHECK_THAT(e.what(), Catch::Contains("zring::socket(PUSH)::connect(tcp://nohost:x)"));
+    }
+    try {
+        push.bind("carrier-pigeon://coop");
+        FAIL("no exception");
+    } catch (const zring::socket_error& e) {
+        CHECK(e.code().value() == EPROTONOSUPPORT);
+        CHECK_THAT(e.what(), Catch::Contains("bind(carrier-pigeon://coop)"));
+    }
+}
+
+TEST_CASE("REQ/REP misuse is reported as EFSM", "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket req(s, ctx, zmq::socket_type::req), rep(s, ctx, zmq::socket_type::rep);
+    req.connect(bind_ephemeral_tcp(rep));
+    auto recv_first = [&]() -> zring::task<void> { co_await req.recv(); };
+    try {
+        s.run(recv_first());
+        FAIL("no exception");
+    } catch (const zring::socket_error& e) {
+        CHECK(e.code().value() == EFSM);
+        CHECK(e.code().category().name() == std::string("zmq"));
+        CHECK_THAT(e.what(), Catch::Contains("zring::socket(REQ tcp://127.0.0.1:") && Catch::Contains("::recv"));
+    }
+    auto round_trip = [&]() -> zring::task<std::string> {
+        co_await req.send("ping");
+        auto request = co_await rep.recv();
+        co_await rep.send("pong to " + request.to_string());
+        co_return (co_await req.recv()).to_string();
+    };
+    CHECK(s.run(round_trip()) == "pong to ping");
+}
+
+TEST_CASE("using a socket from another thread is a clear error", "[zmq][lifecycle][threads]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket push(s, ctx, zmq::socket_type::push);
+    std::string message;
+    std::thread other([&] {
+        try {
+            push.bind("inproc://elsewhere");
+        } catch (const std::logic_error& e) {
+            message = e.what();
+        }
+    });
+    other.join();
+    CHECK_THAT(message, Catch::Contains("thread other than its scheduler's"));
+}
+
+TEST_CASE("destroying the scheduler closes open sockets so the context terminates", "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    {
+        zring::scheduler s;
+        // Owned by a spawned coroutine's frame, waiting when the scheduler dies,
+        // with an unsent message queued to a peer that never comes.
+        auto owner = [&]() -> zring::task<void> {
+            zring::socket pull(s, ctx, zmq::socket_type::pull);
+            zring::socket sender(s, ctx, zmq::socket_type::push);
+            sender.set(zmq::sockopt::linger, -1);  // would block zmq_ctx_term forever
+            sender.connect("tcp://127.0.0.1:1");
+            pull.bind(unique_inproc("shutdown"));
+            co_await pull.recv();
+        };
+        zring::spawn(s, owner());
+        s.call_later(2ms, [&] { s.stop(); });
+        s.run();
+    }
+    ctx.close();  // returns: every socket is closed, none lingers forever
+    SUCCEED("context terminated");
+}
+
+TEST_CASE("a socket that outlives its scheduler is closed, not left dangling", "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    std::unique_ptr<zring::socket> pull;
+    {
+        zring::scheduler s;
+        pull = std::make_unique<zring::socket>(s, ctx, zmq::socket_type::pull);
+        pull->bind(unique_inproc("outlives"));
+        auto waiter = [&]() -> zring::task<void> { co_await pull->recv(); };
+        zring::spawn(s, waiter());
+        s.call_later(1ms, [&] { s.stop(); });
+        s.run();
+    }
+    CHECK_FALSE(pull->is_open());
+    pull.reset();
+    ctx.close();
+}

@@ -1,0 +1,203 @@
+#include "zmq_fixture.hpp"
+
+#include <zring/coro/when_all.hpp>
+#include <zring/io/spawn.hpp>
+#include <zring/io/timer.hpp>
+#include <zring/zmq/socket.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using zring_test::bind_ephemeral_tcp;
+using zring_test::unique_inproc;
+
+TEST_CASE("recv returns a message that is already queued without suspending", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    const auto ep = unique_inproc("queued");
+    pull.bind(ep);
+    push.connect(ep);
+    auto t = [&]() -> zring::task<std::string> {
+        co_await push.send("hello");
+        auto msg = co_await pull.recv();
+        co_return msg.to_string();
+    };
+    CHECK(s.run(t()) == "hello");
+}
+
+TEST_CASE("recv suspends until a message arrives over tcp", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    push.connect(bind_ephemeral_tcp(pull));
+    auto receiver = [&]() -> zring::task<std::string> { co_return (co_await pull.recv()).to_string(); };
+    auto sender = [&]() -> zring::task<void> {
+        co_await zring::sleep_for(5ms);
+        co_await push.send("late");
+    };
+    auto [got, unused] = s.run(zring::when_all(receiver(), sender()));
+    CHECK(got == "late");
+}
+
+TEST_CASE("a burst of 1,000,000 messages queued while the receiver is busy is drained completely",
+          "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    pull.set(zmq::sockopt::rcvhwm, 0);
+    push.set(zmq::sockopt::sndhwm, 0);
+    const auto ep = unique_inproc("burst");
+    pull.bind(ep);
+    push.connect(ep);
+    constexpr int total = 1'000'000;
+    auto sender = [&]() -> zring::task<void> {
+        for (int i = 0; i < total; ++i) co_await push.send(zmq::message_t(&i, sizeof i));
+    };
+    auto receiver = [&]() -> zring::task<int> {
+        int in_order = 0;
+        for (int i = 0; i < total; ++i) {
+            auto msg = co_await pull.recv();
+            int v;
+            std::memcpy(&v, msg.data(), sizeof v);
+            in_order += v == i;
+        }
+        co_return in_order;
+    };
+    s.run(sender());  // every message is queued before anyone receives
+    CHECK(s.run(receiver()) == total);
+}
+
+TEST_CASE("several receivers on one socket are served first come, first served", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    push.connect(bind_ephemeral_tcp(pull));
+    std::vector<std::string> got(3);
+    auto receiver = [&](int i) -> zring::task<void> {
+        got[static_cast<std::size_t>(i)] = (co_await pull.recv()).to_string();
+    };
+    auto sender = [&]() -> zring::task<void> {
+        co_await zring::sleep_for(2ms);
+        const std::vector<std::string> messages{"a", "b", "c"};
+        for (const auto& m : messages) co_await push.send(m);
+    };
+    s.run(zring::when_all(receiver(0), receiver(1), receiver(2), sender()));
+    CHECK(got == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("a multipart message is never split between two concurrent receivers", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    push.connect(bind_ephemeral_tcp(pull));
+    constexpr int messages = 200;
+    std::vector<std::vector<std::string>> received;
+    auto receiver = [&](int count) -> zring::task<void> {
+        for (int i = 0; i < count; ++i) {
+            auto parts = co_await pull.recv_multipart();
+            std::vector<std::string> frames;
+            for (auto& p : parts) frames.push_back(p.to_string());
+            received.push_back(std::move(frames));
+        }
+    };
+    auto sender = [&]() -> zring::task<void> {
+        co_await zring::sleep_for(2ms);
+        for (int i = 0; i < messages; ++i) {
+            const auto id = std::to_string(i);
+            const std::vector<std::string> frames{id + "/1", id + "/2", id + "/3"};
+            co_await push.send_multipart(frames);
+        }
+    };
+    s.run(zring::when_all(receiver(messages / 2), receiver(messages / 2), sender()));
+    REQUIRE(received.size() == messages);
+    for (const auto& frames : received) {
+        REQUIRE(frames.size() == 3);
+        const auto id = frames[0].substr(0, frames[0].find('/'));
+        CHECK(frames[1] == id + "/2");
+        CHECK(frames[2] == id + "/3");
+    }
+}
+
+TEST_CASE("send and recv on one DEALER from two coroutines at once", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket router(s, ctx, zmq::socket_type::router), dealer(s, ctx, zmq::socket_type::dealer);
+    dealer.connect(bind_ephemeral_tcp(router));
+    constexpr int n = 2000;
+    auto echo = [&]() -> zring::task<void> {
+        for (int i = 0; i < n; ++i) {
+            auto parts = co_await router.recv_multipart();
+            co_await router.send_multipart(std::move(parts));
+        }
+    };
+    auto sender = [&]() -> zring::task<void> {
+        for (int i = 0; i < n; ++i) co_await dealer.send(std::to_string(i));
+    };
+    auto receiver = [&]() -> zring::task<int> {
+        int in_order = 0;
+        for (int i = 0; i < n; ++i) in_order += (co_await dealer.recv()).to_string() == std::to_string(i);
+        co_return in_order;
+    };
+    auto [a, b, received] = s.run(zring::when_all(echo(), sender(), receiver()));
+    CHECK(received == n);
+}
+
+TEST_CASE("a subscriber receives only the topics it subscribed to", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pub(s, ctx, zmq::socket_type::pub), sub(s, ctx, zmq::socket_type::sub);
+    sub.connect(bind_ephemeral_tcp(pub));
+    sub.subscribe("updates");
+    auto publisher = [&]() -> zring::task<void> {
+        // Publish until the subscriber is done: early messages are lost while
+        // the subscription propagates (PUB/SUB's slow joiner).
+        for (int i = 0;; ++i) {
+            co_await pub.send("other " + std::to_string(i));
+            co_await pub.send("updates " + std::to_string(i));
+            co_await zring::sleep_for(1ms);
+        }
+    };
+    zring::spawn(s, publisher());
+    auto subscriber = [&]() -> zring::task<std::vector<std::string>> {
+        std::vector<std::string> got;
+        for (int i = 0; i < 5; ++i) got.push_back((co_await sub.recv()).to_string());
+        co_return got;
+    };
+    for (const auto& m : s.run(subscriber())) CHECK(m.rfind("updates ", 0) == 0);
+}
+
+TEST_CASE("1,000 sockets on one scheduler each deliver to their own coroutine", "[zmq][socket]") {
+    zring_test::raise_fd_limit(8192);
+    zmq::context_t ctx;
+    ctx.set(zmq::ctxopt::max_sockets, 4096);
+    zring::scheduler s;
+    constexpr int n = 1000;
+    std::vector<std::unique_ptr<zring::socket>> pulls, pushes;
+    for (int i = 0; i < n; ++i) {
+        pulls.push_back(std::make_unique<zring::socket>(s, ctx, zmq::socket_type::pull));
+        pushes.push_back(std::make_unique<zring::socket>(s, ctx, zmq::socket_type::push));
+        const auto ep = unique_inproc("many");
+        pulls.back()->bind(ep);
+        pushes.back()->connect(ep);
+    }
+    int received = 0;
+    auto receiver = [&](int i) -> zring::task<void> {
+        auto msg = co_await pulls[static_cast<std::size_t>(i)]->recv();
+        received += msg.to_string() == std::to_string(i);
+    };
+    auto senders = [&]() -> zring::task<void> {
+        co_await zring::sleep_for(1ms);  // every receiver is suspended by now
+        for (int i = 0; i < n; ++i) co_await pushes[static_cast<std::size_t>(i)]->send(std::to_string(i));
+    };
+    std::vector<zring::task<void>> tasks;
+    for (int i = 0; i < n; ++i) tasks.push_back(receiver(i));
+    tasks.push_back(senders());
+    s.run(zring::when_all(std::move(tasks)));
+    CHECK(received == n);
+}

@@ -1,0 +1,311 @@
+#pragma once
+// socket: a ZeroMQ socket whose operations are awaitable on a scheduler.
+//
+// Every operation first tries with ZMQ_DONTWAIT: a message already queued
+// costs no syscall and no suspension. Only on EAGAIN does the coroutine
+// queue up (first come, first served) behind a single poll of ZMQ_FD. Since
+// ZMQ_FD only signals that ZMQ_EVENTS may have changed, and any zmq call can
+// consume that signal, the socket re-reads ZMQ_EVENTS before every poll and
+// after every operation that others wait behind, and serves every waiter that
+// can proceed, so no wake-up is lost.
+//
+// A receive completes only by taking a message for its waiter: one that is
+// cancelled or times out has consumed nothing.
+
+#include <zring/coro/cancellation.hpp>
+#include <zring/coro/detail/waiter_list.hpp>
+#include <zring/io/detail/cancellation.hpp>
+#include <zring/io/detail/io_operation.hpp>
+#include <zring/io/detail/timer_heap.hpp>
+#include <zring/io/errors.hpp>
+#include <zring/io/scheduler.hpp>
+#include <zring/zmq/errors.hpp>
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <coroutine>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace zring {
+
+class socket;
+
+namespace detail {
+
+// One coroutine waiting on a socket: linked in the socket's queue for its
+// direction, and in the scheduler's timers when it has a timeout.
+struct socket_waiter : waiter_node, timer_node {
+    enum class state : unsigned char { pending, done, failed, cancelled, timed_out, closed };
+
+    socket* owner = nullptr;
+    scheduler* sched = nullptr;  // outlives the socket while frames are torn down
+    std::coroutine_handle<> handle;
+    // Tries the operation once without blocking; false on EAGAIN.
+    bool (*attempt)(socket_waiter*) noexcept = nullptr;
+    bool inbound = true;  // queued with the readers, else with the writers
+    state outcome = state::pending;
+    int error = 0;
+
+    void cancel() noexcept;
+};
+
+}  // namespace detail
+
+class socket : private detail::scheduler_resource {
+public:
+    using clock = detail::clock;
+
+    // Throws socket_error if libzmq cannot create the socket (e.g. the context
+    // was terminated). The socket belongs to s: use it only on s's thread.
+    socket(scheduler& s, ::zmq::context_t& context, ::zmq::socket_type type);
+    // Closes the socket; coroutines still waiting on it get socket_closed.
+    ~socket();
+    socket(const socket&) = delete;
+    socket& operator=(const socket&) = delete;
+
+    void bind(const std::string& endpoint);
+    void connect(const std::string& endpoint);
+    void unbind(const std::string& endpoint);
+    void disconnect(const std::string& endpoint);
+    void subscribe(std::string_view prefix);
+    void unsubscribe(std::string_view prefix);
+
+    // Any cppzmq option: s.set(zmq::sockopt::sndhwm, 10); s.get(zmq::sockopt::last_endpoint).
+    template <class Option, class... Args>
+    void set(Option option, Args&&... args) {
+        native("set").set(option, std::forward<Args>(args)...);
+    }
+    template <class Option>
+    auto get(Option option) {
+        return native("get").get(option);
+    }
+    // The underlying socket, for what zring does not cover. Sending or
+    // receiving through it bypasses the waiter queues.
+    ::zmq::socket_ref native(const char* operation = "native");
+
+    // Closes now (idempotent): waiting coroutines resume with socket_closed.
+    void close() noexcept;
+    bool is_open() const noexcept { return core_ != nullptr; }
+    ::zmq::socket_type type() const noexcept { return type_; }
+    scheduler& get_scheduler() const noexcept { return scheduler_; }
+    // "PUSH tcp://127.0.0.1:5555": names the socket in error messages.
+    const std::string& name() const noexcept { return name_; }
+
+    template <class Operation>
+    class awaiter;
+    struct recv_op;
+    struct recv_multipart_op;
+    struct send_op;
+    struct send_multipart_op;
+    struct wait_op;
+
+    using duration = clock::duration;
+
+    // co_await s.recv() -> zmq::message_t (one frame).
+    awaiter<recv_op> recv(std::stop_token token = {});
+    awaiter<recv_op> recv(duration timeout, std::stop_token token = {});
+    // co_await s.recv_multipart() -> every frame of one message, never split
+    // or interleaved with another receiver's.
+    awaiter<recv_multipart_op> recv_multipart(std::stop_token token = {});
+    awaiter<recv_multipart_op> recv_multipart(duration timeout, std::stop_token token = {});
+    // Suspends while the socket cannot accept the message (high-water mark on
+    // PUSH, DEALER, PAIR, ...); PUB drops at its high-water mark as libzmq does.
+    awaiter<send_op> send(::zmq::message_t message, ::zmq::send_flags flags = ::zmq::send_flags::none,
+                          std::stop_token token = {});
+    awaiter<send_op> send(std::string_view data, std::stop_token token = {});
+    awaiter<send_op> send(::zmq::message_t message, duration timeout, std::stop_token token = {});
+    awaiter<send_multipart_op> send_multipart(std::vector<::zmq::message_t> parts, std::stop_token token = {});
+    awaiter<send_multipart_op> send_multipart(std::vector<::zmq::message_t> parts, duration timeout,
+                                              std::stop_token token = {});
+    template <class Range>
+        requires requires(const Range& r) { std::string_view(*std::begin(r)); }
+    awaiter<send_multipart_op> send_multipart(const Range& frames, std::stop_token token = {});
+    // co_await s.wait(ZMQ_POLLIN) -> the requested events that are ready,
+    // consuming nothing: for polling several sockets (see poller.hpp).
+    awaiter<wait_op> wait(short events, std::stop_token token = {});
+
+private:
+    friend struct detail::socket_waiter;
+    struct core;
+
+    void on_scheduler_shutdown() noexcept override;
+    void* check_usable(const char* operation) const;
+    bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
+    void enqueue(detail::socket_waiter* w);
+    void after_fast_path(bool inbound) noexcept;
+    void serve() noexcept;
+    bool serve_queue(detail::waiter_list<detail::socket_waiter>& queue) noexcept;
+    void arm_poll() noexcept;
+    void fail_waiters(int error) noexcept;
+    void finish(detail::socket_waiter* w, detail::socket_waiter::state outcome) noexcept;
+    void unlink(detail::socket_waiter* w) noexcept;
+    void expire(detail::socket_waiter* w) noexcept;
+    std::string describe(const char* operation) const;
+    [[noreturn]] void throw_error(const char* operation, int error) const;
+    void note_endpoint(const std::string& endpoint);
+
+    scheduler& scheduler_;
+    void* handle_ = nullptr;  // the libzmq socket, owned
+    ::zmq::socket_type type_;
+    core* core_;
+    std::string name_;
+    detail::waiter_list<detail::socket_waiter> readers_;
+    detail::waiter_list<detail::socket_waiter> writers_;
+};
+
+// ---- operations: one DONTWAIT attempt each; 0 on success or a zmq errno ----
+
+struct socket::recv_op {
+    static constexpr bool inbound = true;
+    static constexpr const char* name = "recv";
+    ::zmq::message_t message;
+    int attempt(void* raw) noexcept {
+        return zmq_msg_recv(message.handle(), raw, ZMQ_DONTWAIT) >= 0 ? 0 : zmq_errno();
+    }
+    ::zmq::message_t result() noexcept { return std::move(message); }
+};
+
+struct socket::recv_multipart_op {
+    static constexpr bool inbound = true;
+    static constexpr const char* name = "recv_multipart";
+    std::vector<::zmq::message_t> parts;
+    int attempt(void* raw) noexcept;
+    std::vector<::zmq::message_t> result() noexcept { return std::move(parts); }
+};
+
+struct socket::send_op {
+    static constexpr bool inbound = false;
+    static constexpr const char* name = "send";
+    ::zmq::message_t message;
+    int flags = 0;
+    int attempt(void* raw) noexcept {
+        return zmq_msg_send(message.handle(), raw, flags | ZMQ_DONTWAIT) >= 0 ? 0 : zmq_errno();
+    }
+    void result() noexcept {}
+};
+
+struct socket::send_multipart_op {
+    static constexpr bool inbound = false;
+    static constexpr const char* name = "send_multipart";
+    std::vector<::zmq::message_t> parts;
+    std::size_t next = 0;  // frames before it are sent: resumes mid-message
+    int attempt(void* raw) noexcept;
+    void result() noexcept {}
+};
+
+struct socket::wait_op {
+    static constexpr const char* name = "wait";
+    short events = 0;
+    short ready = 0;
+    bool inbound = true;
+    int attempt(void* raw) noexcept;
+    short result() noexcept { return ready; }
+};
+
+template <class Operation>
+class socket::awaiter : private detail::socket_waiter {
+public:
+    awaiter(socket& s, Operation op, std::optional<duration> timeout, std::stop_token token)
+        : op_(std::move(op)), timeout_(timeout), token_(std::move(token)) {
+        owner = &s;
+        sched = &s.scheduler_;
+        inbound = op_.inbound;
+        attempt = &attempt_once;
+        fire = &on_timeout;
+    }
+    awaiter(awaiter&& o) noexcept
+        : socket_waiter(o), op_(std::move(o.op_)), timeout_(o.timeout_), token_(std::move(o.token_)) {}
+    // Destroyed while suspended only when its frame is torn down: unlink.
+    ~awaiter() {
+        if (linked) owner->unlink(this);
+        sched->remove_timer(this);
+    }
+
+    bool await_ready() {
+        void* raw = owner->check_usable(op_.name);
+        // Queue behind earlier waiters: first come, first served.
+        if (owner->has_waiters(inbound)) return false;
+        const int rc = op_.attempt(raw);
+        if (rc == EAGAIN || rc == EINTR) return false;
+        outcome = rc == 0 ? state::done : state::failed;
+        error = rc;
+        owner->after_fast_path(inbound);
+        return true;
+    }
+
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        std::stop_token token = detail::effective_stop_token(token_, h);
+        if (token.stop_requested()) {
+            outcome = state::cancelled;
+            return false;
+        }
+        if (timeout_ && *timeout_ <= duration::zero()) {
+            outcome = state::timed_out;
+            return false;
+        }
+        handle = h;
+        owner->enqueue(this);
+        if (outcome != state::pending) return true;  // served at once; resumes next turn
+        if (timeout_) {
+            deadline = clock::now() + *timeout_;
+            sched->add_timer(this);
+        }
+        cancellation_.arm(*sched, static_cast<socket_waiter*>(this), std::move(token));
+        return true;
+    }
+
+    decltype(auto) await_resume() {
+        cancellation_.disarm();
+        sched->remove_timer(this);
+        switch (outcome) {
+            case state::done: return op_.result();
+            case state::cancelled: throw operation_cancelled(owner->describe(op_.name));
+            case state::timed_out: throw timed_out(owner->describe(op_.name));
+            case state::closed: throw socket_closed(owner->describe(op_.name));
+            case state::failed:
+            case state::pending: break;
+        }
+        owner->throw_error(op_.name, error);
+    }
+
+private:
+    friend class socket;
+
+    static bool attempt_once(detail::socket_waiter* w) noexcept {
+        auto* self = static_cast<awaiter*>(w);
+        const int rc = self->op_.attempt(self->owner->handle_);
+        if (rc == EAGAIN || rc == EINTR) return false;
+        self->outcome = rc == 0 ? state::done : state::failed;
+        self->error = rc;
+        return true;
+    }
+    static void on_timeout(timer_node* n) noexcept {
+        auto* w = static_cast<detail::socket_waiter*>(n);
+        w->owner->expire(w);
+    }
+
+    Operation op_;
+    std::optional<duration> timeout_;
+    std::stop_token token_;
+    detail::io_cancellation<detail::socket_waiter> cancellation_;
+};
+
+template <class Range>
+    requires requires(const Range& r) { std::string_view(*std::begin(r)); }
+socket::awaiter<socket::send_multipart_op> socket::send_multipart(const Range& frames, std::stop_token token) {
+    std::vector<::zmq::message_t> parts;
+    for (const auto& f : frames) {
+        const std::string_view v(f);
+        parts.emplace_back(v.data(), v.size());
+    }
+    return send_multipart(std::move(parts), std::move(token));
+}
+
+}  // namespace zring

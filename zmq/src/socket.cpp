@@ -1,0 +1,317 @@
+#include <zring/zmq/socket.hpp>
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <stdexcept>
+
+namespace zring {
+
+namespace {
+
+const char* type_name(::zmq::socket_type type) noexcept {
+    switch (type) {
+        case ::zmq::socket_type::req: return "REQ";
+        case ::zmq::socket_type::rep: return "REP";
+        case ::zmq::socket_type::dealer: return "DEALER";
+        case ::zmq::socket_type::router: return "ROUTER";
+        case ::zmq::socket_type::pub: return "PUB";
+        case ::zmq::socket_type::sub: return "SUB";
+        case ::zmq::socket_type::xpub: return "XPUB";
+        case ::zmq::socket_type::xsub: return "XSUB";
+        case ::zmq::socket_type::push: return "PUSH";
+        case ::zmq::socket_type::pull: return "PULL";
+        case ::zmq::socket_type::pair: return "PAIR";
+        case ::zmq::socket_type::stream: return "STREAM";
+        default: return "socket";
+    }
+}
+
+// Closing must not hang the context forever: unsent messages wait at most
+// this long unless the user sets ZMQ_LINGER.
+constexpr int default_linger_ms = 1000;
+// When the scheduler is destroyed with the socket open, nobody will run the
+// loop again: unsent messages wait at most this long.
+constexpr int shutdown_linger_ms = 100;
+
+}  // namespace
+
+// The ZMQ_FD poll. Heap-allocated so that a socket closed while its poll is
+// in flight can leave it behind: the poll's CQE frees it.
+struct socket::core : detail::io_operation {
+    socket* owner;
+    int fd;
+    bool poll_armed = false;
+
+    core(socket* s, int zmq_fd) : owner(s), fd(zmq_fd) {
+        on_complete = [](detail::io_operation* op, int result, unsigned) noexcept {
+            auto* c = static_cast<core*>(op);
+            c->poll_armed = false;
+            if (!c->owner) {
+                delete c;  // orphaned by close()
+                return;
+            }
+            if (result < 0 && result != -ECANCELED) c->owner->fail_waiters(-result);
+            else c->owner->serve();
+        };
+    }
+};
+
+void detail::socket_waiter::cancel() noexcept {
+    if (linked) owner->finish(this, state::cancelled);
+}
+
+socket::socket(scheduler& s, ::zmq::context_t& context, ::zmq::socket_type type)
+    : scheduler_(s), type_(type), core_(nullptr), name_(type_name(type)) {
+    handle_ = zmq_socket(context.handle(), static_cast<int>(type));
+    if (!handle_) throw_error("create", zmq_errno());
+    int fd = -1;
+    std::size_t size = sizeof fd;
+    const int linger = default_linger_ms;
+    if (zmq_getsockopt(handle_, ZMQ_FD, &fd, &size) != 0 ||
+        zmq_setsockopt(handle_, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+        const int error = zmq_errno();
+        zmq_close(handle_);
+        throw_error("create", error);
+    }
+    core_ = new core(this, fd);
+    scheduler_.add_resource(this);
+}
+
+socket::~socket() { close(); }
+
+void socket::close() noexcept {
+    if (!core_) return;
+    core* c = std::exchange(core_, nullptr);
+    for (auto* queue : {&readers_, &writers_})
+        while (auto* w = queue->front()) finish(w, detail::socket_waiter::state::closed);
+    if (c->poll_armed) {
+        c->owner = nullptr;
+        scheduler_.cancel(c);
+    } else {
+        delete c;
+    }
+    zmq_close(handle_);
+    handle_ = nullptr;
+    scheduler_.remove_resource(this);
+}
+
+void socket::on_scheduler_shutdown() noexcept {
+    if (!core_) return;
+    int linger = -1;
+    std::size_t size = sizeof linger;
+    zmq_getsockopt(handle_, ZMQ_LINGER, &linger, &size);
+    if (linger < 0 || linger > shutdown_linger_ms) {
+        linger = shutdown_linger_ms;
+        zmq_setsockopt(handle_, ZMQ_LINGER, &linger, sizeof linger);
+    }
+    close();
+}
+
+std::string socket::describe(const char* operation) const {
+    return "zring::socket(" + name_ + ")::" + operation;
+}
+
+void socket::throw_error(const char* operation, int error) const {
+    throw socket_error(error, describe(operation));
+}
+
+void* socket::check_usable(const char* operation) const {
+    if (!core_) throw socket_closed(describe(operation));
+    if (!scheduler_.on_owner_thread())
+        throw std::logic_error(describe(operation) +
+                               ": used from a thread other than its scheduler's (a socket belongs to one scheduler)");
+    return handle_;
+}
+
+::zmq::socket_ref socket::native(const char* operation) {
+    return ::zmq::socket_ref(::zmq::from_handle, check_usable(operation));
+}
+
+void socket::note_endpoint(const std::string& endpoint) {
+    // Name the socket after its first endpoint; a wildcard port resolves to the real one.
+    if (name_.find(' ') != std::string::npos) return;
+    char resolved[256];
+    std::size_t size = sizeof resolved;
+    if (zmq_getsockopt(handle_, ZMQ_LAST_ENDPOINT, resolved, &size) == 0 && size > 1)
+        name_ += ' ' + std::string(resolved);
+    else
+        name_ += ' ' + endpoint;
+}
+
+void socket::bind(const std::string& endpoint) {
+    if (zmq_bind(check_usable("bind"), endpoint.c_str()) != 0) throw_error(("bind(" + endpoint + ")").c_str(), zmq_errno());
+    note_endpoint(endpoint);
+}
+
+void socket::connect(const std::string& endpoint) {
+    if (zmq_connect(check_usable("connect"), endpoint.c_str()) != 0)
+        throw_error(("connect(" + endpoint + ")").c_str(), zmq_errno());
+    note_endpoint(endpoint);
+}
+
+void socket::unbind(const std::string& endpoint) {
+    if (zmq_unbind(check_usable("unbind"), endpoint.c_str()) != 0)
+        throw_error(("unbind(" + endpoint + ")").c_str(), zmq_errno());
+}
+
+void socket::disconnect(const std::string& endpoint) {
+    if (zmq_disconnect(check_usable("disconnect"), endpoint.c_str()) != 0)
+        throw_error(("disconnect(" + endpoint + ")").c_str(), zmq_errno());
+}
+
+void socket::subscribe(std::string_view prefix) {
+    if (zmq_setsockopt(check_usable("subscribe"), ZMQ_SUBSCRIBE, prefix.data(), prefix.size()) != 0)
+        throw_error("subscribe", zmq_errno());
+}
+
+void socket::unsubscribe(std::string_view prefix) {
+    if (zmq_setsockopt(check_usable("unsubscribe"), ZMQ_UNSUBSCRIBE, prefix.data(), prefix.size()) != 0)
+        throw_error("unsubscribe", zmq_errno());
+}
+
+// ---- the waiter queues ----
+
+void socket::enqueue(detail::socket_waiter* w) {
+    (w->inbound ? readers_ : writers_).push_back(w);
+    serve();  // re-check before suspending: the message may have just arrived
+}
+
+void socket::unlink(detail::socket_waiter* w) noexcept { (w->inbound ? readers_ : writers_).erase(w); }
+
+void socket::finish(detail::socket_waiter* w, detail::socket_waiter::state outcome) noexcept {
+    unlink(w);
+    w->outcome = outcome;
+    scheduler_.schedule(w->handle);
+}
+
+void socket::expire(detail::socket_waiter* w) noexcept {
+    if (w->linked) finish(w, detail::socket_waiter::state::timed_out);
+}
+
+void socket::fail_waiters(int error) noexcept {
+    for (auto* queue : {&readers_, &writers_}) {
+        while (auto* w = queue->front()) {
+            w->error = error;
+            finish(w, detail::socket_waiter::state::failed);
+        }
+    }
+}
+
+void socket::after_fast_path(bool inbound) noexcept {
+    // Our operation may have consumed the ZMQ_FD edge that the other
+    // direction's waiters are polling for.
+    if (has_waiters(!inbound)) serve();
+}
+
+bool socket::serve_queue(detail::waiter_list<detail::socket_waiter>& queue) noexcept {
+    bool progressed = false;
+    while (auto* w = queue.front()) {
+        if (!w->attempt(w)) break;
+        queue.erase(w);
+        scheduler_.schedule(w->handle);
+        progressed = true;
+    }
+    return progressed;
+}
+
+void socket::serve() noexcept {
+    for (int idle_rounds = 0;;) {
+        const bool progressed = serve_queue(readers_) | serve_queue(writers_);
+        if (readers_.empty() && writers_.empty()) return;
+        // Reading ZMQ_EVENTS processes libzmq's pending commands and re-arms
+        // the edge of ZMQ_FD: after it, a change of state signals the fd.
+        int events = 0;
+        std::size_t size = sizeof events;
+        if (zmq_getsockopt(handle_, ZMQ_EVENTS, &events, &size) != 0) {
+            fail_waiters(zmq_errno());
+            return;
+        }
+        const bool ready = ((events & ZMQ_POLLIN) && !readers_.empty()) || ((events & ZMQ_POLLOUT) && !writers_.empty());
+        if (!ready) break;
+        // Ready but nobody could proceed twice running: the poll decides.
+        idle_rounds = progressed ? 0 : idle_rounds + 1;
+        if (idle_rounds > 1) break;
+    }
+    arm_poll();
+}
+
+void socket::arm_poll() noexcept {
+    if (core_->poll_armed) return;
+    io_uring_prep_poll_add(scheduler_.prepare(core_), core_->fd, POLLIN);
+    core_->poll_armed = true;
+}
+
+// ---- operations ----
+
+int socket::recv_multipart_op::attempt(void* raw) noexcept {
+    ::zmq::message_t first;
+    if (zmq_msg_recv(first.handle(), raw, ZMQ_DONTWAIT) < 0) return zmq_errno();
+    parts.clear();
+    parts.push_back(std::move(first));
+    // libzmq delivers a multipart message atomically: the rest is queued.
+    while (parts.back().more()) {
+        parts.emplace_back();
+        if (zmq_msg_recv(parts.back().handle(), raw, 0) < 0) return zmq_errno();
+    }
+    return 0;
+}
+
+int socket::send_multipart_op::attempt(void* raw) noexcept {
+    if (parts.empty()) return EINVAL;
+    for (; next < parts.size(); ++next) {
+        const int more = next + 1 < parts.size() ? ZMQ_SNDMORE : 0;
+        if (zmq_msg_send(parts[next].handle(), raw, more | ZMQ_DONTWAIT) < 0) return zmq_errno();
+    }
+    return 0;
+}
+
+int socket::wait_op::attempt(void* raw) noexcept {
+    int current = 0;
+    std::size_t size = sizeof current;
+    if (zmq_getsockopt(raw, ZMQ_EVENTS, &current, &size) != 0) return zmq_errno();
+    ready = static_cast<short>(current & events);
+    return ready ? 0 : EAGAIN;
+}
+
+// ---- awaitable factories ----
+
+socket::awaiter<socket::recv_op> socket::recv(std::stop_token token) {
+    return {*this, recv_op{}, std::nullopt, std::move(token)};
+}
+socket::awaiter<socket::recv_op> socket::recv(duration timeout, std::stop_token token) {
+    return {*this, recv_op{}, timeout, std::move(token)};
+}
+socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(std::stop_token token) {
+    return {*this, recv_multipart_op{}, std::nullopt, std::move(token)};
+}
+socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(duration timeout, std::stop_token token) {
+    return {*this, recv_multipart_op{}, timeout, std::move(token)};
+}
+socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, ::zmq::send_flags flags,
+                                              std::stop_token token) {
+    return {*this, send_op{std::move(message), static_cast<int>(flags) & ~ZMQ_DONTWAIT}, std::nullopt,
+            std::move(token)};
+}
+socket::awaiter<socket::send_op> socket::send(std::string_view data, std::stop_token token) {
+    return {*this, send_op{::zmq::message_t(data.data(), data.size()), 0}, std::nullopt, std::move(token)};
+}
+socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, duration timeout, std::stop_token token) {
+    return {*this, send_op{std::move(message), 0}, timeout, std::move(token)};
+}
+socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
+                                                                  std::stop_token token) {
+    return {*this, send_multipart_op{std::move(parts)}, std::nullopt, std::move(token)};
+}
+socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
+                                                                  duration timeout, std::stop_token token) {
+    return {*this, send_multipart_op{std::move(parts)}, timeout, std::move(token)};
+}
+socket::awaiter<socket::wait_op> socket::wait(short events, std::stop_token token) {
+    if ((events & (ZMQ_POLLIN | ZMQ_POLLOUT)) == 0)
+        throw std::invalid_argument(describe("wait") + ": events must include ZMQ_POLLIN or ZMQ_POLLOUT");
+    return {*this, wait_op{events, 0, (events & ZMQ_POLLIN) != 0}, std::nullopt, std::move(token)};
+}
+
+}  // namespace zring
