@@ -17,3 +17,6 @@
 #include <zring/io/signal.hpp>
 #include <zring/io/spawn.hpp>
 #include <zring/io/timer.hpp>
+
+#include <zring/zmq/errors.hpp>
+#include <zring/zmq/socket.hpp>

@@ -15,7 +15,7 @@ namespace zring {
 
 namespace {
 
-sigset_t make_set(std::initializer_list<int> signals, const char* operation) {
+sigset_t make_set(std::span<const int> signals, const char* operation) {
     if (signals.size() == 0) throw std::invalid_argument(std::string(operation) + ": no signals given");
     sigset_t set;
     sigemptyset(&set);
@@ -59,14 +59,18 @@ task<int> wait_for_signal(sigset_t set, std::stop_token token) {
 
 }  // namespace
 
-void block_signals(std::initializer_list<int> signals) {
+namespace detail {
+
+void block_signals(std::span<const int> signals) {
     block(make_set(signals, "zring::block_signals"), "zring::block_signals");
 }
 
-task<int> signal(std::initializer_list<int> signals, std::stop_token token) {
+task<int> signal(std::span<const int> signals, std::stop_token token) {
     const sigset_t set = make_set(signals, "zring::signal");
     block(set, "zring::signal");
     return wait_for_signal(set, std::move(token));
 }
+
+}  // namespace detail
 
 }  // namespace zring

@@ -1,7 +1,7 @@
 #pragma once
 // Await POSIX signals (signalfd), for graceful shutdown.
 //
-//     int sig = co_await zring::signal({SIGINT, SIGTERM});
+//     int sig = co_await zring::signal(SIGINT, SIGTERM);
 //
 // A signal is delivered to one thread that does not block it; signalfd sees
 // it only if every thread blocks it. Call block_signals() at the start of
@@ -9,19 +9,38 @@
 
 #include <zring/coro/task.hpp>
 
-#include <initializer_list>
+#include <array>
+#include <concepts>
+#include <span>
 #include <stop_token>
 
 namespace zring {
 
-// Blocks the signals in the calling thread (threads created later inherit it).
-// Throws std::invalid_argument for a number that is not a signal.
-void block_signals(std::initializer_list<int> signals);
+namespace detail {
+void block_signals(std::span<const int> signals);
+task<int> signal(std::span<const int> signals, std::stop_token token);
+}  // namespace detail
+
+// Blocks the signals in the calling thread (threads created later inherit
+// the mask). Throws std::invalid_argument for a number that is not a signal.
+template <std::same_as<int>... Signals>
+void block_signals(Signals... signals) {
+    const std::array<int, sizeof...(Signals)> list{signals...};
+    detail::block_signals(list);
+}
 
 // Blocks the signals in the calling thread at once, then waits on the running
 // scheduler until one is pending and returns its number. The signals stay
 // blocked, so a second one waits for the next call instead of killing the
-// process.
-[[nodiscard]] task<int> signal(std::initializer_list<int> signals, std::stop_token token = {});
+// process. Cancelled through the explicit token or the ambient one.
+template <std::same_as<int>... Signals>
+[[nodiscard]] task<int> signal(std::stop_token token, Signals... signals) {
+    const std::array<int, sizeof...(Signals)> list{signals...};
+    return detail::signal(list, std::move(token));
+}
+template <std::same_as<int>... Signals>
+[[nodiscard]] task<int> signal(Signals... signals) {
+    return signal(std::stop_token{}, signals...);
+}
 
 }  // namespace zring

@@ -1,0 +1,43 @@
+#pragma once
+// The publisher and subscriber coroutines shared by pubsub_publisher,
+// pubsub_subscriber and pubsub_demo.
+
+#include <zring/zring.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <string>
+
+namespace examples {
+
+// Sends "updates <n>" every interval, count times (0: until cancelled).
+inline zring::task<void> publish(zring::socket& pub, std::chrono::milliseconds interval, std::int64_t count) {
+    for (std::int64_t n = 1; count == 0 || n <= count; ++n) {
+        co_await zring::sleep_for(interval);
+        const std::string update = "updates " + std::to_string(n);
+        co_await pub.send(update);
+        std::cout << "Sent: " << update << std::endl;
+    }
+}
+
+// Prints every message until count were received (0: until cancelled).
+inline zring::task<void> subscribe(zring::socket& sub, std::int64_t count) {
+    for (std::int64_t n = 0; count == 0 || n < count; ++n) {
+        auto message = co_await sub.recv();
+        std::cout << "Received: " << message.to_string_view() << std::endl;
+    }
+}
+
+// Runs work until it finishes or SIGINT/SIGTERM arrives; true if it finished.
+template <class Work>
+zring::task<bool> until_signal(Work work) {
+    auto outcome = co_await zring::when_any(std::move(work), zring::signal(SIGINT, SIGTERM));
+    if (outcome.index() == 1) {
+        std::cerr << "Signal " << std::get<1>(outcome) << " received, shutting down" << std::endl;
+        co_return false;
+    }
+    co_return true;
+}
+
+}  // namespace examples

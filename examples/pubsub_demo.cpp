@@ -1,0 +1,35 @@
+// A publisher and a subscriber as two coroutines on one scheduler.
+#include "common/cli.hpp"
+#include "common/pubsub.hpp"
+
+#include <zring/zring.hpp>
+
+#include <csignal>
+
+int main(int argc, char** argv) {
+    examples::cli args(argc, argv, "pubsub_demo [options]",
+                       {{"endpoint", "endpoint between the two (default tcp://127.0.0.1:5556)"},
+                        {"interval-ms", "milliseconds between updates (default 1000)"},
+                        {"count", "updates to receive before exiting, 0 for no limit (default 0)"}});
+    zring::block_signals(SIGINT, SIGTERM);
+    zmq::context_t context;
+    zring::scheduler scheduler;
+    zring::socket pub(scheduler, context, zmq::socket_type::pub);
+    zring::socket sub(scheduler, context, zmq::socket_type::sub);
+    const std::string endpoint = args.get("endpoint", "tcp://127.0.0.1:5556");
+    try {
+        pub.bind(endpoint);
+        sub.connect(endpoint);
+    } catch (const zring::socket_error& e) {
+        args.fail(e.what());
+    }
+    sub.subscribe("updates");
+    const auto interval = std::chrono::milliseconds(args.number("interval-ms", 1000));
+    const auto count = args.number("count", 0);
+
+    // The subscriber decides when the demo ends; the publisher is cancelled then.
+    auto demo = [&]() -> zring::task<void> {
+        co_await zring::when_any(examples::subscribe(sub, count), examples::publish(pub, interval, 0));
+    };
+    scheduler.run(examples::until_signal(demo()));
+}
