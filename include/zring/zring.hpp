@@ -19,4 +19,9 @@
 #include <zring/io/timer.hpp>
 
 #include <zring/zmq/errors.hpp>
+#include <zring/zmq/monitor.hpp>
+#include <zring/zmq/poller.hpp>
+#include <zring/zmq/proxy.hpp>
+#include <zring/zmq/security.hpp>
 #include <zring/zmq/socket.hpp>
+#include <zring/zmq/stream.hpp>

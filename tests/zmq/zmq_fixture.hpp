@@ -2,6 +2,7 @@
 // What every ZeroMQ test needs: a context, a scheduler, and endpoints that
 // never collide between tests running in parallel.
 
+#include <zring/coro/task.hpp>
 #include <zring/zmq/socket.hpp>
 
 #include <zmq.hpp>
@@ -24,6 +25,18 @@ inline std::string unique_inproc(const char* what) {
 inline std::string bind_ephemeral_tcp(zring::socket& s) {
     s.bind("tcp://127.0.0.1:*");
     return s.get(zmq::sockopt::last_endpoint);
+}
+
+// Whether awaiting a throws an Exception. Catch2's assertion macros must not
+// contain co_await: their state would live across the suspension.
+template <class Exception, class Awaitable>
+zring::task<bool> throws(Awaitable a) {
+    try {
+        co_await std::move(a);
+    } catch (const Exception&) {
+        co_return true;
+    }
+    co_return false;
 }
 
 // Many sockets need many descriptors (libzmq uses one or two per socket):

@@ -62,9 +62,9 @@ void detail::socket_waiter::cancel() noexcept {
     if (linked) owner->finish(this, state::cancelled);
 }
 
-socket::socket(scheduler& s, ::zmq::context_t& context, ::zmq::socket_type type)
-    : scheduler_(s), type_(type), core_(nullptr), name_(type_name(type)) {
-    handle_ = zmq_socket(context.handle(), static_cast<int>(type));
+socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
+    : scheduler_(s), context_(context), type_(type), core_(nullptr), name_(type_name(type)) {
+    handle_ = zmq_socket(context, static_cast<int>(type));
     if (!handle_) throw_error("create", zmq_errno());
     int fd = -1;
     std::size_t size = sizeof fd;
@@ -309,9 +309,15 @@ socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::
     return {*this, send_multipart_op{std::move(parts)}, timeout, std::move(token)};
 }
 socket::awaiter<socket::wait_op> socket::wait(short events, std::stop_token token) {
+    return wait(events, std::nullopt, std::move(token));
+}
+socket::awaiter<socket::wait_op> socket::wait(short events, duration timeout, std::stop_token token) {
+    return wait(events, std::optional<duration>(timeout), std::move(token));
+}
+socket::awaiter<socket::wait_op> socket::wait(short events, std::optional<duration> timeout, std::stop_token token) {
     if ((events & (ZMQ_POLLIN | ZMQ_POLLOUT)) == 0)
         throw std::invalid_argument(describe("wait") + ": events must include ZMQ_POLLIN or ZMQ_POLLOUT");
-    return {*this, wait_op{events, 0, (events & ZMQ_POLLIN) != 0}, std::nullopt, std::move(token)};
+    return {*this, wait_op{events, 0, (events & ZMQ_POLLIN) != 0}, timeout, std::move(token)};
 }
 
 }  // namespace zring

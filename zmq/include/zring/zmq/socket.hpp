@@ -63,7 +63,10 @@ public:
 
     // Throws socket_error if libzmq cannot create the socket (e.g. the context
     // was terminated). The socket belongs to s: use it only on s's thread.
-    socket(scheduler& s, ::zmq::context_t& context, ::zmq::socket_type type);
+    socket(scheduler& s, ::zmq::context_t& context, ::zmq::socket_type type)
+        : socket(s, context.handle(), type) {}
+    // The same, with a libzmq context handle (zmq_ctx_new, context_t::handle()).
+    socket(scheduler& s, void* context, ::zmq::socket_type type);
     // Closes the socket; coroutines still waiting on it get socket_closed.
     ~socket();
     socket(const socket&) = delete;
@@ -94,6 +97,8 @@ public:
     bool is_open() const noexcept { return core_ != nullptr; }
     ::zmq::socket_type type() const noexcept { return type_; }
     scheduler& get_scheduler() const noexcept { return scheduler_; }
+    // The libzmq context the socket was created in (for inproc companions).
+    void* context() const noexcept { return context_; }
     // "PUSH tcp://127.0.0.1:5555": names the socket in error messages.
     const std::string& name() const noexcept { return name_; }
 
@@ -129,9 +134,11 @@ public:
     // co_await s.wait(ZMQ_POLLIN) -> the requested events that are ready,
     // consuming nothing: for polling several sockets (see poller.hpp).
     awaiter<wait_op> wait(short events, std::stop_token token = {});
+    awaiter<wait_op> wait(short events, duration timeout, std::stop_token token = {});
 
 private:
     friend struct detail::socket_waiter;
+    awaiter<wait_op> wait(short events, std::optional<duration> timeout, std::stop_token token);
     struct core;
 
     void on_scheduler_shutdown() noexcept override;
@@ -151,6 +158,7 @@ private:
     void note_endpoint(const std::string& endpoint);
 
     scheduler& scheduler_;
+    void* context_;
     void* handle_ = nullptr;  // the libzmq socket, owned
     ::zmq::socket_type type_;
     core* core_;
