@@ -99,3 +99,43 @@ TEST_CASE("a child that completes synchronously leaves the group empty", "[coro]
     }));
     CHECK(ran == 1000);
 }
+
+TEST_CASE("request_stop ends a group without failure", "[coro][task_group][cancel]") {
+    zring::event never;
+    int cancelled = 0;
+    auto child = [&]() -> zring::task<void> {
+        try {
+            co_await never;
+        } catch (const zring::operation_cancelled&) {
+            ++cancelled;
+            throw;
+        }
+    };
+    zring::sync_wait(zring::with_task_group([&](zring::task_group& g) -> zring::task<void> {
+        g.spawn(child());
+        g.spawn(child());
+        g.request_stop();
+        co_return;
+    }));
+    CHECK(cancelled == 2);
+}
+
+TEST_CASE("stopping the parent ends the group with operation_cancelled", "[coro][task_group][cancel]") {
+    zring::event never;
+    std::stop_source source;
+    auto waits = [&]() -> zring::task<void> { co_await never; };
+    auto group = [&]() -> zring::task<void> {
+        co_await zring::with_task_group([&](zring::task_group& g) -> zring::task<void> {
+            g.spawn(waits());
+            co_return;
+        });
+    };
+    auto stopper = [&]() -> zring::task<void> {
+        source.request_stop();
+        co_return;
+    };
+    auto both = [&]() -> zring::task<void> {
+        co_await zring::when_all(group().with_stop_token(source.get_token()), stopper());
+    };
+    CHECK_THROWS_AS(zring::sync_wait(both()), zring::operation_cancelled);
+}

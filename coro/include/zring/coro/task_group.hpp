@@ -9,8 +9,10 @@
 //
 // with_task_group returns only when the body and every child have finished.
 // The first failure (of the body or a child) requests stop of all the others
-// and is rethrown once they are done. Stop requested on the awaiting
-// coroutine's token reaches the body and every child.
+// and is rethrown once they are done. group.request_stop() ends the group
+// without failure: operation_cancelled after a stop request is not one. Stop
+// requested on the awaiting coroutine's token reaches the body and every
+// child, and with_task_group then throws operation_cancelled.
 
 #include <zring/coro/cancellation.hpp>
 #include <zring/coro/task.hpp>
@@ -104,8 +106,19 @@ private:
     }
 
     void fail(std::exception_ptr e) noexcept {
+        if (source_.stop_requested() && is_cancellation(e)) return;  // the stop's doing, not a failure
         if (!first_failure_) first_failure_ = std::move(e);
         source_.request_stop();
+    }
+
+    static bool is_cancellation(const std::exception_ptr& e) noexcept {
+        try {
+            std::rethrow_exception(e);
+        } catch (const operation_cancelled&) {
+            return true;
+        } catch (...) {
+            return false;
+        }
     }
 
     struct join_awaiter {
@@ -131,7 +144,8 @@ private:
 // Body: a callable taking task_group& and returning task<void>.
 template <class Body>
 task<void> with_task_group(Body body) {
-    task_group group(co_await get_stop_token());
+    const std::stop_token parent = co_await get_stop_token();
+    task_group group(parent);
     try {
         co_await body(group).with_stop_token(group.stop_token());
     } catch (...) {
@@ -139,6 +153,7 @@ task<void> with_task_group(Body body) {
     }
     co_await task_group::join_awaiter{group};
     if (group.first_failure_) std::rethrow_exception(group.first_failure_);
+    if (parent.stop_requested()) throw operation_cancelled("zring::with_task_group");
 }
 
 }  // namespace zring
