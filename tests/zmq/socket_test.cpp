@@ -7,6 +7,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <memory>
 #include <string>
@@ -200,4 +205,55 @@ TEST_CASE("1,000 sockets on one scheduler each deliver to their own coroutine", 
     tasks.push_back(senders());
     s.run(zring::when_all(std::move(tasks)));
     CHECK(received == n);
+}
+
+TEST_CASE("XPUB sees subscriptions that an XSUB sends, and publishes to it", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket xpub(s, ctx, zmq::socket_type::xpub), xsub(s, ctx, zmq::socket_type::xsub);
+    xsub.connect(bind_ephemeral_tcp(xpub));
+    auto t = [&]() -> zring::task<std::string> {
+        co_await xsub.send(std::string("\x01topic", 6));  // subscribe to "topic"
+        auto subscription = co_await xpub.recv();
+        CHECK(subscription.to_string() == std::string("\x01topic", 6));
+        co_await xpub.send("topic: news");
+        co_return (co_await xsub.recv()).to_string();
+    };
+    CHECK(s.run(t()) == "topic: news");
+}
+
+TEST_CASE("a STREAM socket talks raw TCP with a plain client", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket server(s, ctx, zmq::socket_type::stream);
+    const auto endpoint = bind_ephemeral_tcp(server);
+    const int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::write(fd, "raw bytes", 9) == 9);
+    auto t = [&]() -> zring::task<std::string> {
+        std::string data;
+        while (data.empty()) {  // the first message announces the connection, with no data
+            auto frames = co_await server.recv_multipart(10s);
+            REQUIRE(frames.size() == 2);
+            data = frames[1].to_string();
+            if (!data.empty()) {
+                std::vector<zmq::message_t> reply;
+                reply.emplace_back(frames[0].data(), frames[0].size());
+                reply.emplace_back(std::string_view("raw reply"));
+                co_await server.send_multipart(std::move(reply));
+            }
+        }
+        co_return data;
+    };
+    CHECK(s.run(t()) == "raw bytes");
+    char buf[16] = {};
+    CHECK(::read(fd, buf, sizeof buf) == 9);
+    CHECK(std::string(buf, 9) == "raw reply");
+    ::close(fd);
 }
