@@ -1,0 +1,49 @@
+#pragma once
+// The benchmarks of zring-bench. Each adds its rows (zring beside the
+// baselines it ran with the same parameters) to the report.
+
+#include "report.hpp"
+
+#include <zmq.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+struct options {
+    int repeat = 5;
+    bool quick = false;  // a few seconds in all: proves the harness runs
+    bool procs = false;  // thr: the sender in another process
+    std::vector<std::size_t> sizes;         // thr: message sizes (default 16 256 4096 65536)
+    std::vector<std::string> transports;    // thr: inproc ipc tcp
+    std::vector<std::string> variants;      // restrict to these variants (default: all available)
+};
+
+void thr(const options& opt, report& out);
+void lat(const options& opt, report& out);
+void pubsub(const options& opt, report& out);
+void fanin(const options& opt, report& out);
+void loop(const options& opt, report& out);
+
+// Checks this run's numbers against zring's published targets.
+void check_targets(report& out);
+
+// The variants of the ZeroMQ benchmarks that this invocation runs.
+std::vector<std::string> selected_variants(const options& opt);
+// A line on stderr per repetition, so long runs show progress.
+void progress(const std::string& benchmark, const params& p, int repetition, int of);
+// An endpoint no other run of this process uses ("tcp" binds port 0).
+std::string fresh_endpoint(const std::string& transport);
+
+// thr's sender: a blocking PUSH loop. Its socket stays open until
+// before_close() returns, because libzmq 4.3 can drop queued ipc messages
+// when a socket closes, LINGER notwithstanding (zeromq/libzmq#4660). With
+// --procs it runs in a child process as `zring-bench _sender ENDPOINT COUNT SIZE`.
+void send_messages(zmq::context_t& context, const std::string& endpoint, std::int64_t count, std::size_t size,
+                   const std::function<void()>& before_close);
+
+}  // namespace bench

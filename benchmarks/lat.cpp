@@ -1,0 +1,151 @@
+// lat: round-trip latency over tcp against a plain blocking libzmq echo
+// server; the client is the variant under test (REQ to REP, DEALER to ROUTER).
+#include "bench.hpp"
+#include "receivers.hpp"
+
+#include <future>
+#include <thread>
+
+namespace bench {
+
+namespace {
+
+void echo_server(zmq::context_t& context, zmq::socket_type type, std::promise<std::string>& endpoint,
+                 std::int64_t round_trips) {
+    zmq::socket_t s(context, type);
+    s.bind("tcp://127.0.0.1:*");
+    endpoint.set_value(s.get(zmq::sockopt::last_endpoint));
+    zmq::message_t id, m;
+    for (std::int64_t i = 0; i < round_trips; ++i) {
+        if (type == zmq::socket_type::router) {
+            (void)s.recv(id);
+            (void)s.recv(m);
+            (void)s.send(id, zmq::send_flags::sndmore);
+        } else {
+            (void)s.recv(m);
+        }
+        (void)s.send(m, zmq::send_flags::none);
+    }
+}
+
+#if ZRING_BENCH_HAVE_ASIO
+// Receives one message the way the Asio baselines wait on ZMQ_FD.
+detail::asio::awaitable<void> asio_recv(zmq::socket_t& s, detail::asio::posix::stream_descriptor& fd, bool drain,
+                                        zmq::message_t& m) {
+    for (;;) {
+        if (drain) {
+            if (s.recv(m, zmq::recv_flags::dontwait)) co_return;
+            if (s.get(zmq::sockopt::events) & ZMQ_POLLIN) continue;
+        } else if (s.get(zmq::sockopt::events) & ZMQ_POLLIN) {
+            if (s.recv(m, zmq::recv_flags::dontwait)) co_return;
+            continue;
+        }
+        co_await fd.async_wait(detail::asio::posix::stream_descriptor::wait_read, detail::asio::use_awaitable);
+    }
+}
+#endif
+
+struct lat_run {
+    std::vector<double> us;  // each measured round trip
+    double cpu = 0;          // the client thread, over the measured round trips
+};
+
+// Runs warmup + count round trips with the variant's client; mark(i) after each.
+template <class Mark>
+void run_client(const std::string& variant, zmq::context_t& context, zmq::socket_type type,
+                const std::string& endpoint, std::int64_t total, const std::string& payload, Mark mark) {
+    if (variant == "zring") {
+        zring::scheduler s;
+        zring::socket c(s, context, type);
+        c.connect(endpoint);
+        s.run([&]() -> zring::task<void> {
+            for (std::int64_t i = 0; i < total; ++i) {
+                co_await c.send(zmq::message_t(payload.data(), payload.size()));
+                co_await c.recv();
+                mark(i);
+            }
+        }());
+        return;
+    }
+    zmq::socket_t c(context, type);
+    c.connect(endpoint);
+    zmq::message_t m;
+    if (variant == "raw") {
+        for (std::int64_t i = 0; i < total; ++i) {
+            (void)c.send(zmq::buffer(payload), zmq::send_flags::none);
+            (void)c.recv(m);
+            mark(i);
+        }
+        return;
+    }
+#if ZRING_BENCH_HAVE_ASIO
+    namespace asio = detail::asio;
+    asio::io_context io(1);
+    detail::borrowed_fd fd(io, c);
+    const bool drain = variant == "asio-drain";
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            for (std::int64_t i = 0; i < total; ++i) {
+                (void)c.send(zmq::buffer(payload), zmq::send_flags::none);
+                co_await asio_recv(c, fd.fd, drain, m);
+                mark(i);
+            }
+        },
+        asio::detached);
+    io.run();
+#endif
+}
+
+lat_run run_once(const std::string& variant, bool dealer, std::int64_t warmup, std::int64_t count,
+                 std::size_t size) {
+    zmq::context_t context;
+    std::promise<std::string> bound;
+    auto endpoint = bound.get_future();
+    std::thread server(echo_server, std::ref(context), dealer ? zmq::socket_type::router : zmq::socket_type::rep,
+                       std::ref(bound), warmup + count);
+    lat_run r;
+    r.us.reserve(static_cast<std::size_t>(count));
+    clock::time_point t0 = clock::now();
+    double cpu0 = 0;
+    run_client(variant, context, dealer ? zmq::socket_type::dealer : zmq::socket_type::req, endpoint.get(),
+               warmup + count, std::string(size, 'x'), [&](std::int64_t i) {
+                   const auto now = clock::now();
+                   if (i == warmup - 1) cpu0 = thread_cpu_seconds();
+                   if (i >= warmup) r.us.push_back(std::chrono::duration<double, std::micro>(now - t0).count());
+                   t0 = clock::now();
+               });
+    r.cpu = thread_cpu_seconds() - cpu0;
+    server.join();
+    return r;
+}
+
+}  // namespace
+
+void lat(const options& opt, report& out) {
+    const std::int64_t count = opt.quick ? 2'000 : 20'000, warmup = opt.quick ? 200 : 2'000;
+    const std::size_t size = 16;
+    for (const bool dealer : {false, true}) {
+        const params p{{dealer ? "DEALER/ROUTER" : "REQ/REP", ""},
+                       {"size", std::to_string(size)},
+                       {"transport", "tcp"},
+                       {"round_trips", std::to_string(count)}};
+        for (int rep = 1; rep <= opt.repeat; ++rep) {
+            progress("lat", p, rep, opt.repeat);
+            for (const auto& variant : selected_variants(opt)) {
+                lat_run r = run_once(variant, dealer, warmup, count, size);
+                std::sort(r.us.begin(), r.us.end());
+                double sum = 0;
+                for (const double v : r.us) sum += v;
+                row& x = out.at("lat", p, variant, "median_us", false);
+                x.record("median_us", quantile(r.us, 0.5));
+                x.record("mean_us", sum / static_cast<double>(r.us.size()));
+                x.record("p99_us", quantile(r.us, 0.99));
+                x.record("p99.9_us", quantile(r.us, 0.999));
+                x.record("client_cpu_us_per_rt", r.cpu * 1e6 / static_cast<double>(count));
+            }
+        }
+    }
+}
+
+}  // namespace bench

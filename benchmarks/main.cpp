@@ -1,0 +1,165 @@
+// zring-bench: measures zring against a raw blocking libzmq loop (and, where
+// Boost.Asio is installed, against Asio coroutines on ZMQ_FD) in one run.
+#include "bench.hpp"
+#include "receivers.hpp"
+#include "watchdog.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+namespace {
+
+using bench::options;
+
+const char* const usage_text =
+    "usage: zring-bench BENCHMARK... [options]\n"
+    "benchmarks:\n"
+    "  thr     PUSH->PULL throughput: sizes 16 256 4096 65536, inproc ipc tcp\n"
+    "  lat     REQ/REP and DEALER/ROUTER round-trip latency over tcp, 16 B\n"
+    "  pubsub  1 publisher -> N subscribers, N publishers -> 1 subscriber\n"
+    "  fanin   1 to 10,000 sockets on one scheduler, a coroutine each; memory per socket\n"
+    "  loop    call_soon, suspend+resume, timers, call_soon_threadsafe\n"
+    "  all     every benchmark above\n"
+    "options:\n"
+    "  --repeat N      repetitions of each measurement; medians are reported (default 5)\n"
+    "  --quick         small counts and one repetition: seconds in all, numbers only indicative\n"
+    "  --procs         thr: the sender runs in another process (ipc and tcp only)\n"
+    "  --size N        thr: a message size to run (repeatable)\n"
+    "  --transport T   thr: inproc, ipc or tcp (repeatable)\n"
+    "  --variant V     run only these variants: raw zring asio-drain asio-events (repeatable)\n"
+    "  --json FILE     write every run, the medians and the targets as JSON\n"
+    "  --tsv FILE      write each variant's speed relative to its baseline (for plots)\n";
+
+[[noreturn]] void usage(const std::string& error) {
+    if (error.empty()) {
+        std::cout << usage_text;
+        std::exit(0);
+    }
+    std::cerr << "zring-bench: " << error << "\n" << usage_text;
+    std::exit(2);
+}
+
+long positive(const std::string& flag, const char* text) {
+    char* end = nullptr;
+    const long v = std::strtol(text, &end, 10);
+    if (end == text || *end != '\0' || v < 1) usage(flag + " needs a positive whole number, not '" + text + "'");
+    return v;
+}
+
+std::map<std::string, std::string> machine_info() {
+    std::map<std::string, std::string> m;
+    utsname u{};
+    uname(&u);
+    m["kernel"] = std::string(u.sysname) + " " + u.release;
+    m["cores"] = std::to_string(std::thread::hardware_concurrency());
+    int major = 0, minor = 0, patch = 0;
+    zmq_version(&major, &minor, &patch);
+    m["libzmq"] = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    for (std::string line; std::getline(cpuinfo, line);) {
+        if (line.rfind("model name", 0) == 0) {
+            m["cpu"] = line.substr(line.find(':') + 2);
+            break;
+        }
+    }
+    zring::scheduler probe;
+    const auto& f = probe.features();
+    m["ring"] = std::string(f.defer_taskrun  ? "SINGLE_ISSUER|DEFER_TASKRUN"
+                            : f.coop_taskrun ? "COOP_TASKRUN"
+                                             : "plain") +
+                (f.ext_arg ? " EXT_ARG" : "");
+    m["asio_baselines"] = ZRING_BENCH_HAVE_ASIO ? "yes" : "no (install libboost-dev)";
+    return m;
+}
+
+template <class Write>
+void write_file(const std::string& path, Write write) {
+    std::ofstream file(path);
+    write(file);
+    file.close();
+    if (!file) {
+        std::cerr << "zring-bench: cannot write " << path << "\n";
+        std::exit(1);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc == 5 && std::string(argv[1]) == "_sender") {  // thr --procs runs this in a child
+        zmq::context_t context;
+        // The parent closes our stdin once it received everything.
+        bench::send_messages(context, argv[2], std::stoll(argv[3]), static_cast<std::size_t>(std::stoull(argv[4])),
+                             [] {
+                                 char c;
+                                 while (::read(0, &c, 1) > 0) {
+                                 }
+                             });
+        return 0;
+    }
+    options opt;
+    bool repeat_given = false;
+    std::string json, tsv;
+    const std::vector<std::pair<std::string, void (*)(const options&, bench::report&)>> benchmarks{
+        {"thr", bench::thr}, {"lat", bench::lat}, {"pubsub", bench::pubsub}, {"fanin", bench::fanin},
+        {"loop", bench::loop}};
+    std::vector<std::string> chosen;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const auto value = [&]() -> const char* {
+            if (i + 1 >= argc) usage(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--help" || a == "-h") usage("");
+        else if (a == "--quick") opt.quick = true;
+        else if (a == "--procs") opt.procs = true;
+        else if (a == "--repeat") opt.repeat = static_cast<int>(positive(a, value())), repeat_given = true;
+        else if (a == "--size") opt.sizes.push_back(static_cast<std::size_t>(positive(a, value())));
+        else if (a == "--transport") {
+            const std::string t = value();
+            if (t != "inproc" && t != "ipc" && t != "tcp") usage("unknown transport '" + t + "'");
+            opt.transports.push_back(t);
+        } else if (a == "--variant") {
+            const std::string v = value();
+            const auto known = bench::zmq_variants();
+            if (std::find(known.begin(), known.end(), v) == known.end())
+                usage("unknown or unavailable variant '" + v + "'");
+            opt.variants.push_back(v);
+        } else if (a == "--json") json = value();
+        else if (a == "--tsv") tsv = value();
+        else if (a == "all") for (const auto& [name, run] : benchmarks) chosen.push_back(name);
+        else if (std::any_of(benchmarks.begin(), benchmarks.end(), [&](const auto& b) { return b.first == a; }))
+            chosen.push_back(a);
+        else usage("unknown argument '" + a + "'");
+    }
+    if (chosen.empty()) usage("name a benchmark");
+    if (opt.quick && !repeat_given) opt.repeat = 1;
+
+    bench::watchdog::start(std::chrono::seconds(120));
+    bench::report report;
+    try {
+        for (const auto& [name, run] : benchmarks) {
+            if (std::find(chosen.begin(), chosen.end(), name) == chosen.end()) continue;
+            std::cerr << name << ":" << std::endl;
+            run(opt, report);
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "zring-bench: " << e.what() << std::endl;
+        return 1;
+    }
+    bench::check_targets(report);
+    const auto machine = machine_info();
+    std::cout << "zring-bench: medians of " << opt.repeat << " repetition(s), [min..max] where more than one";
+    for (const auto& [k, v] : machine) std::cout << "\n  " << k << ": " << v;
+    std::cout << "\n";
+    report.print(std::cout);
+    if (!json.empty()) write_file(json, [&](std::ostream& o) { report.write_json(o, machine, opt.repeat); });
+    if (!tsv.empty()) write_file(tsv, [&](std::ostream& o) { report.write_tsv(o); });
+}

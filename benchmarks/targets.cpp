@@ -1,0 +1,82 @@
+// The targets zring is held to, checked against whatever this run measured.
+#include "bench.hpp"
+
+#include <cstdio>
+
+namespace bench {
+
+namespace {
+
+// The first row of the benchmark and variant whose params include all of `want`.
+const row* lookup(const report& r, const std::string& benchmark, const std::string& variant, const params& want) {
+    return r.find([&](const row& x) {
+        if (x.benchmark != benchmark || x.variant != variant) return false;
+        for (const auto& [k, v] : want)
+            if (x.param(k) != v) return false;
+        return true;
+    });
+}
+
+void expect(report& out, const std::string& name, std::optional<double> value, bool at_most, double bound) {
+    if (!value) return;
+    char text[32];
+    std::snprintf(text, sizeof text, "%s %g", at_most ? "<=" : ">=", bound);
+    out.add_target({name, *value, text, at_most ? *value <= bound : *value >= bound});
+}
+
+std::optional<double> quotient(const row* a, const row* b, const std::string& metric) {
+    if (!a || !b) return std::nullopt;
+    const auto x = a->median(metric), y = b->median(metric);
+    if (!x || !y || *y == 0) return std::nullopt;
+    return *x / *y;
+}
+
+}  // namespace
+
+void check_targets(report& out) {
+    for (const std::string transport : {"inproc", "tcp"}) {
+        const params p{{"size", "16"}, {"transport", transport}};
+        const row* zring = lookup(out, "thr", "zring", p);
+        const row* raw = lookup(out, "thr", "raw", p);
+        const row* asio = lookup(out, "thr", "asio-drain", p);
+        const std::string what = "thr 16 B " + transport + ": zring / ";
+        expect(out, what + "raw msgs/s", quotient(zring, raw, "msgs_per_s"), false, 0.95);
+        expect(out, what + "asio-drain msgs/s", quotient(zring, asio, "msgs_per_s"), false, 1.0);
+        expect(out, what + "asio-drain receiver CPU per msg", quotient(zring, asio, "rx_thread_cpu_ns_per_msg"), true,
+               1.0);
+    }
+    const params reqrep{{"REQ/REP", ""}};
+    const row* zring = lookup(out, "lat", "zring", reqrep);
+    expect(out, "lat REQ/REP tcp: zring / raw median", quotient(zring, lookup(out, "lat", "raw", reqrep), "median_us"),
+           true, 1.10);
+    expect(out, "lat REQ/REP tcp: zring / raw p99", quotient(zring, lookup(out, "lat", "raw", reqrep), "p99_us"), true,
+           1.25);
+    expect(out, "lat REQ/REP tcp: zring / asio-drain median",
+           quotient(zring, lookup(out, "lat", "asio-drain", reqrep), "median_us"), true, 1.0);
+
+    if (const row* r = lookup(out, "loop", "zring", {{"call_soon", ""}}))
+        expect(out, "loop: call_soon callbacks/s", r->median("callbacks_per_s"), false, 20e6);
+    if (const row* r = lookup(out, "loop", "zring", {{"suspend+resume", ""}}))
+        expect(out, "loop: coroutine suspend+resume ns", r->median("ns_per_resume"), true, 20);
+    if (const row* r = lookup(out, "loop", "zring", {{"timers scheduled+fired", ""}, {"n", "1000000"}}))
+        expect(out, "loop: 1,000,000 timers scheduled+fired, seconds", r->median("seconds"), true, 1.0);
+
+    // Fan-in: the most sockets measured, against one socket.
+    const row* one = lookup(out, "fanin", "zring", {{"sockets", "1"}});
+    const row* most = nullptr;
+    for (const row& x : out.rows()) {
+        if (x.benchmark == "fanin" && x.variant == "zring" &&
+            (!most || std::stoi(*x.param("sockets")) > std::stoi(*most->param("sockets"))))
+            most = &x;
+    }
+    if (one && most && most != one) {
+        const std::string n = *most->param("sockets");
+        expect(out, "fanin " + n + " sockets: zring msgs/s / 1 socket", quotient(most, one, "msgs_per_s"), false, 0.80);
+        const row* raw = lookup(out, "fanin", "raw", {{"sockets", n}});
+        if (raw && most->median("heap_bytes_per_socket") && raw->median("heap_bytes_per_socket"))
+            expect(out, "fanin " + n + " sockets: zring-owned heap bytes per idle socket+coroutine",
+                   *most->median("heap_bytes_per_socket") - *raw->median("heap_bytes_per_socket"), true, 4096);
+    }
+}
+
+}  // namespace bench
