@@ -41,6 +41,14 @@ summary summarize(std::vector<double> values) {
     return {median, values.front(), values.back()};
 }
 
+std::optional<double> paired_ratio(const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+        if (b[i] != 0) ratios.push_back(a[i] / b[i]);
+    if (ratios.empty()) return std::nullopt;
+    return summarize(std::move(ratios)).median;
+}
+
 double quantile(const std::vector<double>& sorted, double p) {
     if (sorted.empty()) return 0;
     const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));

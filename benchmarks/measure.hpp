@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 namespace bench {
@@ -28,6 +29,10 @@ struct summary {
     double median = 0, min = 0, max = 0;
 };
 summary summarize(std::vector<double> values);
+
+// The median of a[i] / b[i] over the repetitions i both have: repetition i
+// of each ran back to back, so drift of the machine cancels. nullopt if none.
+std::optional<double> paired_ratio(const std::vector<double>& a, const std::vector<double>& b);
 
 // The p-quantile (0..1) of values sorted ascending, nearest rank.
 double quantile(const std::vector<double>& sorted, double p);

@@ -94,10 +94,12 @@ void receive_raw(const receive_setup& setup, OnMessage& on_message) {
     for (auto& t : threads) t.join();
 }
 
+// Like raw_loop, it reuses one message.
 template <class OnMessage>
 zring::task<void> zring_loop(zring::socket& s, int index, OnMessage& on_message) {
+    zmq::message_t m;
     do {
-        co_await s.recv();
+        co_await s.recv(m);
     } while (on_message(index));
     s.get_scheduler().stop();
 }

@@ -18,9 +18,14 @@ void row::record(const std::string& metric, double value) {
     metrics.push_back({metric, {value}});
 }
 
+const std::vector<double>* row::values(const std::string& metric) const {
+    for (const auto& [name, v] : metrics)
+        if (name == metric) return &v;
+    return nullptr;
+}
+
 std::optional<double> row::median(const std::string& metric) const {
-    for (const auto& [name, values] : metrics)
-        if (name == metric) return summarize(values).median;
+    if (const auto* v = values(metric)) return summarize(*v).median;
     return std::nullopt;
 }
 
@@ -56,9 +61,10 @@ const row* report::baseline_of(const row& r) const {
 std::optional<double> report::ratio(const row& r) const {
     const row* base = baseline_of(r);
     if (!base || base == &r) return std::nullopt;
-    const auto ours = r.median(r.headline), theirs = base->median(base->headline);
-    if (!ours || !theirs || *theirs == 0) return std::nullopt;
-    return *ours / *theirs;
+    const std::vector<double>* ours = r.values(r.headline);
+    const std::vector<double>* theirs = base->values(base->headline);
+    if (!ours || !theirs) return std::nullopt;
+    return paired_ratio(*ours, *theirs);
 }
 
 std::string human(double v) {

@@ -28,6 +28,8 @@ struct row {
     std::vector<std::pair<std::string, std::vector<double>>> metrics;  // in the order recorded
 
     void record(const std::string& metric, double value);
+    // Every repetition's value of a metric, in order; nullptr if never recorded.
+    const std::vector<double>* values(const std::string& metric) const;
     // Median of a metric over the repetitions; nullopt if never recorded.
     std::optional<double> median(const std::string& metric) const;
     // The value of a parameter; nullopt if the row has no such parameter.
@@ -53,7 +55,9 @@ public:
     // The first row matching, or nullptr.
     const row* find(const std::function<bool(const row&)>& match) const;
     const row* baseline_of(const row& r) const;
-    // r's headline median over its baseline's; nullopt for a baseline itself.
+    // r's headline over its baseline's, repetition by repetition (the
+    // variants of one repetition run back to back, so drift cancels), and
+    // the median of those ratios; nullopt for a baseline itself.
     std::optional<double> ratio(const row& r) const;
 
     void add_target(target t) { targets_.push_back(std::move(t)); }

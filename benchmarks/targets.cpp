@@ -24,11 +24,10 @@ void expect(report& out, const std::string& name, std::optional<double> value, b
     out.add_target({name, *value, text, at_most ? *value <= bound : *value >= bound});
 }
 
+// a's metric over b's, paired by repetition as report::ratio pairs them.
 std::optional<double> quotient(const row* a, const row* b, const std::string& metric) {
-    if (!a || !b) return std::nullopt;
-    const auto x = a->median(metric), y = b->median(metric);
-    if (!x || !y || *y == 0) return std::nullopt;
-    return *x / *y;
+    if (!a || !b || !a->values(metric) || !b->values(metric)) return std::nullopt;
+    return paired_ratio(*a->values(metric), *b->values(metric));
 }
 
 }  // namespace

@@ -324,11 +324,6 @@ void scheduler::arm_wakeup() {
     io_uring_prep_read(sqe, wake_fd_, &wakeup_.value, sizeof wakeup_.value, 0);
 }
 
-void scheduler::add_timer(detail::timer_node* n) { timers_.push(n); }
-void scheduler::remove_timer(detail::timer_node* n) noexcept {
-    if (n->armed()) timers_.erase(n);
-}
-
 timer_handle scheduler::call_at(clock::time_point deadline, detail::callback f) {
     auto* t = new detail::callback_timer;
     t->owner = this;

@@ -32,6 +32,23 @@ TEST_CASE("a timed-out recv consumes nothing: the next recv gets the message", "
     CHECK(s.run(t()) == "kept");
 }
 
+TEST_CASE("a timed-out recv into a message leaves it empty and consumes nothing", "[zmq][cancel]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    push.connect(bind_ephemeral_tcp(pull));
+    auto t = [&]() -> zring::task<std::string> {
+        zmq::message_t m("old", 3);
+        const bool timed_out = co_await zring_test::throws<zring::timed_out>(pull.recv(m, 5ms));
+        CHECK(timed_out);
+        CHECK(m.size() == 0);
+        co_await push.send("kept");
+        co_await pull.recv(m, 1s);
+        co_return m.to_string();
+    };
+    CHECK(s.run(t()) == "kept");
+}
+
 TEST_CASE("a cancelled recv consumes nothing: the next recv gets the message", "[zmq][cancel]") {
     zmq::context_t ctx;
     zring::scheduler s;

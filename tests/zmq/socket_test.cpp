@@ -50,6 +50,32 @@ TEST_CASE("recv suspends until a message arrives over tcp", "[zmq][socket]") {
     CHECK(got == "late");
 }
 
+TEST_CASE("recv into a reused message delivers every message in order, suspending when none is queued",
+          "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    push.connect(bind_ephemeral_tcp(pull));
+    constexpr int total = 10'000;
+    auto sender = [&]() -> zring::task<void> {
+        for (int i = 0; i < total; ++i) {
+            if (i % 1000 == 0) co_await zring::sleep_for(1ms);  // the receiver runs dry and suspends
+            co_await push.send(std::to_string(i));
+        }
+    };
+    auto receiver = [&]() -> zring::task<int> {
+        zmq::message_t m("stale", 5);
+        int in_order = 0;
+        for (int i = 0; i < total; ++i) {
+            co_await pull.recv(m);
+            in_order += m.to_string() == std::to_string(i);
+        }
+        co_return in_order;
+    };
+    auto [received, unused] = s.run(zring::when_all(receiver(), sender()));
+    CHECK(received == total);
+}
+
 TEST_CASE("a burst of 1,000,000 messages queued while the receiver is busy is drained completely",
           "[zmq][socket]") {
     zmq::context_t ctx;

@@ -117,12 +117,23 @@ void socket::throw_error(const char* operation, int error) const {
     throw socket_error(error, describe(operation));
 }
 
-void* socket::check_usable(const char* operation) const {
+void socket::throw_unusable(const char* operation) const {
     if (!core_) throw socket_closed(describe(operation));
-    if (!scheduler_.on_owner_thread())
-        throw std::logic_error(describe(operation) +
-                               ": used from a thread other than its scheduler's (a socket belongs to one scheduler)");
-    return handle_;
+    throw std::logic_error(describe(operation) +
+                           ": used from a thread other than its scheduler's (a socket belongs to one scheduler)");
+}
+
+void socket::throw_outcome(const char* operation, detail::socket_waiter::state outcome, int error) const {
+    using state = detail::socket_waiter::state;
+    switch (outcome) {
+        case state::cancelled: throw operation_cancelled(describe(operation));
+        case state::timed_out: throw timed_out(describe(operation));
+        case state::closed: throw socket_closed(describe(operation));
+        case state::done:
+        case state::failed:
+        case state::pending: break;
+    }
+    throw_error(operation, error);
 }
 
 ::zmq::socket_ref socket::native(const char* operation) {
@@ -173,9 +184,16 @@ void socket::unsubscribe(std::string_view prefix) {
 
 // ---- the waiter queues ----
 
-void socket::enqueue(detail::socket_waiter* w) {
-    (w->inbound ? readers_ : writers_).push_back(w);
-    serve();  // re-check before suspending: the message may have just arrived
+void socket::enqueue(detail::socket_waiter* w, bool fresh_eagain) {
+    auto& queue = w->inbound ? readers_ : writers_;
+    queue.push_back(w);
+    // An attempt that just failed with EAGAIN after processing libzmq's
+    // commands left ZMQ_FD armed, as reading ZMQ_EVENTS would: with nobody
+    // else waiting there is nothing to re-check, and every extra check costs
+    // a syscall and tells the sender the pipe is empty again.
+    const bool alone = queue.front() == w && !w->next && !has_waiters(!w->inbound);
+    if (fresh_eagain && alone) arm_poll();
+    else serve();  // the message may have just arrived, or others may now proceed
 }
 
 void socket::unlink(detail::socket_waiter* w) noexcept { (w->inbound ? readers_ : writers_).erase(w); }
@@ -197,12 +215,6 @@ void socket::fail_waiters(int error) noexcept {
             finish(w, detail::socket_waiter::state::failed);
         }
     }
-}
-
-void socket::after_fast_path(bool inbound) noexcept {
-    // Our operation may have consumed the ZMQ_FD edge that the other
-    // direction's waiters are polling for.
-    if (has_waiters(!inbound)) serve();
 }
 
 bool socket::serve_queue(detail::waiter_list<detail::socket_waiter>& queue) noexcept {
@@ -275,39 +287,8 @@ int socket::wait_op::attempt(void* raw) noexcept {
     return ready ? 0 : EAGAIN;
 }
 
-// ---- awaitable factories ----
+// ---- awaitable factories (the rest are inline in the header) ----
 
-socket::awaiter<socket::recv_op> socket::recv(std::stop_token token) {
-    return {*this, recv_op{}, std::nullopt, std::move(token)};
-}
-socket::awaiter<socket::recv_op> socket::recv(duration timeout, std::stop_token token) {
-    return {*this, recv_op{}, timeout, std::move(token)};
-}
-socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(std::stop_token token) {
-    return {*this, recv_multipart_op{}, std::nullopt, std::move(token)};
-}
-socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(duration timeout, std::stop_token token) {
-    return {*this, recv_multipart_op{}, timeout, std::move(token)};
-}
-socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, ::zmq::send_flags flags,
-                                              std::stop_token token) {
-    return {*this, send_op{std::move(message), static_cast<int>(flags) & ~ZMQ_DONTWAIT}, std::nullopt,
-            std::move(token)};
-}
-socket::awaiter<socket::send_op> socket::send(std::string_view data, std::stop_token token) {
-    return {*this, send_op{::zmq::message_t(data.data(), data.size()), 0}, std::nullopt, std::move(token)};
-}
-socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, duration timeout, std::stop_token token) {
-    return {*this, send_op{std::move(message), 0}, timeout, std::move(token)};
-}
-socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
-                                                                  std::stop_token token) {
-    return {*this, send_multipart_op{std::move(parts)}, std::nullopt, std::move(token)};
-}
-socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
-                                                                  duration timeout, std::stop_token token) {
-    return {*this, send_multipart_op{std::move(parts)}, timeout, std::move(token)};
-}
 socket::awaiter<socket::wait_op> socket::wait(short events, std::stop_token token) {
     return wait(events, std::nullopt, std::move(token));
 }
@@ -317,7 +298,7 @@ socket::awaiter<socket::wait_op> socket::wait(short events, duration timeout, st
 socket::awaiter<socket::wait_op> socket::wait(short events, std::optional<duration> timeout, std::stop_token token) {
     if ((events & (ZMQ_POLLIN | ZMQ_POLLOUT)) == 0)
         throw std::invalid_argument(describe("wait") + ": events must include ZMQ_POLLIN or ZMQ_POLLOUT");
-    return {*this, wait_op{events, 0, (events & ZMQ_POLLIN) != 0}, timeout, std::move(token)};
+    return {*this, timeout, std::move(token), events, short{0}, (events & ZMQ_POLLIN) != 0};
 }
 
 }  // namespace zring

@@ -142,9 +142,12 @@ public:
     // Asks the kernel to cancel op; op still gets its own (-ECANCELED) CQE.
     void cancel(detail::io_operation* op);
 
-    // Timers (see timer.hpp for the user-facing API).
-    void add_timer(detail::timer_node* n);
-    void remove_timer(detail::timer_node* n) noexcept;
+    // Timers (see timer.hpp for the user-facing API). Inline: every socket
+    // operation's completion checks for a timer to withdraw.
+    void add_timer(detail::timer_node* n) { timers_.push(n); }
+    void remove_timer(detail::timer_node* n) noexcept {
+        if (n->armed()) timers_.erase(n);
+    }
 
     // Cross-thread cancellation relays (see detail/cancellation.hpp).
     void post_remote(detail::remote_node* n);

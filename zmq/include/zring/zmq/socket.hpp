@@ -105,6 +105,7 @@ public:
     template <class Operation>
     class awaiter;
     struct recv_op;
+    struct recv_into_op;
     struct recv_multipart_op;
     struct send_op;
     struct send_multipart_op;
@@ -115,6 +116,12 @@ public:
     // co_await s.recv() -> zmq::message_t (one frame).
     awaiter<recv_op> recv(std::stop_token token = {});
     awaiter<recv_op> recv(duration timeout, std::stop_token token = {});
+    // co_await s.recv(message): receives into message, releasing what it held,
+    // as cppzmq's socket_t::recv(message_t&) does. Reusing one message in a
+    // loop spares libzmq an init and a close per message. Left empty if the
+    // receive fails, times out or is cancelled.
+    awaiter<recv_into_op> recv(::zmq::message_t& message, std::stop_token token = {});
+    awaiter<recv_into_op> recv(::zmq::message_t& message, duration timeout, std::stop_token token = {});
     // co_await s.recv_multipart() -> every frame of one message, never split
     // or interleaved with another receiver's.
     awaiter<recv_multipart_op> recv_multipart(std::stop_token token = {});
@@ -142,10 +149,23 @@ private:
     struct core;
 
     void on_scheduler_shutdown() noexcept override;
-    void* check_usable(const char* operation) const;
+    // The libzmq socket, if this thread may use it; throws otherwise.
+    void* check_usable(const char* operation) const {
+        if (core_ && scheduler_.on_owner_thread()) [[likely]]
+            return handle_;
+        throw_unusable(operation);
+    }
+    [[noreturn]] void throw_unusable(const char* operation) const;
+    // Throws the error a waiter that did not complete ends with.
+    [[noreturn]] void throw_outcome(const char* operation, detail::socket_waiter::state outcome, int error) const;
     bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
-    void enqueue(detail::socket_waiter* w);
-    void after_fast_path(bool inbound) noexcept;
+    // Queues w behind earlier waiters and re-checks, or arms the ZMQ_FD poll.
+    void enqueue(detail::socket_waiter* w, bool fresh_eagain);
+    // A fast-path operation may have consumed the ZMQ_FD edge that the other
+    // direction's waiters are polling for.
+    void after_fast_path(bool inbound) noexcept {
+        if (has_waiters(!inbound)) serve();
+    }
     void serve() noexcept;
     bool serve_queue(detail::waiter_list<detail::socket_waiter>& queue) noexcept;
     void arm_poll() noexcept;
@@ -169,8 +189,13 @@ private:
 
 // ---- operations: one DONTWAIT attempt each; 0 on success or a zmq errno ----
 
+// `fresh_eagain`: an attempt that fails with EAGAIN has processed libzmq's
+// pending commands unthrottled, as reading ZMQ_EVENTS does (a receive does;
+// a send throttles them, so its EAGAIN proves nothing about ZMQ_FD).
+
 struct socket::recv_op {
     static constexpr bool inbound = true;
+    static constexpr bool fresh_eagain = true;
     static constexpr const char* name = "recv";
     ::zmq::message_t message;
     int attempt(void* raw) noexcept {
@@ -179,8 +204,20 @@ struct socket::recv_op {
     ::zmq::message_t result() noexcept { return std::move(message); }
 };
 
+struct socket::recv_into_op {
+    static constexpr bool inbound = true;
+    static constexpr bool fresh_eagain = true;
+    static constexpr const char* name = "recv";
+    ::zmq::message_t* message;
+    int attempt(void* raw) noexcept {
+        return zmq_msg_recv(message->handle(), raw, ZMQ_DONTWAIT) >= 0 ? 0 : zmq_errno();
+    }
+    void result() noexcept {}
+};
+
 struct socket::recv_multipart_op {
     static constexpr bool inbound = true;
+    static constexpr bool fresh_eagain = true;
     static constexpr const char* name = "recv_multipart";
     std::vector<::zmq::message_t> parts;
     int attempt(void* raw) noexcept;
@@ -189,6 +226,7 @@ struct socket::recv_multipart_op {
 
 struct socket::send_op {
     static constexpr bool inbound = false;
+    static constexpr bool fresh_eagain = false;
     static constexpr const char* name = "send";
     ::zmq::message_t message;
     int flags = 0;
@@ -200,6 +238,7 @@ struct socket::send_op {
 
 struct socket::send_multipart_op {
     static constexpr bool inbound = false;
+    static constexpr bool fresh_eagain = false;
     static constexpr const char* name = "send_multipart";
     std::vector<::zmq::message_t> parts;
     std::size_t next = 0;  // frames before it are sent: resumes mid-message
@@ -209,6 +248,7 @@ struct socket::send_multipart_op {
 
 struct socket::wait_op {
     static constexpr const char* name = "wait";
+    static constexpr bool fresh_eagain = true;  // the attempt reads ZMQ_EVENTS
     short events = 0;
     short ready = 0;
     bool inbound = true;
@@ -219,8 +259,10 @@ struct socket::wait_op {
 template <class Operation>
 class socket::awaiter : private detail::socket_waiter {
 public:
-    awaiter(socket& s, Operation op, std::optional<duration> timeout, std::stop_token token)
-        : op_(std::move(op)), timeout_(timeout), token_(std::move(token)) {
+    // The operation is built in place from op_args: no message is moved twice.
+    template <class... OpArgs>
+    awaiter(socket& s, std::optional<duration> timeout, std::stop_token token, OpArgs&&... op_args)
+        : op_{std::forward<OpArgs>(op_args)...}, timeout_(timeout), token_(std::move(token)) {
         owner = &s;
         sched = &s.scheduler_;
         inbound = op_.inbound;
@@ -240,7 +282,10 @@ public:
         // Queue behind earlier waiters: first come, first served.
         if (owner->has_waiters(inbound)) return false;
         const int rc = op_.attempt(raw);
-        if (rc == EAGAIN || rc == EINTR) return false;
+        if (rc == EAGAIN || rc == EINTR) {
+            fresh_eagain_ = rc == EAGAIN && Operation::fresh_eagain;
+            return false;
+        }
         outcome = rc == 0 ? state::done : state::failed;
         error = rc;
         owner->after_fast_path(inbound);
@@ -259,7 +304,7 @@ public:
             return false;
         }
         handle = h;
-        owner->enqueue(this);
+        owner->enqueue(this, fresh_eagain_);
         if (outcome != state::pending) return true;  // served at once; resumes next turn
         if (timeout_) {
             deadline = clock::now() + *timeout_;
@@ -272,15 +317,9 @@ public:
     decltype(auto) await_resume() {
         cancellation_.disarm();
         sched->remove_timer(this);
-        switch (outcome) {
-            case state::done: return op_.result();
-            case state::cancelled: throw operation_cancelled(owner->describe(op_.name));
-            case state::timed_out: throw timed_out(owner->describe(op_.name));
-            case state::closed: throw socket_closed(owner->describe(op_.name));
-            case state::failed:
-            case state::pending: break;
-        }
-        owner->throw_error(op_.name, error);
+        if (outcome != state::done) [[unlikely]]
+            owner->throw_outcome(op_.name, outcome, error);
+        return op_.result();
     }
 
 private:
@@ -300,10 +339,52 @@ private:
     }
 
     Operation op_;
+    bool fresh_eagain_ = false;  // await_ready's attempt just failed with EAGAIN
     std::optional<duration> timeout_;
     std::stop_token token_;
     detail::io_cancellation<detail::socket_waiter> cancellation_;
 };
+
+// ---- awaitable factories: inline, so the awaiter is built in the caller's frame ----
+
+inline socket::awaiter<socket::recv_op> socket::recv(std::stop_token token) {
+    return {*this, std::nullopt, std::move(token)};
+}
+inline socket::awaiter<socket::recv_op> socket::recv(duration timeout, std::stop_token token) {
+    return {*this, timeout, std::move(token)};
+}
+inline socket::awaiter<socket::recv_into_op> socket::recv(::zmq::message_t& message, std::stop_token token) {
+    return {*this, std::nullopt, std::move(token), &message};
+}
+inline socket::awaiter<socket::recv_into_op> socket::recv(::zmq::message_t& message, duration timeout,
+                                                          std::stop_token token) {
+    return {*this, timeout, std::move(token), &message};
+}
+inline socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(std::stop_token token) {
+    return {*this, std::nullopt, std::move(token)};
+}
+inline socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(duration timeout, std::stop_token token) {
+    return {*this, timeout, std::move(token)};
+}
+inline socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, ::zmq::send_flags flags,
+                                                     std::stop_token token) {
+    return {*this, std::nullopt, std::move(token), std::move(message), static_cast<int>(flags) & ~ZMQ_DONTWAIT};
+}
+inline socket::awaiter<socket::send_op> socket::send(std::string_view data, std::stop_token token) {
+    return {*this, std::nullopt, std::move(token), ::zmq::message_t(data.data(), data.size())};
+}
+inline socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, duration timeout,
+                                                     std::stop_token token) {
+    return {*this, timeout, std::move(token), std::move(message)};
+}
+inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
+                                                                         std::stop_token token) {
+    return {*this, std::nullopt, std::move(token), std::move(parts)};
+}
+inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
+                                                                         duration timeout, std::stop_token token) {
+    return {*this, timeout, std::move(token), std::move(parts)};
+}
 
 template <class Range>
     requires requires(const Range& r) { std::string_view(*std::begin(r)); }
