@@ -41,6 +41,15 @@ std::string row::params_text() const {
     return text;
 }
 
+std::string row::label() const {
+    std::string text = benchmark;
+    for (const auto& [k, v] : params) {
+        if (k == "msgs" || k == "round_trips" || k == "msgs_per_publisher" || k == "n") continue;
+        text += " " + (v.empty() ? k : v);
+    }
+    return text;
+}
+
 row& report::at(const std::string& benchmark, const params& p, const std::string& variant,
                 const std::string& headline, bool higher_is_better) {
     for (auto& r : rows_)
@@ -168,11 +177,11 @@ void report::write_json(std::ostream& out, const std::map<std::string, std::stri
 }
 
 void report::write_tsv(std::ostream& out) const {
-    out << "benchmark\tparams\tvariant\tbaseline\trelative_speed\n";
+    out << "label\tbenchmark\tparams\tvariant\tbaseline\trelative_speed\n";
     for (const auto& r : rows_) {
         const auto x = ratio(r);
         if (!x || *x == 0) continue;
-        out << r.benchmark << '\t' << r.params_text() << '\t' << r.variant << '\t' << baseline_of(r)->variant << '\t'
+        out << r.label() << '\t' << r.benchmark << '\t' << r.params_text() << '\t' << r.variant << '\t' << baseline_of(r)->variant << '\t'
             << number(r.higher_is_better ? *x : 1 / *x) << '\n';
     }
 }

@@ -35,6 +35,8 @@ struct row {
     // The value of a parameter; nullopt if the row has no such parameter.
     std::optional<std::string> param(const std::string& key) const;
     std::string params_text() const;
+    // "thr 16 tcp": the benchmark and its parameters' values, counts left out.
+    std::string label() const;
 };
 
 // A goal zring is held to, checked against this run's numbers.
@@ -65,8 +67,9 @@ public:
 
     void print(std::ostream& out) const;
     void write_json(std::ostream& out, const std::map<std::string, std::string>& machine, int repeat) const;
-    // One line per non-baseline row: benchmark, params, variant, speed
-    // relative to the baseline (higher is better, whatever the metric).
+    // One line per non-baseline row: label, benchmark, params, variant,
+    // baseline, speed relative to the baseline (higher is better, whatever
+    // the metric).
     void write_tsv(std::ostream& out) const;
 
 private:

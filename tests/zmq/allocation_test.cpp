@@ -1,7 +1,7 @@
 // The send and receive paths allocate nothing per message. This executable
-// replaces the global operator new to count the allocations made on the
-// scheduler's thread (libzmq's own buffers come from malloc and are not
-// zring's to count).
+// replaces the global operator new (allocation_counter.cpp) to count the
+// allocations made on the scheduler's thread; libzmq's own buffers come from
+// malloc and are not zring's to count.
 #include "zmq_fixture.hpp"
 
 #include <zring/coro/when_all.hpp>
@@ -9,24 +9,13 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <new>
+#include <cstddef>
 
-namespace {
-thread_local std::size_t allocations = 0;
+namespace zring_test {
+std::size_t allocations_on_this_thread() noexcept;
 }
 
-void* operator new(std::size_t size) {
-    ++allocations;
-    if (void* p = std::malloc(size ? size : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-
+using zring_test::allocations_on_this_thread;
 using zring_test::unique_inproc;
 
 namespace {
@@ -56,9 +45,9 @@ TEST_CASE("recv into a reused message and send allocate nothing per message", "[
     auto receive = [&]() -> zring::task<std::size_t> {
         zmq::message_t m;
         for (int i = 0; i < warm_up; ++i) co_await p.pull.recv(m);
-        const std::size_t before = allocations;
+        const std::size_t before = allocations_on_this_thread();
         for (int i = 0; i < measured; ++i) co_await p.pull.recv(m);
-        co_return allocations - before;
+        co_return allocations_on_this_thread() - before;
     };
     auto [allocated, unused] = p.s.run(zring::when_all(receive(), p.send_all()));
     CHECK(allocated == 0);
@@ -68,18 +57,18 @@ TEST_CASE("recv returning a message allocates nothing per message", "[zmq][alloc
     pair_of_sockets p;
     auto receive = [&]() -> zring::task<std::size_t> {
         for (int i = 0; i < warm_up; ++i) co_await p.pull.recv();
-        const std::size_t before = allocations;
+        const std::size_t before = allocations_on_this_thread();
         for (int i = 0; i < measured; ++i) co_await p.pull.recv();
-        co_return allocations - before;
+        co_return allocations_on_this_thread() - before;
     };
     auto [allocated, unused] = p.s.run(zring::when_all(receive(), p.send_all()));
     CHECK(allocated == 0);
 }
 
 TEST_CASE("the allocation counter sees allocations on this thread", "[zmq][alloc]") {
-    const std::size_t before = allocations;
+    const std::size_t before = allocations_on_this_thread();
     int* volatile p = new int(7);  // volatile: the pair may not be elided
-    const std::size_t after = allocations;
+    const std::size_t after = allocations_on_this_thread();
     delete p;
     CHECK(after == before + 1);
 }

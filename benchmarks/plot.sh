@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Plots a zring-bench --tsv file: each variant's speed relative to its
+# baseline (raw libzmq for the ZeroMQ benchmarks), 1.0 being the baseline.
+# usage: benchmarks/plot.sh RESULTS.tsv OUT.png
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 RESULTS.tsv OUT.png" >&2; exit 2; }
+tsv=$1
+png=$2
+command -v gnuplot >/dev/null || { echo "$0: gnuplot is not installed (apt-get install gnuplot-nox)" >&2; exit 1; }
+wide=$(mktemp)
+trap 'rm -f "$wide"' EXIT
+
+# One line per benchmark label, one column per variant; "-" where it did not run.
+awk -F'\t' -v variants="zring asio-drain asio-events" '
+    NR == 1 || $5 != "raw" { next }
+    !($1 in seen) { seen[$1] = 1; order[++n] = $1 }
+    { speed[$1, $4] = $6 }
+    END {
+        v = split(variants, name, " ")
+        for (i = 1; i <= n; ++i) {
+            line = order[i]
+            for (j = 1; j <= v; ++j) line = line "\t" ((order[i], name[j]) in speed ? speed[order[i], name[j]] : "-")
+            print line
+        }
+    }' "$tsv" > "$wide"
+[ -s "$wide" ] || { echo "$0: $tsv holds no ZeroMQ benchmark results" >&2; exit 1; }
+
+gnuplot <<GNUPLOT
+set terminal pngcairo size 1600,640 font ",10"
+set output "$png"
+set datafile separator "\t"
+set datafile missing "-"
+set title "zring-bench: speed relative to a raw blocking libzmq loop (1.0), higher is better"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set yrange [0:*]
+set ylabel "relative speed"
+set xtics rotate by -35 left
+set grid ytics
+set key top right
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb "black"
+plot "$wide" using 2:xtic(1) title "zring" lc rgb "#1f77b4", \
+     "" using 3 title "asio-drain" lc rgb "#ff7f0e", \
+     "" using 4 title "asio-events" lc rgb "#bbbbbb"
+GNUPLOT
