@@ -2,7 +2,7 @@
 // one blocking PUSH. Measures throughput across all of them, and what an idle
 // socket with its waiting receiver costs in memory: heap bytes per socket
 // (the raw variant's are libzmq's alone, so the difference is the variant's
-// own) and resident bytes per socket.
+// own) and resident bytes per socket; and how long closing them all takes.
 #include "bench.hpp"
 #include "receivers.hpp"
 
@@ -20,6 +20,7 @@ struct fanin_run {
     double msgs_per_s = 0;
     double heap_per_socket = 0;
     double rss_per_socket = 0;
+    double teardown_ms = 0;  // last message to every socket closed and the loop gone
 };
 
 fanin_run run_once(const std::string& variant, int sockets, std::int64_t count) {
@@ -32,6 +33,7 @@ fanin_run run_once(const std::string& variant, int sockets, std::int64_t count) 
     std::thread sender;
     std::atomic<std::int64_t> received{0};
     std::atomic<clock::rep> start{0};  // raw receivers run on many threads
+    clock::time_point last;
     receive(variant,
             {context, zmq::socket_type::pull, sockets, [&](zmq::socket_ref s, int i) { s.bind(endpoint(i)); },
              [&] {
@@ -50,9 +52,11 @@ fanin_run run_once(const std::string& variant, int sockets, std::int64_t count) 
                 if (n == 1) start = clock::now().time_since_epoch().count();
                 if (n < count) return true;
                 const clock::time_point first{clock::duration(start.load())};
-                r.msgs_per_s = static_cast<double>(count - 1) / seconds_between(first, clock::now());
+                last = clock::now();
+                r.msgs_per_s = static_cast<double>(count - 1) / seconds_between(first, last);
                 return false;
             });
+    r.teardown_ms = seconds_between(last, clock::now()) * 1e3;
     sender.join();
     return r;
 }
@@ -90,6 +94,7 @@ void fanin(const options& opt, report& out) {
                 x.record("msgs_per_s", r.msgs_per_s);
                 x.record("heap_bytes_per_socket", r.heap_per_socket);
                 x.record("rss_bytes_per_socket", r.rss_per_socket);
+                x.record("teardown_ms", r.teardown_ms);
             }
         }
     }

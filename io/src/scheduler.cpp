@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -309,13 +310,46 @@ void scheduler::cancel(detail::io_operation* op) {
 }
 
 void scheduler::cancel_all_and_drain() {
+    // One request cancels everything pending (IORING_ASYNC_CANCEL_ALL, Linux
+    // 5.19); older kernels refuse it (EINVAL) and get one CANCEL_ANY per
+    // operation. The kernel serves each by rescanning what is pending, so it
+    // is sent again only when nothing progressed.
+    struct sweep_op : detail::io_operation {
+        int result = 0;
+    } sweep;
+    sweep.on_complete = [](detail::io_operation* op, int result, unsigned) noexcept {
+        static_cast<sweep_op*>(op)->result = result;
+    };
+    // First take what already finished or was cancelled by its owner (each
+    // closed socket cancels its own poll): the sweep then meets only the rest.
+    reap_all(std::chrono::nanoseconds::zero());
+    bool cancel_all = true;
+    bool sweep_again = true;
     while (in_flight_ > 0) {
-        io_uring_sqe* sqe = prepare(nullptr);
-        io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-        io_uring_sqe_set_data(sqe, nullptr);
-        const int rc = io_uring_submit_and_wait(&ring_, 1);
-        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) break;
+        if (sweep_again) {
+            io_uring_prep_cancel64(prepare(&sweep), 0,
+                                   IORING_ASYNC_CANCEL_ANY | (cancel_all ? IORING_ASYNC_CANCEL_ALL : 0));
+            sweep_again = false;
+        }
+        const std::size_t before = in_flight_;
+        if (!reap_all(std::chrono::milliseconds(100))) break;
+        if (cancel_all && sweep.result == -EINVAL) cancel_all = false;
+        sweep_again = !cancel_all || in_flight_ == before;
+    }
+}
+
+bool scheduler::reap_all(std::chrono::nanoseconds patience) {
+    // Ask for every completion at once: with DEFER_TASKRUN the kernel runs
+    // deferred completions in batches no larger than the wait asks for.
+    for (;;) {
+        const std::size_t before = in_flight_;
+        const auto want = static_cast<unsigned>(std::min<std::size_t>(in_flight_, ring_.cq.ring_entries));
+        __kernel_timespec timeout{patience.count() / 1'000'000'000, patience.count() % 1'000'000'000};
+        io_uring_cqe* cqe = nullptr;
+        const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, std::max(want, 1u), &timeout, nullptr);
         reap();
+        if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) return false;
+        if (in_flight_ == 0 || in_flight_ == before) return true;
     }
 }
 

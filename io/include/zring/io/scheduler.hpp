@@ -178,6 +178,8 @@ private:
     void reap();
     void arm_wakeup();
     void cancel_all_and_drain();
+    // Reaps until a wait of at most `patience` brings nothing; false if the ring failed.
+    bool reap_all(std::chrono::nanoseconds patience);
     void check_thread(const char* operation) const;
 
     io_uring ring_{};
