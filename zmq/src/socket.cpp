@@ -37,23 +37,34 @@ constexpr int shutdown_linger_ms = 100;
 
 }  // namespace
 
-// The ZMQ_FD poll. Heap-allocated so that a socket closed while its poll is
-// in flight can leave it behind: the poll's CQE frees it.
+// The ZMQ_FD poll: multishot, so it is armed once, the first time someone
+// waits, and posts a CQE at every wake-up of the fd (libzmq's edge) until
+// the socket closes; nothing is re-armed per wait. Heap-allocated so that a
+// socket closed while its poll is in flight can leave it behind: the poll's
+// final CQE frees it.
 struct socket::core : detail::io_operation {
     socket* owner;
     int fd;
     bool poll_armed = false;
+    bool multishot = true;  // until the kernel refuses it (before Linux 5.13)
 
     core(socket* s, int zmq_fd) : owner(s), fd(zmq_fd) {
-        on_complete = [](detail::io_operation* op, int result, unsigned) noexcept {
+        on_complete = [](detail::io_operation* op, int result, unsigned flags) noexcept {
             auto* c = static_cast<core*>(op);
-            c->poll_armed = false;
+            const bool final = !(flags & IORING_CQE_F_MORE);
+            if (final) c->poll_armed = false;
             if (!c->owner) {
-                delete c;  // orphaned by close()
+                if (final) delete c;  // orphaned by close()
                 return;
             }
-            if (result < 0 && result != -ECANCELED) c->owner->fail_waiters(-result);
-            else c->owner->serve();
+            if (result == -EINVAL && c->multishot) {
+                c->multishot = false;
+                c->owner->serve();  // re-arms, one shot at a time
+            } else if (result < 0 && result != -ECANCELED) {
+                c->owner->fail_waiters(-result);
+            } else {
+                c->owner->serve();
+            }
         };
     }
 };
@@ -251,7 +262,9 @@ void socket::serve() noexcept {
 
 void socket::arm_poll() noexcept {
     if (core_->poll_armed) return;
-    io_uring_prep_poll_add(scheduler_.prepare(core_), core_->fd, POLLIN);
+    io_uring_sqe* sqe = scheduler_.prepare(core_);
+    if (core_->multishot) io_uring_prep_poll_multishot(sqe, core_->fd, POLLIN);
+    else io_uring_prep_poll_add(sqe, core_->fd, POLLIN);
     core_->poll_armed = true;
 }
 
