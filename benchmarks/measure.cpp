@@ -1,7 +1,7 @@
 #include "measure.hpp"
 
 #include <malloc.h>
-#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -10,16 +10,18 @@
 namespace bench {
 
 namespace {
-double cpu_seconds(int who) {
-    rusage u{};
-    getrusage(who, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+// The scheduler's exact runtime (user + system). getrusage() splits the same
+// time into user and system by sampling at ticks, which is coarse for
+// threads that sleep between messages.
+double cpu_seconds(clockid_t clock) {
+    timespec t{};
+    clock_gettime(clock, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 }  // namespace
 
-double thread_cpu_seconds() { return cpu_seconds(RUSAGE_THREAD); }
-double process_cpu_seconds() { return cpu_seconds(RUSAGE_SELF); }
+double thread_cpu_seconds() { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
+double process_cpu_seconds() { return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 std::size_t heap_bytes_in_use() {
     const struct mallinfo2 m = mallinfo2();
