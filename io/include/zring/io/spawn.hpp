@@ -56,6 +56,11 @@ void spawn(scheduler& s, task<T> t) {
     h.promise().owner = &s;
     try {
         s.adopt(h, h.promise().slot);
+    } catch (...) {  // not adopted: no slot to give back
+        h.destroy();
+        throw;
+    }
+    try {
         s.schedule(h);
     } catch (...) {
         s.release(h.promise().slot);
