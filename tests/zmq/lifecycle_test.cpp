@@ -146,3 +146,36 @@ TEST_CASE("a socket that outlives its scheduler is closed, not left dangling", "
     pull.reset();
     ctx.close();
 }
+
+TEST_CASE("a socket's own linger holds when the scheduler shuts down: a queued message still reaches a late peer",
+          "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    // A free loopback port: bound, noted, released. The probe has a context
+    // of its own because zmq_close releases the port later, in libzmq's
+    // reaper; terminating the context waits for that.
+    std::string endpoint;
+    {
+        zmq::context_t probe_ctx;
+        zmq::socket_t probe(probe_ctx, zmq::socket_type::pull);
+        probe.bind("tcp://127.0.0.1:*");
+        endpoint = probe.get(zmq::sockopt::last_endpoint);
+    }
+    std::unique_ptr<zring::socket> push;
+    {
+        zring::scheduler s;
+        push = std::make_unique<zring::socket>(s, ctx, zmq::socket_type::push);
+        push->set(zmq::sockopt::linger, 10'000);
+        push->set(zmq::sockopt::reconnect_ivl, 10);
+        push->connect(endpoint);  // nobody listens yet: the message stays queued
+        auto send = [&]() -> zring::task<void> { co_await push->send("kept"); };
+        s.run(send());
+    }  // the scheduler closes the socket it outlived; libzmq keeps it for its linger
+    CHECK_FALSE(push->is_open());
+    zmq::socket_t peer(ctx, zmq::socket_type::pull);
+    peer.set(zmq::sockopt::rcvtimeo, 10'000);
+    peer.bind(endpoint);
+    zmq::message_t m;
+    const bool received = peer.recv(m).has_value();
+    CHECK(received);
+    CHECK(m.to_string() == "kept");
+}

@@ -31,8 +31,8 @@ const char* type_name(::zmq::socket_type type) noexcept {
 // Closing must not hang the context forever: unsent messages wait at most
 // this long unless the user sets ZMQ_LINGER.
 constexpr int default_linger_ms = 1000;
-// When the scheduler is destroyed with the socket open, nobody will run the
-// loop again: unsent messages wait at most this long.
+// When the scheduler is destroyed with the socket open, an infinite
+// ZMQ_LINGER would block zmq_ctx_term forever: it becomes this long.
 constexpr int shutdown_linger_ms = 100;
 
 }  // namespace
@@ -110,10 +110,12 @@ void socket::close() noexcept {
 
 void socket::on_scheduler_shutdown() noexcept {
     if (!core_) return;
+    // A finite linger is the user's to choose (zring's default is
+    // default_linger_ms); only an infinite one could hang the context.
     int linger = -1;
     std::size_t size = sizeof linger;
     zmq_getsockopt(handle_, ZMQ_LINGER, &linger, &size);
-    if (linger < 0 || linger > shutdown_linger_ms) {
+    if (linger < 0) {
         linger = shutdown_linger_ms;
         zmq_setsockopt(handle_, ZMQ_LINGER, &linger, sizeof linger);
     }
