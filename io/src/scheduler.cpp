@@ -108,7 +108,7 @@ struct callback_timer : timer_node {
 
     static void on_fire(timer_node* n) noexcept {
         auto* t = static_cast<callback_timer*>(n);
-        t->owner->ready_.push(callback(run_fired(t)));
+        t->owner->ready_.emplace(run_fired(t));
         release(t);  // the heap's reference
     }
 };
@@ -229,12 +229,12 @@ void scheduler::run_until(const bool& done) {
 void scheduler::run_ready() {
     // Bounded: work queued during this turn waits for the next one.
     for (std::size_t n = ready_.size(); n > 0; --n) {
-        detail::callback cb = ready_.pop();
         try {
-            cb.run();
+            ready_.front().run();  // in place: nothing is moved to run it
         } catch (...) {
             report_exception(std::current_exception());
         }
+        ready_.pop();
     }
 }
 
@@ -424,7 +424,7 @@ void scheduler::collect_remote() {
         for (auto* n = nodes; n; n = n->next) n->queued = false;
         remote_pending_.store(false, std::memory_order_relaxed);
     }
-    for (auto& cb : batch) ready_.push(std::move(cb));
+    for (auto& cb : batch) ready_.emplace(std::move(cb));
     while (nodes) {
         detail::remote_node* n = nodes;
         nodes = n->next;

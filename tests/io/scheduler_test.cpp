@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -51,6 +53,29 @@ TEST_CASE("callbacks queued during a turn run on the next turn", "[io][scheduler
     s.call_soon([&] { log.push_back("b"); });
     s.run();
     CHECK(log == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("callbacks queuing more while they run keep FIFO order across thousands of them",
+          "[io][scheduler]") {
+    // Callbacks run in place in blocks of the ready queue; these queue work
+    // from inside themselves while the head and the tail cross block
+    // boundaries, in several bursts (the queue empties between them).
+    zring::scheduler s;
+    std::vector<int> order;
+    constexpr int wave = 700, last = 5'000;
+    std::function<void(int)> step = [&](int id) {
+        order.push_back(id);
+        if (id + wave <= last) s.call_soon([&step, next = id + wave] { step(next); });
+        if (id == last) s.stop();
+    };
+    for (int burst = 0; burst < 3; ++burst) {
+        order.clear();
+        for (int id = 0; id < wave; ++id) s.call_soon([&step, id] { step(id); });
+        s.run();
+        std::vector<int> expected(last + 1);
+        for (int i = 0; i <= last; ++i) expected[static_cast<std::size_t>(i)] = i;
+        CHECK(order == expected);
+    }
 }
 
 TEST_CASE("call_soon keeps large callables intact", "[io][scheduler]") {

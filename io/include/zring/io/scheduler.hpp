@@ -101,10 +101,10 @@ public:
     // Runs f on a later loop turn, in FIFO order; never inside the caller.
     template <class F>
     void call_soon(F&& f) {
-        ready_.push(detail::callback(std::forward<F>(f)));
+        ready_.emplace(std::forward<F>(f));
     }
     // Resumes h on a later loop turn; allocates nothing.
-    void schedule(std::coroutine_handle<> h) { ready_.push(detail::callback(h)); }
+    void schedule(std::coroutine_handle<> h) { ready_.emplace(h); }
     // call_soon from any thread; wakes the loop if it sleeps in the kernel.
     template <class F>
     void call_soon_threadsafe(F&& f) {
