@@ -124,25 +124,27 @@ lat_run run_once(const std::string& variant, bool dealer, std::int64_t warmup, s
 
 void lat(const options& opt, report& out) {
     const std::int64_t count = opt.quick ? 2'000 : 20'000, warmup = opt.quick ? 200 : 2'000;
-    const std::size_t size = 16;
-    for (const bool dealer : {false, true}) {
-        const params p{{dealer ? "DEALER/ROUTER" : "REQ/REP", ""},
-                       {"size", std::to_string(size)},
-                       {"transport", "tcp"},
-                       {"round_trips", std::to_string(count)}};
-        for (int rep = 1; rep <= opt.repeat; ++rep) {
-            progress("lat", p, rep, opt.repeat);
-            for (const auto& variant : selected_variants(opt)) {
-                lat_run r = run_once(variant, dealer, warmup, count, size);
-                std::sort(r.us.begin(), r.us.end());
-                double sum = 0;
-                for (const double v : r.us) sum += v;
-                row& x = out.at("lat", p, variant, "median_us", false);
-                x.record("median_us", quantile(r.us, 0.5));
-                x.record("mean_us", sum / static_cast<double>(r.us.size()));
-                x.record("p99_us", quantile(r.us, 0.99));
-                x.record("p99.9_us", quantile(r.us, 0.999));
-                x.record("client_cpu_us_per_rt", r.cpu * 1e6 / static_cast<double>(count));
+    const std::vector<std::size_t> sizes = opt.sizes.empty() ? std::vector<std::size_t>{16} : opt.sizes;
+    for (const std::size_t size : sizes) {
+        for (const bool dealer : {false, true}) {
+            const params p{{dealer ? "DEALER/ROUTER" : "REQ/REP", ""},
+                           {"size", std::to_string(size)},
+                           {"transport", "tcp"},
+                           {"round_trips", std::to_string(count)}};
+            for (int rep = 1; rep <= opt.repeat; ++rep) {
+                progress("lat", p, rep, opt.repeat);
+                for (const auto& variant : selected_variants(opt)) {
+                    lat_run r = run_once(variant, dealer, warmup, count, size);
+                    std::sort(r.us.begin(), r.us.end());
+                    double sum = 0;
+                    for (const double v : r.us) sum += v;
+                    row& x = out.at("lat", p, variant, "median_us", false);
+                    x.record("median_us", quantile(r.us, 0.5));
+                    x.record("mean_us", sum / static_cast<double>(r.us.size()));
+                    x.record("p99_us", quantile(r.us, 0.99));
+                    x.record("p99.9_us", quantile(r.us, 0.999));
+                    x.record("client_cpu_us_per_rt", r.cpu * 1e6 / static_cast<double>(count));
+                }
             }
         }
     }

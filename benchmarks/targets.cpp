@@ -44,7 +44,7 @@ void check_targets(report& out) {
         expect(out, what + "asio-drain receiver CPU per msg", quotient(zring, asio, "rx_thread_cpu_ns_per_msg"), true,
                1.0);
     }
-    const params reqrep{{"REQ/REP", ""}};
+    const params reqrep{{"REQ/REP", ""}, {"size", "16"}};
     const row* zring = lookup(out, "lat", "zring", reqrep);
     expect(out, "lat REQ/REP tcp: zring / raw median", quotient(zring, lookup(out, "lat", "raw", reqrep), "median_us"),
            true, 1.10);
