@@ -16,11 +16,11 @@ namespace bench {
 
 struct options {
     int repeat = 5;
-    bool quick = false;  // a few seconds in all: proves the harness runs
-    bool procs = false;  // thr: the sender in another process
-    std::vector<std::size_t> sizes;         // thr: message sizes (default 16 256 4096 65536); lat: 16
-    std::vector<std::string> transports;    // thr: inproc ipc tcp
-    std::vector<std::string> variants;      // restrict to these variants (default: all available)
+    bool quick = false;                   // a few seconds in all: proves the harness runs
+    bool procs = false;                   // thr: the sender in another process
+    std::vector<std::size_t> sizes;       // thr: message sizes (default 16 256 4096 65536); lat: 16
+    std::vector<std::string> transports;  // thr: inproc ipc tcp
+    std::vector<std::string> variants;    // restrict to these variants (default: all available)
 };
 
 void thr(const options& opt, report& out);

@@ -52,8 +52,8 @@ struct lat_run {
 
 // Runs warmup + count round trips with the variant's client; mark(i) after each.
 template <class Mark>
-void run_client(const std::string& variant, zmq::context_t& context, zmq::socket_type type,
-                const std::string& endpoint, std::int64_t total, const std::string& payload, Mark mark) {
+void run_client(const std::string& variant, zmq::context_t& context, zmq::socket_type type, const std::string& endpoint,
+                std::int64_t total, const std::string& payload, Mark mark) {
     if (variant == "zring") {
         zring::scheduler s;
         zring::socket c(s, context, type);
@@ -97,8 +97,7 @@ void run_client(const std::string& variant, zmq::context_t& context, zmq::socket
 #endif
 }
 
-lat_run run_once(const std::string& variant, bool dealer, std::int64_t warmup, std::int64_t count,
-                 std::size_t size) {
+lat_run run_once(const std::string& variant, bool dealer, std::int64_t warmup, std::int64_t count, std::size_t size) {
     zmq::context_t context;
     std::promise<std::string> bound;
     auto endpoint = bound.get_future();

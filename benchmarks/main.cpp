@@ -96,19 +96,21 @@ int main(int argc, char** argv) {
     if (argc == 5 && std::string(argv[1]) == "_sender") {  // thr --procs runs this in a child
         zmq::context_t context;
         // The parent closes our stdin once it received everything.
-        bench::send_messages(context, argv[2], std::stoll(argv[3]), static_cast<std::size_t>(std::stoull(argv[4])),
-                             [] {
-                                 char c;
-                                 while (::read(0, &c, 1) > 0) {
-                                 }
-                             });
+        bench::send_messages(context, argv[2], std::stoll(argv[3]), static_cast<std::size_t>(std::stoull(argv[4])), [] {
+            char c;
+            while (::read(0, &c, 1) > 0) {
+            }
+        });
         return 0;
     }
     options opt;
     bool repeat_given = false;
     std::string json, tsv;
     const std::vector<std::pair<std::string, void (*)(const options&, bench::report&)>> benchmarks{
-        {"thr", bench::thr}, {"lat", bench::lat}, {"pubsub", bench::pubsub}, {"fanin", bench::fanin},
+        {"thr", bench::thr},
+        {"lat", bench::lat},
+        {"pubsub", bench::pubsub},
+        {"fanin", bench::fanin},
         {"loop", bench::loop}};
     std::vector<std::string> chosen;
     for (int i = 1; i < argc; ++i) {
@@ -117,11 +119,16 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) usage(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--help" || a == "-h") usage("");
-        else if (a == "--quick") opt.quick = true;
-        else if (a == "--procs") opt.procs = true;
-        else if (a == "--repeat") opt.repeat = static_cast<int>(positive(a, value())), repeat_given = true;
-        else if (a == "--size") opt.sizes.push_back(static_cast<std::size_t>(positive(a, value())));
+        if (a == "--help" || a == "-h")
+            usage("");
+        else if (a == "--quick")
+            opt.quick = true;
+        else if (a == "--procs")
+            opt.procs = true;
+        else if (a == "--repeat")
+            opt.repeat = static_cast<int>(positive(a, value())), repeat_given = true;
+        else if (a == "--size")
+            opt.sizes.push_back(static_cast<std::size_t>(positive(a, value())));
         else if (a == "--transport") {
             const std::string t = value();
             if (t != "inproc" && t != "ipc" && t != "tcp") usage("unknown transport '" + t + "'");
@@ -132,12 +139,16 @@ int main(int argc, char** argv) {
             if (std::find(known.begin(), known.end(), v) == known.end())
                 usage("unknown or unavailable variant '" + v + "'");
             opt.variants.push_back(v);
-        } else if (a == "--json") json = value();
-        else if (a == "--tsv") tsv = value();
-        else if (a == "all") for (const auto& [name, run] : benchmarks) chosen.push_back(name);
+        } else if (a == "--json")
+            json = value();
+        else if (a == "--tsv")
+            tsv = value();
+        else if (a == "all")
+            for (const auto& [name, run] : benchmarks) chosen.push_back(name);
         else if (std::any_of(benchmarks.begin(), benchmarks.end(), [&](const auto& b) { return b.first == a; }))
             chosen.push_back(a);
-        else usage("unknown argument '" + a + "'");
+        else
+            usage("unknown argument '" + a + "'");
     }
     if (chosen.empty()) usage("name a benchmark");
     if (opt.quick && !repeat_given) opt.repeat = 1;

@@ -128,8 +128,8 @@ struct borrowed_fd {
 };
 
 template <class OnMessage>
-asio::awaitable<void> asio_loop(asio::io_context& io, zmq::socket_t& s, asio::posix::stream_descriptor& fd,
-                                int index, bool drain, OnMessage& on_message) {
+asio::awaitable<void> asio_loop(asio::io_context& io, zmq::socket_t& s, asio::posix::stream_descriptor& fd, int index,
+                                bool drain, OnMessage& on_message) {
     zmq::message_t m;
     for (;;) {
         if (drain) {

@@ -50,8 +50,8 @@ std::string row::label() const {
     return text;
 }
 
-row& report::at(const std::string& benchmark, const params& p, const std::string& variant,
-                const std::string& headline, bool higher_is_better) {
+row& report::at(const std::string& benchmark, const params& p, const std::string& variant, const std::string& headline,
+                bool higher_is_better) {
     for (auto& r : rows_)
         if (r.benchmark == benchmark && r.params == p && r.variant == variant) return r;
     return rows_.push_back({benchmark, p, variant, headline, higher_is_better, {}}), rows_.back();
@@ -79,11 +79,16 @@ std::optional<double> report::ratio(const row& r) const {
 std::string human(double v) {
     char buf[32];
     const double a = std::fabs(v);
-    if (a >= 1e9) std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
-    else if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
-    else if (a >= 1e4) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
-    else if (a >= 100) std::snprintf(buf, sizeof buf, "%.0f", v);
-    else std::snprintf(buf, sizeof buf, "%.3g", v);
+    if (a >= 1e9)
+        std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
+    else if (a >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+    else if (a >= 1e4)
+        std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+    else if (a >= 100)
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+    else
+        std::snprintf(buf, sizeof buf, "%.3g", v);
     return buf;
 }
 
@@ -101,8 +106,8 @@ void report::print(std::ostream& out) const {
             if (values.size() > 1) out << " [" << human(s.min) << ".." << human(s.max) << "]";
         }
         if (const auto x = ratio(r))
-            out << "  = " << std::fixed << std::setprecision(2) << *x << std::defaultfloat << " x "
-                << group->variant << " (" << r.headline << ")";
+            out << "  = " << std::fixed << std::setprecision(2) << *x << std::defaultfloat << " x " << group->variant
+                << " (" << r.headline << ")";
         out << "\n";
     }
     if (targets_.empty()) return;
@@ -181,8 +186,8 @@ void report::write_tsv(std::ostream& out) const {
     for (const auto& r : rows_) {
         const auto x = ratio(r);
         if (!x || *x == 0) continue;
-        out << r.label() << '\t' << r.benchmark << '\t' << r.params_text() << '\t' << r.variant << '\t' << baseline_of(r)->variant << '\t'
-            << number(r.higher_is_better ? *x : 1 / *x) << '\n';
+        out << r.label() << '\t' << r.benchmark << '\t' << r.params_text() << '\t' << r.variant << '\t'
+            << baseline_of(r)->variant << '\t' << number(r.higher_is_better ? *x : 1 / *x) << '\n';
     }
 }
 

@@ -129,7 +129,8 @@ std::int64_t message_count(std::size_t size, bool quick) {
 
 void thr(const options& opt, report& out) {
     std::vector<std::size_t> sizes = opt.sizes;
-    if (sizes.empty()) sizes = opt.quick ? std::vector<std::size_t>{16, 4096} : std::vector<std::size_t>{16, 256, 4096, 65536};
+    if (sizes.empty())
+        sizes = opt.quick ? std::vector<std::size_t>{16, 4096} : std::vector<std::size_t>{16, 256, 4096, 65536};
     std::vector<std::string> transports = opt.transports;
     if (transports.empty()) transports = {"inproc", "ipc", "tcp"};
     for (const auto& transport : transports) {

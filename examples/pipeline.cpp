@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
         co_return total;
     };
     const std::int64_t total = scheduler.run(run());
-    for (int w = 0; w < workers; ++w) std::cout << "Worker " << w << " did " << done[static_cast<std::size_t>(w)] << " tasks\n";
+    for (int w = 0; w < workers; ++w)
+        std::cout << "Worker " << w << " did " << done[static_cast<std::size_t>(w)] << " tasks\n";
     std::cout << "Sink received " << tasks << " results, sum of squares " << total << std::endl;
     // sum of squares 1..n = n(n+1)(2n+1)/6
     return total == tasks * (tasks + 1) * (2 * tasks + 1) / 6 ? 0 : 1;

@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
     try {
         const bool finished =
             server ? scheduler.run(examples::until_signal(serve(s, args.number("count", 0))))
-                   : scheduler.run(examples::until_signal(ask(s, args.number("count", 10),
-                                                              std::chrono::milliseconds(args.number("timeout-ms", 5000)))));
+                   : scheduler.run(examples::until_signal(
+                         ask(s, args.number("count", 10), std::chrono::milliseconds(args.number("timeout-ms", 5000)))));
         return finished || server ? 0 : 1;
     } catch (const zring::timed_out& e) {
         std::cerr << e.what() << std::endl;

@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
             group.spawn(to_workers(frontend, backend, free));
             for (int w = 0; w < workers; ++w) group.spawn(worker(scheduler, context, "inproc://backend", w, served));
             std::vector<zring::task<int>> cs;
-            for (int c = 0; c < clients; ++c) cs.push_back(client(scheduler, context, "inproc://frontend", c, requests));
+            for (int c = 0; c < clients; ++c)
+                cs.push_back(client(scheduler, context, "inproc://frontend", c, requests));
             const auto per_client = co_await zring::when_all(std::move(cs));
             for (int r : per_client) replies += r;
             group.request_stop();  // clients are done: stop the broker and the workers

@@ -24,10 +24,10 @@
 namespace {
 
 const std::map<std::string, zmq::socket_type> socket_types{
-    {"PUB", zmq::socket_type::pub},       {"SUB", zmq::socket_type::sub},     {"XPUB", zmq::socket_type::xpub},
-    {"XSUB", zmq::socket_type::xsub},     {"PUSH", zmq::socket_type::push},   {"PULL", zmq::socket_type::pull},
-    {"REQ", zmq::socket_type::req},       {"REP", zmq::socket_type::rep},     {"DEALER", zmq::socket_type::dealer},
-    {"ROUTER", zmq::socket_type::router}, {"PAIR", zmq::socket_type::pair},   {"STREAM", zmq::socket_type::stream},
+    {"PUB", zmq::socket_type::pub},       {"SUB", zmq::socket_type::sub},   {"XPUB", zmq::socket_type::xpub},
+    {"XSUB", zmq::socket_type::xsub},     {"PUSH", zmq::socket_type::push}, {"PULL", zmq::socket_type::pull},
+    {"REQ", zmq::socket_type::req},       {"REP", zmq::socket_type::rep},   {"DEALER", zmq::socket_type::dealer},
+    {"ROUTER", zmq::socket_type::router}, {"PAIR", zmq::socket_type::pair}, {"STREAM", zmq::socket_type::stream},
 };
 
 enum class role { send, receive, request, reply, both };
@@ -147,8 +147,10 @@ private:
             auto request = co_await receive();
             std::cout << line_of(request) << std::endl;
             auto reply = co_await input_.next();
-            if (reply) co_await socket_.send_multipart(frames_of(*reply));
-            else co_await socket_.send_multipart(std::move(request));
+            if (reply)
+                co_await socket_.send_multipart(frames_of(*reply));
+            else
+                co_await socket_.send_multipart(std::move(request));
             ++handled_;
         }
         co_return true;

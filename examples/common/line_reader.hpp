@@ -32,9 +32,12 @@ public:
             co_await zring::poll(fd_, POLLIN);
             char chunk[4096];
             const ssize_t n = ::read(fd_, chunk, sizeof chunk);
-            if (n > 0) buffer_.append(chunk, static_cast<std::size_t>(n));
-            else if (n == 0) eof_ = true;
-            else if (errno != EAGAIN && errno != EINTR) throw std::system_error(errno, std::system_category(), "read");
+            if (n > 0)
+                buffer_.append(chunk, static_cast<std::size_t>(n));
+            else if (n == 0)
+                eof_ = true;
+            else if (errno != EAGAIN && errno != EINTR)
+                throw std::system_error(errno, std::system_category(), "read");
         }
     }
 

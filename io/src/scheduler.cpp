@@ -30,8 +30,9 @@ std::string unavailable_message(int error) {
     if (error == ENOSYS)
         msg += "This kernel has no io_uring; zring needs Linux 5.19 or newer.";
     else if (error == EPERM || error == EACCES)
-        msg += "io_uring is not permitted here: check kernel.io_uring_disabled and any seccomp profile "
-               "(container runtimes often block io_uring_setup, io_uring_enter and io_uring_register).";
+        msg +=
+            "io_uring is not permitted here: check kernel.io_uring_disabled and any seccomp profile "
+            "(container runtimes often block io_uring_setup, io_uring_enter and io_uring_register).";
     else if (error == ENOMEM)
         msg += "Not enough locked memory for the ring: raise RLIMIT_MEMLOCK or lower queue_depth.";
     return msg;
@@ -453,9 +454,12 @@ void scheduler::add_resource(detail::scheduler_resource* r) noexcept {
 }
 
 void scheduler::remove_resource(detail::scheduler_resource* r) noexcept {
-    if (r->prev_) r->prev_->next_ = r->next_;
-    else if (resources_ == r) resources_ = r->next_;
-    else return;  // not linked
+    if (r->prev_)
+        r->prev_->next_ = r->next_;
+    else if (resources_ == r)
+        resources_ = r->next_;
+    else
+        return;  // not linked
     if (r->next_) r->next_->prev_ = r->prev_;
     r->prev_ = r->next_ = nullptr;
 }

@@ -38,8 +38,7 @@ TEST_CASE("a set event does not suspend its waiters until reset", "[coro][event]
     CHECK_FALSE(e.is_set());
 }
 
-TEST_CASE("a cancelled event wait throws operation_cancelled and leaves the event usable",
-          "[coro][event][cancel]") {
+TEST_CASE("a cancelled event wait throws operation_cancelled and leaves the event usable", "[coro][event][cancel]") {
     zring::event e;
     std::stop_source source;
     auto waiter = [&]() -> zring::task<void> { co_await e.wait(source.get_token()); };

@@ -12,7 +12,9 @@ namespace {
 struct resume_on_new_thread {
     std::thread& thread;
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) { thread = std::thread([h] { h.resume(); }); }
+    void await_suspend(std::coroutine_handle<> h) {
+        thread = std::thread([h] { h.resume(); });
+    }
     void await_resume() const noexcept {}
 };
 

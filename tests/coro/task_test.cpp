@@ -32,11 +32,14 @@ auto on_stack_of(std::size_t size, F fn) {
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, size);
     pthread_t thread;
-    const int rc = pthread_create(&thread, &attr, [](void* p) -> void* {
-        auto* c = static_cast<context*>(p);
-        c->result = c->fn();
-        return nullptr;
-    }, &ctx);
+    const int rc = pthread_create(
+        &thread, &attr,
+        [](void* p) -> void* {
+            auto* c = static_cast<context*>(p);
+            c->result = c->fn();
+            return nullptr;
+        },
+        &ctx);
     pthread_attr_destroy(&attr);
     if (rc != 0) throw std::runtime_error("pthread_create failed");
     pthread_join(thread, nullptr);
@@ -95,9 +98,7 @@ TEST_CASE("a task of reference type yields the referenced object", "[coro][task]
 }
 
 TEST_CASE("a task moves its move-only result out", "[coro][task]") {
-    auto make = []() -> zring::task<std::unique_ptr<std::string>> {
-        co_return std::make_unique<std::string>("moved");
-    };
+    auto make = []() -> zring::task<std::unique_ptr<std::string>> { co_return std::make_unique<std::string>("moved"); };
     auto p = zring::sync_wait(make());
     REQUIRE(p);
     CHECK(*p == "moved");
@@ -108,8 +109,7 @@ TEST_CASE("exceptions propagate through nested tasks to the awaiter", "[coro][ta
     CHECK_THROWS_WITH(zring::sync_wait(outer()), "deep failure");
 }
 
-TEST_CASE("a chain of 1,000,000 synchronously completing awaits runs in constant stack",
-          "[coro][task]") {
+TEST_CASE("a chain of 1,000,000 synchronously completing awaits runs in constant stack", "[coro][task]") {
     auto loop = []() -> zring::task<int> {
         int n = 0;
         for (int i = 0; i < 1'000'000; ++i) {

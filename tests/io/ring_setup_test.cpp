@@ -52,8 +52,7 @@ int scheduler_exit_status_when_setup_fails_with(int error, const char* expected_
 
 }  // namespace
 
-TEST_CASE("io_uring blocked by seccomp (EPERM) throws io_uring_unavailable explaining why",
-          "[io][scheduler][errors]") {
+TEST_CASE("io_uring blocked by seccomp (EPERM) throws io_uring_unavailable explaining why", "[io][scheduler][errors]") {
     CHECK(scheduler_exit_status_when_setup_fails_with(EPERM, "seccomp") == 0);
 }
 

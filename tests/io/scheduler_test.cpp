@@ -48,15 +48,17 @@ TEST_CASE("callbacks queued during a turn run on the next turn", "[io][scheduler
     std::vector<std::string> log;
     s.call_soon([&] {
         log.push_back("a");
-        s.call_soon([&] { log.push_back("c"); s.stop(); });
+        s.call_soon([&] {
+            log.push_back("c");
+            s.stop();
+        });
     });
     s.call_soon([&] { log.push_back("b"); });
     s.run();
     CHECK(log == std::vector<std::string>{"a", "b", "c"});
 }
 
-TEST_CASE("callbacks queuing more while they run keep FIFO order across thousands of them",
-          "[io][scheduler]") {
+TEST_CASE("callbacks queuing more while they run keep FIFO order across thousands of them", "[io][scheduler]") {
     // Callbacks run in place in blocks of the ready queue; these queue work
     // from inside themselves while the head and the tail cross block
     // boundaries, in several bursts (the queue empties between them).
@@ -92,8 +94,7 @@ TEST_CASE("call_soon keeps large callables intact", "[io][scheduler]") {
     CHECK(sum == 7200);
 }
 
-TEST_CASE("call_soon_threadsafe from 4 threads runs 400,000 posts exactly once each",
-          "[io][scheduler][threads]") {
+TEST_CASE("call_soon_threadsafe from 4 threads runs 400,000 posts exactly once each", "[io][scheduler][threads]") {
     zring::scheduler s;
     constexpr int threads = 4, posts = 100'000;
     std::vector<std::vector<int>> seen(threads, std::vector<int>(posts, 0));

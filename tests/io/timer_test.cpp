@@ -134,8 +134,7 @@ TEST_CASE("a periodic callback runs every period until stopped", "[io][timer]") 
     s.run();
     tick.stop();
     REQUIRE(calls.size() == 4);
-    for (std::size_t i = 0; i < calls.size(); ++i)
-        CHECK(calls[i] - start >= (static_cast<int>(i) + 1) * 5ms);
+    for (std::size_t i = 0; i < calls.size(); ++i) CHECK(calls[i] - start >= (static_cast<int>(i) + 1) * 5ms);
 }
 
 TEST_CASE("a periodic callback rejects a non-positive period", "[io][timer]") {

@@ -35,7 +35,8 @@ TEST_CASE("a monitor reports a connection being accepted and lost", "[zmq][monit
 TEST_CASE("a poller reports every ready socket and consumes nothing", "[zmq][poller]") {
     zmq::context_t ctx;
     zring::scheduler s;
-    zring::socket a(s, ctx, zmq::socket_type::pull), b(s, ctx, zmq::socket_type::pull), c(s, ctx, zmq::socket_type::pull);
+    zring::socket a(s, ctx, zmq::socket_type::pull), b(s, ctx, zmq::socket_type::pull),
+        c(s, ctx, zmq::socket_type::pull);
     zring::socket to_a(s, ctx, zmq::socket_type::push), to_c(s, ctx, zmq::socket_type::push);
     const auto ea = unique_inproc("poll-a"), eb = unique_inproc("poll-b"), ec = unique_inproc("poll-c");
     a.bind(ea);

@@ -68,7 +68,8 @@ TEST_CASE("a paused proxy holds messages until resumed", "[zmq][proxy]") {
     zring::socket producer(s, ctx, zmq::socket_type::push), consumer(s, ctx, zmq::socket_type::pull);
     zring::socket capture(s, ctx, zmq::socket_type::push), captured(s, ctx, zmq::socket_type::pull);
     zring::socket control(s, ctx, zmq::socket_type::pair), controller(s, ctx, zmq::socket_type::pair);
-    const auto fe = unique_inproc("p-fe"), be = unique_inproc("p-be"), ca = unique_inproc("p-ca"), ce = unique_inproc("p-ctl");
+    const auto fe = unique_inproc("p-fe"), be = unique_inproc("p-be"), ca = unique_inproc("p-ca"),
+               ce = unique_inproc("p-ctl");
     frontend.bind(fe);
     backend.bind(be);
     capture.bind(ca);

@@ -76,8 +76,7 @@ TEST_CASE("recv into a reused message delivers every message in order, suspendin
     CHECK(received == total);
 }
 
-TEST_CASE("a burst of 1,000,000 messages queued while the receiver is busy is drained completely",
-          "[zmq][socket]") {
+TEST_CASE("a burst of 1,000,000 messages queued while the receiver is busy is drained completely", "[zmq][socket]") {
     zmq::context_t ctx;
     zring::scheduler s;
     zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);

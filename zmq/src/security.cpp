@@ -15,8 +15,7 @@ std::string curve_public_key(std::string_view secret_key) {
     const std::string secret(secret_key);
     char public_key[41];
     if (secret.size() != 40 || zmq_curve_public(public_key, secret.c_str()) != 0)
-        throw socket_error(secret.size() != 40 ? EINVAL : zmq_errno(),
-                           "zring::curve_public_key: not a Z85 secret key");
+        throw socket_error(secret.size() != 40 ? EINVAL : zmq_errno(), "zring::curve_public_key: not a Z85 secret key");
     return public_key;
 }
 
@@ -31,8 +30,7 @@ void make_curve_client(socket& s, const curve_keypair& keys, std::string_view se
     s.set(zmq::sockopt::curve_secretkey, keys.secret_key);
 }
 
-authenticator::authenticator(scheduler& s, zmq::context_t& context)
-    : handler_(s, context, zmq::socket_type::rep) {
+authenticator::authenticator(scheduler& s, zmq::context_t& context) : handler_(s, context, zmq::socket_type::rep) {
     handler_.set(zmq::sockopt::linger, 0);
     handler_.bind("inproc://zeromq.zap.01");
 }

@@ -122,13 +122,9 @@ void socket::on_scheduler_shutdown() noexcept {
     close();
 }
 
-std::string socket::describe(const char* operation) const {
-    return "zring::socket(" + name_ + ")::" + operation;
-}
+std::string socket::describe(const char* operation) const { return "zring::socket(" + name_ + ")::" + operation; }
 
-void socket::throw_error(const char* operation, int error) const {
-    throw socket_error(error, describe(operation));
-}
+void socket::throw_error(const char* operation, int error) const { throw socket_error(error, describe(operation)); }
 
 void socket::throw_unusable(const char* operation) const {
     if (!core_) throw socket_closed(describe(operation));
@@ -165,7 +161,8 @@ void socket::note_endpoint(const std::string& endpoint) {
 }
 
 void socket::bind(const std::string& endpoint) {
-    if (zmq_bind(check_usable("bind"), endpoint.c_str()) != 0) throw_error(("bind(" + endpoint + ")").c_str(), zmq_errno());
+    if (zmq_bind(check_usable("bind"), endpoint.c_str()) != 0)
+        throw_error(("bind(" + endpoint + ")").c_str(), zmq_errno());
     note_endpoint(endpoint);
 }
 
@@ -205,8 +202,10 @@ void socket::enqueue(detail::socket_waiter* w, bool fresh_eagain) {
     // else waiting there is nothing to re-check, and every extra check costs
     // a syscall and tells the sender the pipe is empty again.
     const bool alone = queue.front() == w && !w->next && !has_waiters(!w->inbound);
-    if (fresh_eagain && alone) arm_poll();
-    else serve();  // the message may have just arrived, or others may now proceed
+    if (fresh_eagain && alone)
+        arm_poll();
+    else
+        serve();  // the message may have just arrived, or others may now proceed
 }
 
 void socket::unlink(detail::socket_waiter* w) noexcept { (w->inbound ? readers_ : writers_).erase(w); }
@@ -253,7 +252,8 @@ void socket::serve() noexcept {
             fail_waiters(zmq_errno());
             return;
         }
-        const bool ready = ((events & ZMQ_POLLIN) && !readers_.empty()) || ((events & ZMQ_POLLOUT) && !writers_.empty());
+        const bool ready =
+            ((events & ZMQ_POLLIN) && !readers_.empty()) || ((events & ZMQ_POLLOUT) && !writers_.empty());
         if (!ready) break;
         // Ready but nobody could proceed twice running: the poll decides.
         idle_rounds = progressed ? 0 : idle_rounds + 1;
@@ -265,8 +265,10 @@ void socket::serve() noexcept {
 void socket::arm_poll() noexcept {
     if (core_->poll_armed) return;
     io_uring_sqe* sqe = scheduler_.prepare(core_);
-    if (core_->multishot) io_uring_prep_poll_multishot(sqe, core_->fd, POLLIN);
-    else io_uring_prep_poll_add(sqe, core_->fd, POLLIN);
+    if (core_->multishot)
+        io_uring_prep_poll_multishot(sqe, core_->fd, POLLIN);
+    else
+        io_uring_prep_poll_add(sqe, core_->fd, POLLIN);
     core_->poll_armed = true;
 }
 

@@ -21,8 +21,7 @@ namespace zring {
 
 class channel_closed : public std::runtime_error {
 public:
-    explicit channel_closed(const std::string& operation)
-        : std::runtime_error(operation + ": channel is closed") {}
+    explicit channel_closed(const std::string& operation) : std::runtime_error(operation + ": channel is closed") {}
 };
 
 template <class T>

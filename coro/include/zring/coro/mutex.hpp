@@ -96,9 +96,7 @@ public:
     // `co_await m.lock()`: the caller must call unlock().
     awaiter lock(std::stop_token token = {}) noexcept { return awaiter{*this, std::move(token)}; }
     // `auto guard = co_await m.scoped_lock()`: unlocked when guard is destroyed.
-    guard_awaiter scoped_lock(std::stop_token token = {}) noexcept {
-        return guard_awaiter{*this, std::move(token)};
-    }
+    guard_awaiter scoped_lock(std::stop_token token = {}) noexcept { return guard_awaiter{*this, std::move(token)}; }
 
 private:
     bool locked_ = false;

@@ -26,8 +26,7 @@ public:
         std::atomic<bool> done{false};
         std::exception_ptr exception;
         // References stay references: the awaited object outlives the frame.
-        std::optional<std::conditional_t<std::is_reference_v<R>,
-                                         std::reference_wrapper<std::remove_reference_t<R>>,
+        std::optional<std::conditional_t<std::is_reference_v<R>, std::reference_wrapper<std::remove_reference_t<R>>,
                                          non_void_t<R>>>
             value;
 
@@ -63,8 +62,10 @@ public:
         auto& p = handle_.promise();
         p.done.wait(false, std::memory_order_acquire);
         if (p.exception) std::rethrow_exception(p.exception);
-        if constexpr (std::is_reference_v<R>) return p.value->get();
-        else if constexpr (!std::is_void_v<R>) return std::move(*p.value);
+        if constexpr (std::is_reference_v<R>)
+            return p.value->get();
+        else if constexpr (!std::is_void_v<R>)
+            return std::move(*p.value);
     }
 
 private:

@@ -52,7 +52,7 @@ public:
     task<T> get_return_object() noexcept;
 
     template <class U>
-        requires std::is_convertible_v<U&&, T>
+    requires std::is_convertible_v<U&&, T>
     void return_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
         ::new (static_cast<void*>(std::addressof(value_))) T(std::forward<U>(value));
         state_ = state::value;
@@ -66,8 +66,10 @@ public:
     task_promise(const task_promise&) = delete;
     task_promise& operator=(const task_promise&) = delete;
     ~task_promise() {
-        if (state_ == state::value) value_.~T();
-        else if (state_ == state::exception) exception_.~exception_ptr();
+        if (state_ == state::value)
+            value_.~T();
+        else if (state_ == state::exception)
+            exception_.~exception_ptr();
     }
 
     T result() {
@@ -158,8 +160,7 @@ public:
             auto& promise = handle.promise();
             promise.set_continuation(awaiting);
             if constexpr (detail::has_stop_token<Promise>) {
-                if (!promise.stop_token().stop_possible())
-                    promise.set_stop_token(awaiting.promise().stop_token());
+                if (!promise.stop_token().stop_possible()) promise.set_stop_token(awaiting.promise().stop_token());
             }
             return handle;
         }

@@ -76,9 +76,7 @@ private:
         child_promise* prev = nullptr;
         child_promise* next = nullptr;
 
-        child_task get_return_object() noexcept {
-            return {std::coroutine_handle<child_promise>::from_promise(*this)};
-        }
+        child_task get_return_object() noexcept { return {std::coroutine_handle<child_promise>::from_promise(*this)}; }
         std::suspend_always initial_suspend() noexcept { return {}; }
         auto final_suspend() noexcept {
             struct finisher {

@@ -22,8 +22,7 @@ namespace detail {
 
 // Starts every child; returns whether the parent must suspend.
 template <class Promise, class StartAll>
-bool start_children(join_state& state, std::size_t count, std::coroutine_handle<Promise> parent,
-                    StartAll&& start_all) {
+bool start_children(join_state& state, std::size_t count, std::coroutine_handle<Promise> parent, StartAll&& start_all) {
     state.continuation = parent;
     state.children_token = effective_stop_token({}, parent);
     // One extra count for the parent, so a child finishing synchronously
@@ -42,16 +41,17 @@ public:
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> parent) {
         return start_children(state_, sizeof...(Rs), parent, [this] {
-            std::apply([this](auto&... c) {
-                std::size_t i = 0;
-                (c.start(state_, i++), ...);
-            }, children_);
+            std::apply(
+                [this](auto&... c) {
+                    std::size_t i = 0;
+                    (c.start(state_, i++), ...);
+                },
+                children_);
         });
     }
     std::tuple<non_void_t<Rs>...> await_resume() {
         std::apply([](auto&... c) { (c.rethrow_if_failed(), ...); }, children_);
-        return std::apply([](auto&... c) { return std::tuple<non_void_t<Rs>...>(c.result()...); },
-                          children_);
+        return std::apply([](auto&... c) { return std::tuple<non_void_t<Rs>...>(c.result()...); }, children_);
     }
 
 private:

@@ -32,8 +32,7 @@ public:
     race(race&&) noexcept {}  // only before start
 
     template <class Promise, class StartAll>
-    bool start(join_state& state, std::size_t count, std::coroutine_handle<Promise> parent,
-               StartAll&& start_all) {
+    bool start(join_state& state, std::size_t count, std::coroutine_handle<Promise> parent, StartAll&& start_all) {
         state.race = &source_;
         std::stop_token parent_token = effective_stop_token({}, parent);
         if (parent_token.stop_possible()) parent_link_.emplace(std::move(parent_token), forward_stop{&source_});
@@ -65,10 +64,12 @@ public:
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> parent) {
         return race_.start(state_, sizeof...(Rs), parent, [this] {
-            std::apply([this](auto&... c) {
-                std::size_t i = 0;
-                (c.start(state_, i++), ...);
-            }, children_);
+            std::apply(
+                [this](auto&... c) {
+                    std::size_t i = 0;
+                    (c.start(state_, i++), ...);
+                },
+                children_);
         });
     }
     result_type await_resume() {
@@ -123,8 +124,7 @@ private:
 }  // namespace detail
 
 template <awaitable... As>
-    requires(sizeof...(As) > 0)
-[[nodiscard]] auto when_any(As&&... awaitables) {
+requires(sizeof...(As) > 0) [[nodiscard]] auto when_any(As&&... awaitables) {
     return detail::when_any_tuple<await_result_t<As>...>(
         detail::make_join_child<await_result_t<As>, As>(std::forward<As>(awaitables))...);
 }

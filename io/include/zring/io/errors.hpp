@@ -10,8 +10,7 @@ namespace zring {
 // The kernel refused io_uring (too old, disabled by sysctl, blocked by seccomp).
 class io_uring_unavailable : public std::system_error {
 public:
-    io_uring_unavailable(int error, const std::string& what)
-        : std::system_error(error, std::system_category(), what) {}
+    io_uring_unavailable(int error, const std::string& what) : std::system_error(error, std::system_category(), what) {}
 };
 
 // An operation did not complete within its timeout.

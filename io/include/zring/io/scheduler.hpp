@@ -261,9 +261,9 @@ T scheduler::run(task<T> t) {
     check_thread("zring::scheduler::run(task)");
     if (running_) throw std::logic_error("zring::scheduler::run(task): the scheduler is already running");
     std::exception_ptr error;
-    std::optional<std::conditional_t<std::is_void_v<T>, bool,
-                                     std::conditional_t<std::is_reference_v<T>,
-                                                        std::reference_wrapper<std::remove_reference_t<T>>, T>>>
+    std::optional<std::conditional_t<
+        std::is_void_v<T>, bool,
+        std::conditional_t<std::is_reference_v<T>, std::reference_wrapper<std::remove_reference_t<T>>, T>>>
         result;
     auto body = [](task<T> inner, std::exception_ptr& err, auto& out) -> detail::run_root<T> {
         try {
@@ -282,8 +282,10 @@ T scheduler::run(task<T> t) {
     run_guard guard(*this);
     run_until(root.handle.promise().done);
     if (error) std::rethrow_exception(error);
-    if constexpr (std::is_reference_v<T>) return result->get();
-    else if constexpr (!std::is_void_v<T>) return std::move(*result);
+    if constexpr (std::is_reference_v<T>)
+        return result->get();
+    else if constexpr (!std::is_void_v<T>)
+        return std::move(*result);
 }
 
 }  // namespace zring

@@ -22,9 +22,7 @@ struct spawned_task {
         scheduler* owner = nullptr;
         std::size_t slot = 0;
 
-        spawned_task get_return_object() noexcept {
-            return {std::coroutine_handle<promise_type>::from_promise(*this)};
-        }
+        spawned_task get_return_object() noexcept { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
         std::suspend_always initial_suspend() noexcept { return {}; }
         auto final_suspend() noexcept {
             struct self_destroy {

@@ -26,8 +26,7 @@ public:
             self->scheduler_.schedule(self->handle_);
         };
     }
-    sleep_awaiter(sleep_awaiter&& o) noexcept
-        : timer_node(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
+    sleep_awaiter(sleep_awaiter&& o) noexcept : timer_node(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
     ~sleep_awaiter() { scheduler_.remove_timer(this); }
 
     bool await_ready() const noexcept { return false; }

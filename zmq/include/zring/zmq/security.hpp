@@ -63,7 +63,8 @@ private:
         std::string reason;
         std::string user_id;
     };
-    verdict judge(std::string_view address, std::string_view mechanism, const std::vector<zmq::message_t>& request) const;
+    verdict judge(std::string_view address, std::string_view mechanism,
+                  const std::vector<zmq::message_t>& request) const;
 
     socket handler_;
     std::set<std::string> allowed_ips_;

@@ -63,8 +63,7 @@ public:
 
     // Throws socket_error if libzmq cannot create the socket (e.g. the context
     // was terminated). The socket belongs to s: use it only on s's thread.
-    socket(scheduler& s, ::zmq::context_t& context, ::zmq::socket_type type)
-        : socket(s, context.handle(), type) {}
+    socket(scheduler& s, ::zmq::context_t& context, ::zmq::socket_type type) : socket(s, context.handle(), type) {}
     // The same, with a libzmq context handle (zmq_ctx_new, context_t::handle()).
     socket(scheduler& s, void* context, ::zmq::socket_type type);
     // Closes the socket; coroutines still waiting on it get socket_closed.
@@ -136,7 +135,7 @@ public:
     awaiter<send_multipart_op> send_multipart(std::vector<::zmq::message_t> parts, duration timeout,
                                               std::stop_token token = {});
     template <class Range>
-        requires requires(const Range& r) { std::string_view(*std::begin(r)); }
+    requires requires(const Range& r) { std::string_view(*std::begin(r)); }
     awaiter<send_multipart_op> send_multipart(const Range& frames, std::stop_token token = {});
     // co_await s.wait(ZMQ_POLLIN) -> the requested events that are ready,
     // consuming nothing: for polling several sockets (see poller.hpp).
@@ -198,9 +197,7 @@ struct socket::recv_op {
     static constexpr bool fresh_eagain = true;
     static constexpr const char* name = "recv";
     ::zmq::message_t message;
-    int attempt(void* raw) noexcept {
-        return zmq_msg_recv(message.handle(), raw, ZMQ_DONTWAIT) >= 0 ? 0 : zmq_errno();
-    }
+    int attempt(void* raw) noexcept { return zmq_msg_recv(message.handle(), raw, ZMQ_DONTWAIT) >= 0 ? 0 : zmq_errno(); }
     ::zmq::message_t result() noexcept { return std::move(message); }
 };
 
@@ -387,7 +384,7 @@ inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::ve
 }
 
 template <class Range>
-    requires requires(const Range& r) { std::string_view(*std::begin(r)); }
+requires requires(const Range& r) { std::string_view(*std::begin(r)); }
 socket::awaiter<socket::send_multipart_op> socket::send_multipart(const Range& frames, std::stop_token token) {
     std::vector<::zmq::message_t> parts;
     for (const auto& f : frames) {

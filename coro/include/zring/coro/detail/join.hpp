@@ -36,8 +36,7 @@ struct join_state {
 template <class R>
 class join_child {
 public:
-    using stored_type =
-        std::conditional_t<std::is_reference_v<R>, std::add_pointer_t<R>, non_void_t<R>>;
+    using stored_type = std::conditional_t<std::is_reference_v<R>, std::add_pointer_t<R>, non_void_t<R>>;
 
     struct promise_type {
         join_state* state = nullptr;
@@ -92,8 +91,10 @@ public:
     // Precondition: the child finished without an exception.
     decltype(auto) result() {
         auto& v = *handle_.promise().value;
-        if constexpr (std::is_reference_v<R>) return static_cast<R>(*v);
-        else return std::move(v);
+        if constexpr (std::is_reference_v<R>)
+            return static_cast<R>(*v);
+        else
+            return std::move(v);
     }
 
 private:

@@ -27,8 +27,10 @@ public:
         w->prev = tail_;
         w->next = nullptr;
         w->linked = true;
-        if (tail_) tail_->next = w;
-        else head_ = w;
+        if (tail_)
+            tail_->next = w;
+        else
+            head_ = w;
         tail_ = w;
     }
     Node* pop_front() noexcept {

@@ -23,8 +23,8 @@ public:
     }
 
     template <class F>
-        requires(!std::is_same_v<std::remove_cvref_t<F>, callback> && std::is_invocable_v<std::decay_t<F>&>)
-    callback(F&& f) {  // NOLINT(google-explicit-constructor): callables convert, as std::function does
+    requires(!std::is_same_v<std::remove_cvref_t<F>, callback> && std::is_invocable_v<std::decay_t<F>&>)
+        callback(F&& f) {  // NOLINT(google-explicit-constructor): callables convert, as std::function does
         using Fn = std::decay_t<F>;
         if constexpr (fits_inline<Fn>) {
             ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
@@ -71,9 +71,9 @@ private:
     };
 
     template <class Fn>
-    static constexpr bool fits_inline = sizeof(Fn) <= inline_size &&
-                                        alignof(Fn) <= alignof(std::max_align_t) &&
-                                        std::is_nothrow_move_constructible_v<Fn>;
+    static constexpr bool fits_inline =
+        sizeof(Fn) <= inline_size &&
+        alignof(Fn) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<Fn>;
 
     template <class Fn>
     static constexpr vtable inline_vtable{

@@ -58,7 +58,7 @@ public:
 
 private:
     static constexpr std::size_t block_size = 256;  // 16 KiB of callbacks
-    static constexpr std::size_t max_spares = 16;    // kept after a burst
+    static constexpr std::size_t max_spares = 16;   // kept after a burst
 
     struct block {
         block* next = nullptr;
