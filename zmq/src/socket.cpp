@@ -242,7 +242,10 @@ bool socket::serve_queue(detail::waiter_list<detail::socket_waiter>& queue) noex
 
 void socket::serve() noexcept {
     for (int idle_rounds = 0;;) {
-        const bool progressed = serve_queue(readers_) | serve_queue(writers_);
+        // Both queues, always: readers progressing must not starve writers.
+        const bool readers_progressed = serve_queue(readers_);
+        const bool writers_progressed = serve_queue(writers_);
+        const bool progressed = readers_progressed || writers_progressed;
         if (readers_.empty() && writers_.empty()) return;
         // Reading ZMQ_EVENTS processes libzmq's pending commands and re-arms
         // the edge of ZMQ_FD: after it, a change of state signals the fd.

@@ -57,7 +57,7 @@ struct socket_waiter : waiter_node, timer_node {
 
 }  // namespace detail
 
-class socket : private detail::scheduler_resource {
+class socket final : private detail::scheduler_resource {
 public:
     using clock = detail::clock;
 
