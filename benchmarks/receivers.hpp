@@ -6,11 +6,16 @@
 //   asio-drain   an Asio coroutine per socket on ZMQ_FD: recv with DONTWAIT until
 //                EAGAIN, read ZMQ_EVENTS only then, async_wait on the fd
 //   asio-events  the same, reading ZMQ_EVENTS before every recv (the common way)
-// The Asio variants exist where Boost.Asio is installed (libboost-dev).
+// The Asio variants exist where Boost.Asio is installed (libboost-dev) and
+// supports C++20 coroutines with this compiler (Boost 1.74 does with g++,
+// not with clang).
 
 #include <zring/zring.hpp>
 
 #if __has_include(<boost/asio.hpp>)
+#include <boost/asio/detail/config.hpp>
+#endif
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
 #define ZRING_BENCH_HAVE_ASIO 1
 #include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
 
