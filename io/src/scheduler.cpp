@@ -327,11 +327,9 @@ void scheduler::cancel_all_and_drain() {
     bool cancel_all = true;
     bool sweep_again = true;
     while (in_flight_ > 0) {
-        if (sweep_again) {
+        if (sweep_again)
             io_uring_prep_cancel64(prepare(&sweep), 0,
                                    IORING_ASYNC_CANCEL_ANY | (cancel_all ? IORING_ASYNC_CANCEL_ALL : 0));
-            sweep_again = false;
-        }
         const std::size_t before = in_flight_;
         if (!reap_all(std::chrono::milliseconds(100))) break;
         if (cancel_all && sweep.result == -EINVAL) cancel_all = false;
