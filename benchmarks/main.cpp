@@ -75,7 +75,8 @@ std::map<std::string, std::string> machine_info() {
                             : f.coop_taskrun ? "COOP_TASKRUN"
                                              : "plain") +
                 (f.ext_arg ? " EXT_ARG" : "");
-    m["asio_baselines"] = ZRING_BENCH_HAVE_ASIO ? "yes" : "no (needs libboost-dev, and Asio coroutines for this compiler)";
+    m["asio_baselines"] =
+        ZRING_BENCH_HAVE_ASIO ? "yes" : "no (needs libboost-dev, and Asio coroutines for this compiler)";
     return m;
 }
 

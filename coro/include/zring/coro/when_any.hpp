@@ -123,8 +123,12 @@ private:
 
 }  // namespace detail
 
+// clang-format 14 folds a requires-clause into the declaration.
+// clang-format off
 template <awaitable... As>
-requires(sizeof...(As) > 0) [[nodiscard]] auto when_any(As&&... awaitables) {
+    requires(sizeof...(As) > 0)
+[[nodiscard]] auto when_any(As&&... awaitables) {
+    // clang-format on
     return detail::when_any_tuple<await_result_t<As>...>(
         detail::make_join_child<await_result_t<As>, As>(std::forward<As>(awaitables))...);
 }

@@ -22,9 +22,12 @@ public:
         ::new (static_cast<void*>(storage_)) std::coroutine_handle<>(h);
     }
 
+    // clang-format 14 misplaces the declaration after a requires-clause.
+    // clang-format off
     template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, callback> && std::is_invocable_v<std::decay_t<F>&>)
-        callback(F&& f) {  // NOLINT(google-explicit-constructor): callables convert, as std::function does
+        requires(!std::is_same_v<std::remove_cvref_t<F>, callback> && std::is_invocable_v<std::decay_t<F>&>)
+    callback(F&& f) {  // NOLINT(google-explicit-constructor): callables convert, as std::function does
+        // clang-format on
         using Fn = std::decay_t<F>;
         if constexpr (fits_inline<Fn>) {
             ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
