@@ -152,6 +152,7 @@ scheduler::scheduler(scheduler_options options) : owner_(std::this_thread::get_i
     wakeup_.owner = this;
     wakeup_.on_complete = [](detail::io_operation* op, int, unsigned) noexcept {
         auto* w = static_cast<wakeup_read*>(op);
+        w->owner->wakeup_armed_ = false;
         if (!w->owner->shutting_down_) w->owner->arm_wakeup();
     };
     arm_wakeup();
@@ -160,24 +161,20 @@ scheduler::scheduler(scheduler_options options) : owner_(std::this_thread::get_i
 
 scheduler::~scheduler() {
     shutting_down_ = true;
+    // How long shutdown waits for the kernel to give back cancelled
+    // operations; it never waits forever.
+    constexpr auto drain_deadline = std::chrono::seconds(5);
     // Resources (open sockets) first: closing them may prepare cancellations.
-    while (resources_) {
-        detail::scheduler_resource* r = resources_;
-        remove_resource(r);
-        r->on_scheduler_shutdown();
-    }
+    close_resources();
     // No frame may be freed while the kernel can still write into it.
-    cancel_all_and_drain();
+    const bool drained = cancel_all_and_drain(drain_deadline);
     ready_.clear();
     for (std::size_t i = 0; i < spawned_.size(); ++i) {
         if (auto h = std::exchange(spawned_[i], {})) h.destroy();
     }
-    while (resources_) {
-        detail::scheduler_resource* r = resources_;
-        remove_resource(r);
-        r->on_scheduler_shutdown();
-    }
-    cancel_all_and_drain();
+    // Destroyed frames may have closed sockets and cancelled operations.
+    close_resources();
+    if (drained) cancel_all_and_drain(drain_deadline);
     ready_.clear();
     while (!timers_.empty()) {
         detail::timer_node* n = timers_.pop();
@@ -189,6 +186,10 @@ scheduler::~scheduler() {
     }
     ::close(wake_fd_);
     io_uring_queue_exit(&ring_);
+}
+
+void scheduler::close_resources() noexcept {
+    while (detail::scheduler_resource* r = resources_.pop_front()) r->on_scheduler_shutdown();
 }
 
 scheduler* scheduler::current() noexcept { return current_scheduler; }
@@ -218,6 +219,8 @@ void scheduler::run() {
 
 void scheduler::run_until(const bool& done) {
     while (!done) {
+        if (!wakeup_armed_) arm_wakeup();
+        if (!deferred_cancels_.empty()) submit_deferred_cancels();
         collect_remote();
         fire_timers();
         run_ready();
@@ -287,30 +290,49 @@ void scheduler::reap() {
     io_uring_cq_advance(&ring_, seen);
 }
 
-io_uring_sqe* scheduler::get_sqe() {
+io_uring_sqe* scheduler::try_prepare(detail::io_operation* op) noexcept {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    if (!sqe) {
-        io_uring_submit(&ring_);
+    // A full queue: hand what is prepared to the kernel to make room. It
+    // takes SQEs even with a full CQ (IORING_FEAT_NODROP keeps the overflow).
+    for (int attempt = 0; !sqe && attempt < 3; ++attempt) {
+        const int rc = io_uring_submit(&ring_);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) return nullptr;
         sqe = io_uring_get_sqe(&ring_);
-        if (!sqe) throw std::runtime_error("zring::scheduler: submission queue is full");
     }
-    return sqe;
-}
-
-io_uring_sqe* scheduler::prepare(detail::io_operation* op) {
-    io_uring_sqe* sqe = get_sqe();
+    if (!sqe) return nullptr;
     io_uring_sqe_set_data(sqe, op);
     ++in_flight_;
     return sqe;
 }
 
-void scheduler::cancel(detail::io_operation* op) {
-    io_uring_sqe* sqe = prepare(nullptr);
+io_uring_sqe* scheduler::prepare(detail::io_operation* op) {
+    if (io_uring_sqe* sqe = try_prepare(op)) return sqe;
+    throw std::system_error(EBUSY, std::system_category(),
+                            "zring::scheduler: the submission queue is full and the kernel takes no more");
+}
+
+void scheduler::cancel(detail::io_operation* op, detail::deferred_cancel& node) noexcept {
+    io_uring_sqe* sqe = try_prepare(nullptr);
+    if (!sqe) {
+        node.target = op;
+        if (!node.linked) deferred_cancels_.push_back(&node);
+        return;
+    }
     io_uring_prep_cancel(sqe, op, 0);
     io_uring_sqe_set_data(sqe, nullptr);
 }
 
-void scheduler::cancel_all_and_drain() {
+void scheduler::submit_deferred_cancels() noexcept {
+    while (detail::deferred_cancel* node = deferred_cancels_.front()) {
+        io_uring_sqe* sqe = try_prepare(nullptr);
+        if (!sqe) return;  // next turn
+        deferred_cancels_.erase(node);
+        io_uring_prep_cancel(sqe, node->target, 0);
+        io_uring_sqe_set_data(sqe, nullptr);
+    }
+}
+
+bool scheduler::cancel_all_and_drain(std::chrono::steady_clock::duration deadline) noexcept {
     // One request cancels everything pending (IORING_ASYNC_CANCEL_ALL, Linux
     // 5.19); older kernels refuse it (EINVAL) and get one CANCEL_ANY per
     // operation. The kernel serves each by rescanning what is pending, so it
@@ -321,20 +343,35 @@ void scheduler::cancel_all_and_drain() {
     sweep.on_complete = [](detail::io_operation* op, int result, unsigned) noexcept {
         static_cast<sweep_op*>(op)->result = result;
     };
+    // Whatever waited for a retry is covered by the sweep.
+    while (deferred_cancels_.pop_front()) {
+    }
+    const auto give_up = clock::now() + deadline;
     // First take what already finished or was cancelled by its owner (each
     // closed socket cancels its own poll): the sweep then meets only the rest.
-    reap_all(std::chrono::nanoseconds::zero());
+    bool ring_ok = reap_all(std::chrono::nanoseconds::zero());
     bool cancel_all = true;
     bool sweep_again = true;
-    while (in_flight_ > 0) {
-        if (sweep_again)
-            io_uring_prep_cancel64(prepare(&sweep), 0,
-                                   IORING_ASYNC_CANCEL_ANY | (cancel_all ? IORING_ASYNC_CANCEL_ALL : 0));
+    while (ring_ok && in_flight_ > 0 && clock::now() < give_up) {
+        if (sweep_again) {
+            io_uring_sqe* sqe = try_prepare(&sweep);
+            if (!sqe) break;
+            io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | (cancel_all ? IORING_ASYNC_CANCEL_ALL : 0));
+        }
         const std::size_t before = in_flight_;
-        if (!reap_all(std::chrono::milliseconds(100))) break;
+        ring_ok = reap_all(std::chrono::milliseconds(100));
         if (cancel_all && sweep.result == -EINVAL) cancel_all = false;
         sweep_again = !cancel_all || in_flight_ == before;
     }
+    if (in_flight_ == 0) return true;
+    // The memory of what is left stays the kernel's: better leaked than freed
+    // under it. io_uring_queue_exit then cancels it for good.
+    std::fprintf(stderr,
+                 "zring::scheduler: shutdown gave up on %zu operation(s) still in the kernel after %lld ms%s\n",
+                 in_flight_,
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline).count()),
+                 ring_ok ? "" : " (the ring failed)");
+    return false;
 }
 
 bool scheduler::reap_all(std::chrono::nanoseconds patience) {
@@ -352,9 +389,11 @@ bool scheduler::reap_all(std::chrono::nanoseconds patience) {
     }
 }
 
-void scheduler::arm_wakeup() {
-    io_uring_sqe* sqe = prepare(&wakeup_);
-    io_uring_prep_read(sqe, wake_fd_, &wakeup_.value, sizeof wakeup_.value, 0);
+void scheduler::arm_wakeup() noexcept {
+    // If the ring cannot take it now, the next loop turn tries again.
+    io_uring_sqe* sqe = try_prepare(&wakeup_);
+    wakeup_armed_ = sqe != nullptr;
+    if (sqe) io_uring_prep_read(sqe, wake_fd_, &wakeup_.value, sizeof wakeup_.value, 0);
 }
 
 timer_handle scheduler::call_at(clock::time_point deadline, detail::callback f) {
@@ -390,12 +429,8 @@ void scheduler::post_remote(detail::remote_node* node) {
     bool wake;
     {
         std::lock_guard lock(remote_mutex_);
-        if (node->queued) return;
-        node->queued = true;
-        node->prev = nullptr;
-        node->next = remote_head_;
-        if (remote_head_) remote_head_->prev = node;
-        remote_head_ = node;
+        if (node->linked) return;
+        remote_nodes_.push_back(node);
         wake = !remote_pending_.exchange(true, std::memory_order_release);
     }
     if (wake) {
@@ -406,27 +441,27 @@ void scheduler::post_remote(detail::remote_node* node) {
 
 void scheduler::withdraw_remote(detail::remote_node* node) noexcept {
     std::lock_guard lock(remote_mutex_);
-    if (!node->queued) return;
-    (node->prev ? node->prev->next : remote_head_) = node->next;
-    if (node->next) node->next->prev = node->prev;
-    node->queued = false;
+    remote_nodes_.erase(node);
 }
 
 void scheduler::collect_remote() {
     if (!remote_pending_.load(std::memory_order_acquire)) return;
     std::vector<detail::callback> batch;
-    detail::remote_node* nodes;
     {
         std::lock_guard lock(remote_mutex_);
         batch.swap(remote_callbacks_);
-        nodes = std::exchange(remote_head_, nullptr);
-        for (auto* n = nodes; n; n = n->next) n->queued = false;
         remote_pending_.store(false, std::memory_order_relaxed);
     }
     for (auto& cb : batch) ready_.emplace(std::move(cb));
-    while (nodes) {
-        detail::remote_node* n = nodes;
-        nodes = n->next;
+    // One node at a time, under the lock: a node's owner may withdraw it
+    // (from another thread) until it is unlinked here.
+    for (;;) {
+        detail::remote_node* n;
+        {
+            std::lock_guard lock(remote_mutex_);
+            n = remote_nodes_.pop_front();
+        }
+        if (!n) break;
         n->run(n);
     }
 }
@@ -444,23 +479,9 @@ void scheduler::report_exception(std::exception_ptr e) noexcept {
     }
 }
 
-void scheduler::add_resource(detail::scheduler_resource* r) noexcept {
-    r->prev_ = nullptr;
-    r->next_ = resources_;
-    if (resources_) resources_->prev_ = r;
-    resources_ = r;
-}
+void scheduler::add_resource(detail::scheduler_resource* r) noexcept { resources_.push_back(r); }
 
-void scheduler::remove_resource(detail::scheduler_resource* r) noexcept {
-    if (r->prev_)
-        r->prev_->next_ = r->next_;
-    else if (resources_ == r)
-        resources_ = r->next_;
-    else
-        return;  // not linked
-    if (r->next_) r->next_->prev_ = r->prev_;
-    r->prev_ = r->next_ = nullptr;
-}
+void scheduler::remove_resource(detail::scheduler_resource* r) noexcept { resources_.erase(r); }
 
 void scheduler::adopt(std::coroutine_handle<> root, std::size_t& slot) {
     if (!free_spawn_slots_.empty()) {

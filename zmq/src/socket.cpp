@@ -44,15 +44,20 @@ constexpr int shutdown_linger_ms = 100;
 // final CQE frees it.
 struct socket::core : detail::io_operation {
     socket* owner;
-    int fd;
+    scheduler* sched;
+    int fd = -1;
     bool poll_armed = false;
     bool multishot = true;  // until the kernel refuses it (before Linux 5.13)
+    detail::deferred_cancel cancel_node;
 
-    core(socket* s, int zmq_fd) : owner(s), fd(zmq_fd) {
+    core(socket* s, scheduler& sch) : owner(s), sched(&sch) {
         on_complete = [](detail::io_operation* op, int result, unsigned flags) noexcept {
             auto* c = static_cast<core*>(op);
             const bool final = !(flags & IORING_CQE_F_MORE);
-            if (final) c->poll_armed = false;
+            if (final) {
+                c->poll_armed = false;
+                c->sched->forget_cancel(c->cancel_node);
+            }
             if (!c->owner) {
                 if (final) delete c;  // orphaned by close()
                 return;
@@ -70,23 +75,49 @@ struct socket::core : detail::io_operation {
 };
 
 void detail::socket_waiter::cancel() noexcept {
-    if (linked) owner->finish(this, state::cancelled);
+    // A send that put out part of a message completes it.
+    if (linked && !committed) owner->finish(this, state::cancelled);
+}
+
+void detail::socket_waiter::conclude(state o, int err) noexcept {
+    outcome = o;
+    error = err;
+    if (o != state::done) identity = owner->identity_;
+}
+
+void detail::socket_waiter::throw_outcome(const char* operation) const {
+    const std::string what = "zring::socket(" + identity->name + ")::" + operation;
+    switch (outcome) {
+        case state::cancelled: throw operation_cancelled(what);
+        case state::timed_out: throw timed_out(what);
+        case state::closed: throw socket_closed(what);
+        case state::done:
+        case state::failed:
+        case state::pending: break;
+    }
+    throw socket_error(error, what);
 }
 
 socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
-    : scheduler_(s), context_(context), type_(type), core_(nullptr), name_(type_name(type)) {
+    : scheduler_(s), context_(context), type_(type), core_(nullptr) {
+    // Bookkeeping first: once libzmq made the socket, nothing here throws
+    // before the socket owns it.
+    auto identity = std::make_shared<detail::socket_identity>();
+    identity->name = type_name(type);
+    auto c = std::make_unique<core>(this, s);
+    identity_ = std::move(identity);
     handle_ = zmq_socket(context, static_cast<int>(type));
     if (!handle_) throw_error("create", zmq_errno());
-    int fd = -1;
-    std::size_t size = sizeof fd;
+    std::size_t size = sizeof c->fd;
     const int linger = default_linger_ms;
-    if (zmq_getsockopt(handle_, ZMQ_FD, &fd, &size) != 0 ||
+    if (zmq_getsockopt(handle_, ZMQ_FD, &c->fd, &size) != 0 ||
         zmq_setsockopt(handle_, ZMQ_LINGER, &linger, sizeof linger) != 0) {
         const int error = zmq_errno();
         zmq_close(handle_);
         throw_error("create", error);
     }
-    core_ = new core(this, fd);
+    identity_->handle = handle_;
+    core_ = c.release();
     scheduler_.add_resource(this);
 }
 
@@ -99,12 +130,13 @@ void socket::close() noexcept {
         while (auto* w = queue->front()) finish(w, detail::socket_waiter::state::closed);
     if (c->poll_armed) {
         c->owner = nullptr;
-        scheduler_.cancel(c);
+        scheduler_.cancel(c, c->cancel_node);
     } else {
         delete c;
     }
     zmq_close(handle_);
     handle_ = nullptr;
+    identity_->handle = nullptr;
     scheduler_.remove_resource(this);
 }
 
@@ -122,7 +154,9 @@ void socket::on_scheduler_shutdown() noexcept {
     close();
 }
 
-std::string socket::describe(const char* operation) const { return "zring::socket(" + name_ + ")::" + operation; }
+std::string socket::describe(const char* operation) const {
+    return "zring::socket(" + identity_->name + ")::" + operation;
+}
 
 void socket::throw_error(const char* operation, int error) const { throw socket_error(error, describe(operation)); }
 
@@ -132,32 +166,20 @@ void socket::throw_unusable(const char* operation) const {
                            ": used from a thread other than its scheduler's (a socket belongs to one scheduler)");
 }
 
-void socket::throw_outcome(const char* operation, detail::socket_waiter::state outcome, int error) const {
-    using state = detail::socket_waiter::state;
-    switch (outcome) {
-        case state::cancelled: throw operation_cancelled(describe(operation));
-        case state::timed_out: throw timed_out(describe(operation));
-        case state::closed: throw socket_closed(describe(operation));
-        case state::done:
-        case state::failed:
-        case state::pending: break;
-    }
-    throw_error(operation, error);
-}
-
 ::zmq::socket_ref socket::native(const char* operation) {
     return ::zmq::socket_ref(::zmq::from_handle, check_usable(operation));
 }
 
 void socket::note_endpoint(const std::string& endpoint) {
     // Name the socket after its first endpoint; a wildcard port resolves to the real one.
-    if (name_.find(' ') != std::string::npos) return;
+    std::string& name = identity_->name;
+    if (name.find(' ') != std::string::npos) return;
     char resolved[256];
     std::size_t size = sizeof resolved;
     if (zmq_getsockopt(handle_, ZMQ_LAST_ENDPOINT, resolved, &size) == 0 && size > 1)
-        name_ += ' ' + std::string(resolved);
+        name += ' ' + std::string(resolved);
     else
-        name_ += ' ' + endpoint;
+        name += ' ' + endpoint;
 }
 
 void socket::bind(const std::string& endpoint) {
@@ -210,26 +232,22 @@ void socket::enqueue(detail::socket_waiter* w, bool fresh_eagain) {
 
 void socket::unlink(detail::socket_waiter* w) noexcept { (w->inbound ? readers_ : writers_).erase(w); }
 
-void socket::finish(detail::socket_waiter* w, detail::socket_waiter::state outcome) noexcept {
+void socket::finish(detail::socket_waiter* w, detail::socket_waiter::state outcome, int error) noexcept {
     unlink(w);
-    w->outcome = outcome;
+    w->conclude(outcome, error);
     scheduler_.schedule(w->handle);
 }
 
 void socket::expire(detail::socket_waiter* w) noexcept {
-    if (w->linked) finish(w, detail::socket_waiter::state::timed_out);
+    if (w->linked && !w->committed) finish(w, detail::socket_waiter::state::timed_out);
 }
 
 void socket::fail_waiters(int error) noexcept {
-    for (auto* queue : {&readers_, &writers_}) {
-        while (auto* w = queue->front()) {
-            w->error = error;
-            finish(w, detail::socket_waiter::state::failed);
-        }
-    }
+    for (auto* queue : {&readers_, &writers_})
+        while (auto* w = queue->front()) finish(w, detail::socket_waiter::state::failed, error);
 }
 
-bool socket::serve_queue(detail::waiter_list<detail::socket_waiter>& queue) noexcept {
+bool socket::serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) noexcept {
     bool progressed = false;
     while (auto* w = queue.front()) {
         if (!w->attempt(w)) break;
@@ -267,7 +285,12 @@ void socket::serve() noexcept {
 
 void socket::arm_poll() noexcept {
     if (core_->poll_armed) return;
-    io_uring_sqe* sqe = scheduler_.prepare(core_);
+    io_uring_sqe* sqe = scheduler_.try_prepare(core_);
+    if (!sqe) {
+        // The ring takes no more: waiting would be forever, so say so.
+        fail_waiters(ENOBUFS);
+        return;
+    }
     if (core_->multishot)
         io_uring_prep_poll_multishot(sqe, core_->fd, POLLIN);
     else
@@ -283,9 +306,11 @@ int socket::recv_multipart_op::attempt(void* raw) noexcept {
     parts.clear();
     parts.push_back(std::move(first));
     // libzmq delivers a multipart message atomically: the rest is queued.
+    // A signal (EINTR) must not split it: take the frame again.
     while (parts.back().more()) {
         parts.emplace_back();
-        if (zmq_msg_recv(parts.back().handle(), raw, 0) < 0) return zmq_errno();
+        while (zmq_msg_recv(parts.back().handle(), raw, 0) < 0)
+            if (const int error = zmq_errno(); error != EINTR) return error;
     }
     return 0;
 }

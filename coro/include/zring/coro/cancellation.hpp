@@ -2,25 +2,19 @@
 // One cancellation mechanism for all of zring: std::stop_token.
 //
 // Every task carries an ambient stop token, inherited from the coroutine that
-// awaits it. Suspending operations observe the token they are given
-// explicitly, or else the ambient one of the coroutine awaiting them, so
-// when_any, task_group and a user's own stop_source cancel whole call trees.
+// awaits it. A suspending operation observes both the token it is given
+// explicitly and the ambient one of the coroutine awaiting it: either stops
+// it. So when_any, task_group and a user's own stop_source cancel whole call
+// trees, and passing a token of one's own never deafens an operation to them.
 
+#include <zring/coro/errors.hpp>
+
+#include <concepts>
 #include <coroutine>
-#include <stdexcept>
 #include <stop_token>
-#include <string>
 #include <utility>
 
 namespace zring {
-
-// Thrown by a suspending operation that ended because stop was requested.
-// The object the operation was on stays usable.
-class operation_cancelled : public std::runtime_error {
-public:
-    explicit operation_cancelled(const std::string& operation)
-        : std::runtime_error(operation + ": operation cancelled") {}
-};
 
 namespace detail {
 
@@ -29,12 +23,9 @@ concept has_stop_token = requires(const Promise& p) {
     { p.stop_token() } -> std::convertible_to<const std::stop_token&>;
 };
 
-// The token an operation observes: the explicit one when it can be stopped,
-// otherwise the ambient token of the awaiting coroutine.
+// The ambient token of the awaiting coroutine (none for foreign promises).
 template <class Promise>
-std::stop_token effective_stop_token(const std::stop_token& explicit_token,
-                                     std::coroutine_handle<Promise> awaiting) noexcept {
-    if (explicit_token.stop_possible()) return explicit_token;
+std::stop_token ambient_stop_token(std::coroutine_handle<Promise> awaiting) noexcept {
     if constexpr (has_stop_token<Promise>) return awaiting.promise().stop_token();
     return {};
 }
@@ -48,7 +39,7 @@ struct get_stop_token {
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
-        token = detail::effective_stop_token({}, h);
+        token = detail::ambient_stop_token(h);
         return false;
     }
     std::stop_token await_resume() noexcept { return std::move(token); }

@@ -4,9 +4,9 @@
 // send() suspends while the channel is full, recv() while it is empty.
 // close() wakes everyone: pending and later senders get channel_closed;
 // receivers drain what was sent before the close, then get std::nullopt.
+// Destroying a channel resumes its waiters with object_destroyed.
 
-#include <zring/coro/cancellation.hpp>
-#include <zring/coro/detail/waiter_list.hpp>
+#include <zring/coro/detail/list_waiter.hpp>
 
 #include <coroutine>
 #include <cstddef>
@@ -30,6 +30,11 @@ public:
     explicit channel(std::size_t capacity) : capacity_(capacity) {
         if (capacity == 0) throw std::invalid_argument("zring::channel: capacity must be at least 1");
     }
+    // Waiters still suspended get object_destroyed.
+    ~channel() {
+        send_awaiter::wake_all(senders_, detail::wait_outcome::destroyed);
+        recv_awaiter::wake_all(receivers_, detail::wait_outcome::destroyed);
+    }
     channel(const channel&) = delete;
     channel& operator=(const channel&) = delete;
 
@@ -42,7 +47,7 @@ public:
         if (closed_) throw channel_closed("zring::channel::try_send");
         if (recv_awaiter* r = receivers_.pop_front()) {
             r->value_.emplace(std::move(value));
-            r->handle_.resume();
+            r->wake(detail::wait_outcome::woken);
             return true;
         }
         if (buffer_.size() >= capacity_) return false;
@@ -57,99 +62,60 @@ public:
         // A slot freed: the first blocked sender's value takes it.
         if (send_awaiter* s = senders_.pop_front()) {
             buffer_.push_back(std::move(s->value_));
-            s->handle_.resume();
+            s->wake(detail::wait_outcome::woken);
         }
         return value;
     }
 
-    void close() {
+    void close() noexcept {
         if (closed_) return;
         closed_ = true;
         // Receivers wait only on an empty buffer, so they all get nullopt.
-        resume_all(senders_);
-        resume_all(receivers_);
+        send_awaiter::wake_all(senders_, detail::wait_outcome::closed);
+        recv_awaiter::wake_all(receivers_, detail::wait_outcome::closed);
     }
 
-    class send_awaiter : public detail::waiter_node {
+    class send_awaiter : public detail::list_waiter<send_awaiter> {
     public:
         send_awaiter(channel& c, T value, std::stop_token token)
-            : channel_(c), value_(std::move(value)), token_(std::move(token)) {}
+            : detail::list_waiter<send_awaiter>(std::move(token)), channel_(c), value_(std::move(value)) {}
         bool await_ready() { return channel_.try_send(value_); }
         template <class Promise>
         bool await_suspend(std::coroutine_handle<Promise> h) {
-            std::stop_token token = detail::effective_stop_token(token_, h);
-            if (token.stop_requested()) {
-                cancelled_ = true;
-                return false;
-            }
-            handle_ = h;
-            channel_.senders_.push_back(this);
-            cancellation_.arm(this, std::move(token));
-            return true;
+            return this->suspend_on(channel_.senders_, h);
         }
         void await_resume() {
-            cancellation_.disarm();
-            if (cancelled_) throw operation_cancelled("zring::channel::send");
-            if (woken_by_close_) throw channel_closed("zring::channel::send");
-        }
-        void cancel() noexcept {
-            if (!linked) return;
-            channel_.senders_.erase(this);
-            cancelled_ = true;
-            handle_.resume();
+            if (this->resume_outcome("zring::channel::send") == detail::wait_outcome::closed)
+                throw channel_closed("zring::channel::send");
         }
 
     private:
         friend class channel;
         channel& channel_;
         T value_;
-        std::stop_token token_;
-        std::coroutine_handle<> handle_;
-        bool cancelled_ = false;
-        bool woken_by_close_ = false;
-        detail::wait_cancellation<send_awaiter> cancellation_;
     };
 
-    class recv_awaiter : public detail::waiter_node {
+    class recv_awaiter : public detail::list_waiter<recv_awaiter> {
     public:
-        recv_awaiter(channel& c, std::stop_token token) noexcept : channel_(c), token_(std::move(token)) {}
+        recv_awaiter(channel& c, std::stop_token token) noexcept
+            : detail::list_waiter<recv_awaiter>(std::move(token)), channel_(c) {}
         bool await_ready() {
             value_ = channel_.try_recv();
             return value_.has_value() || channel_.closed_;
         }
         template <class Promise>
         bool await_suspend(std::coroutine_handle<Promise> h) {
-            std::stop_token token = detail::effective_stop_token(token_, h);
-            if (token.stop_requested()) {
-                cancelled_ = true;
-                return false;
-            }
-            handle_ = h;
-            channel_.receivers_.push_back(this);
-            cancellation_.arm(this, std::move(token));
-            return true;
+            return this->suspend_on(channel_.receivers_, h);
         }
         std::optional<T> await_resume() {
-            cancellation_.disarm();
-            if (cancelled_) throw operation_cancelled("zring::channel::recv");
+            this->resume_outcome("zring::channel::recv");
             return std::move(value_);
-        }
-        void cancel() noexcept {
-            if (!linked) return;
-            channel_.receivers_.erase(this);
-            cancelled_ = true;
-            handle_.resume();
         }
 
     private:
         friend class channel;
         channel& channel_;
-        std::stop_token token_;
-        std::coroutine_handle<> handle_;
         std::optional<T> value_;
-        bool cancelled_ = false;
-        bool woken_by_close_ = false;
-        detail::wait_cancellation<recv_awaiter> cancellation_;
     };
 
     // Throws channel_closed if the channel is or becomes closed before the
@@ -161,22 +127,11 @@ public:
     recv_awaiter recv(std::stop_token token = {}) noexcept { return recv_awaiter{*this, std::move(token)}; }
 
 private:
-    template <class Awaiter>
-    static void resume_all(detail::waiter_list<Awaiter>& list) {
-        detail::waiter_node* w = detail::waiter_list<Awaiter>::take_all(list);
-        while (w) {
-            auto* a = static_cast<Awaiter*>(w);
-            w = w->next;
-            a->woken_by_close_ = true;
-            a->handle_.resume();
-        }
-    }
-
     std::size_t capacity_;
     std::deque<T> buffer_;
     bool closed_ = false;
-    detail::waiter_list<send_awaiter> senders_;
-    detail::waiter_list<recv_awaiter> receivers_;
+    detail::intrusive_list<send_awaiter> senders_;
+    detail::intrusive_list<recv_awaiter> receivers_;
 };
 
 }  // namespace zring

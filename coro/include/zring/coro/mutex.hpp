@@ -3,9 +3,9 @@
 //
 // unlock() hands the lock to the first waiter and resumes it inline, so the
 // lock is never free while someone waits (no barging, FIFO order).
+// Destroying a mutex resumes its waiters with object_destroyed.
 
-#include <zring/coro/cancellation.hpp>
-#include <zring/coro/detail/waiter_list.hpp>
+#include <zring/coro/detail/list_waiter.hpp>
 
 #include <coroutine>
 #include <stop_token>
@@ -22,7 +22,7 @@ public:
     mutex_guard(mutex_guard&& o) noexcept : mutex_(std::exchange(o.mutex_, nullptr)) {}
     mutex_guard& operator=(mutex_guard&&) = delete;
     ~mutex_guard();
-    void unlock();
+    void unlock() noexcept;
 
 private:
     mutex* mutex_;
@@ -31,6 +31,7 @@ private:
 class mutex {
 public:
     mutex() noexcept = default;
+    ~mutex() { awaiter::wake_all(waiters_, detail::wait_outcome::destroyed); }
     mutex(const mutex&) = delete;
     mutex& operator=(const mutex&) = delete;
 
@@ -40,48 +41,26 @@ public:
         return true;
     }
 
-    void unlock() {
+    void unlock() noexcept {
         if (awaiter* next = waiters_.pop_front()) {
-            next->handle_.resume();  // ownership passes to it; locked_ stays true
+            next->wake(detail::wait_outcome::woken);  // ownership passes to it; locked_ stays true
             return;
         }
         locked_ = false;
     }
 
-    class awaiter : public detail::waiter_node {
+    class awaiter : public detail::list_waiter<awaiter> {
     public:
-        awaiter(mutex& m, std::stop_token token) noexcept : mutex_(m), token_(std::move(token)) {}
+        awaiter(mutex& m, std::stop_token token) noexcept : list_waiter(std::move(token)), mutex_(m) {}
         bool await_ready() noexcept { return mutex_.try_lock(); }
         template <class Promise>
         bool await_suspend(std::coroutine_handle<Promise> h) {
-            std::stop_token token = detail::effective_stop_token(token_, h);
-            if (token.stop_requested()) {
-                cancelled_ = true;
-                return false;
-            }
-            handle_ = h;
-            mutex_.waiters_.push_back(this);
-            cancellation_.arm(this, std::move(token));
-            return true;
+            return suspend_on(mutex_.waiters_, h);
         }
-        void await_resume() {
-            cancellation_.disarm();
-            if (cancelled_) throw operation_cancelled("zring::mutex::lock");
-        }
-        void cancel() noexcept {
-            if (!linked) return;  // already handed the lock
-            mutex_.waiters_.erase(this);
-            cancelled_ = true;
-            handle_.resume();
-        }
+        void await_resume() { resume_outcome("zring::mutex::lock"); }
 
     protected:
-        friend class mutex;
         mutex& mutex_;
-        std::stop_token token_;
-        std::coroutine_handle<> handle_;
-        bool cancelled_ = false;
-        detail::wait_cancellation<awaiter> cancellation_;
     };
 
     class guard_awaiter : public awaiter {
@@ -100,13 +79,13 @@ public:
 
 private:
     bool locked_ = false;
-    detail::waiter_list<awaiter> waiters_;
+    detail::intrusive_list<awaiter> waiters_;
 };
 
 inline mutex_guard::~mutex_guard() {
     if (mutex_) mutex_->unlock();
 }
-inline void mutex_guard::unlock() {
+inline void mutex_guard::unlock() noexcept {
     if (auto* m = std::exchange(mutex_, nullptr)) m->unlock();
 }
 

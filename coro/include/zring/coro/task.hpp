@@ -41,9 +41,35 @@ public:
     const std::stop_token& stop_token() const noexcept { return stop_token_; }
     void set_stop_token(std::stop_token token) noexcept { stop_token_ = std::move(token); }
 
+    // Called when the task starts: the awaiting coroutine's token becomes the
+    // ambient one, or, if a token was bound with with_stop_token, a token
+    // stopped by either of the two.
+    void inherit_stop_token(const std::stop_token& parent) {
+        if (!parent.stop_possible() || parent == stop_token_) return;
+        if (!stop_token_.stop_possible()) {
+            stop_token_ = parent;
+            return;
+        }
+        link_ = std::make_unique<stop_link>(stop_token_, parent);
+        stop_token_ = link_->source.get_token();
+    }
+
 private:
+    struct stop_link {
+        struct forward {
+            std::stop_source* source;
+            void operator()() const noexcept { source->request_stop(); }
+        };
+        std::stop_source source;
+        std::stop_callback<forward> bound;
+        std::stop_callback<forward> parent;
+        stop_link(const std::stop_token& b, const std::stop_token& p)
+            : bound(b, forward{&source}), parent(p, forward{&source}) {}
+    };
+
     std::coroutine_handle<> continuation_ = std::noop_coroutine();
     std::stop_token stop_token_;
+    std::unique_ptr<stop_link> link_;  // only when both tokens can stop
 };
 
 template <class T>
@@ -144,8 +170,8 @@ public:
     bool valid() const noexcept { return static_cast<bool>(handle_); }
     bool done() const noexcept { return !handle_ || handle_.done(); }
 
-    // Binds the stop token this task (and everything it awaits) observes,
-    // instead of inheriting the awaiting coroutine's.
+    // Binds a stop token this task (and everything it awaits) observes, as
+    // well as the awaiting coroutine's: either stops it.
     task&& with_stop_token(std::stop_token token) && noexcept {
         if (handle_) handle_.promise().set_stop_token(std::move(token));
         return std::move(*this);
@@ -155,13 +181,13 @@ public:
         std::coroutine_handle<promise_type> handle;
 
         bool await_ready() const noexcept { return !handle || handle.done(); }
+        // Throws (std::bad_alloc) only when two tokens must be linked; the
+        // task has then not started.
         template <class Promise>
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
             auto& promise = handle.promise();
             promise.set_continuation(awaiting);
-            if constexpr (detail::has_stop_token<Promise>) {
-                if (!promise.stop_token().stop_possible()) promise.set_stop_token(awaiting.promise().stop_token());
-            }
+            promise.inherit_stop_token(detail::ambient_stop_token(awaiting));
             return handle;
         }
         T await_resume() {

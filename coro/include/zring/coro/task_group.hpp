@@ -15,6 +15,7 @@
 // child, and with_task_group then throws operation_cancelled.
 
 #include <zring/coro/cancellation.hpp>
+#include <zring/coro/detail/intrusive_list.hpp>
 #include <zring/coro/task.hpp>
 
 #include <coroutine>
@@ -37,9 +38,7 @@ public:
         child_task c = run_child(std::move(child).with_stop_token(source_.get_token()));
         auto& p = c.handle.promise();
         p.group = this;
-        p.next = children_;
-        if (children_) children_->prev = &p;
-        children_ = &p;
+        children_.push_back(&p);
         ++running_;
         c.handle.resume();
     }
@@ -51,11 +50,7 @@ public:
     // Only ever destroyed with children left when the whole frame tree is
     // torn down (its scheduler is destroyed): they are suspended, not running.
     ~task_group() {
-        while (children_) {
-            auto* p = children_;
-            children_ = p->next;
-            std::coroutine_handle<child_promise>::from_promise(*p).destroy();
-        }
+        while (child_promise* p = children_.pop_front()) std::coroutine_handle<child_promise>::from_promise(*p).destroy();
     }
 
 private:
@@ -71,10 +66,8 @@ private:
         using promise_type = child_promise;
         std::coroutine_handle<child_promise> handle;
     };
-    struct child_promise {
+    struct child_promise : detail::list_hook {
         task_group* group = nullptr;
-        child_promise* prev = nullptr;
-        child_promise* next = nullptr;
 
         child_task get_return_object() noexcept { return {std::coroutine_handle<child_promise>::from_promise(*this)}; }
         std::suspend_always initial_suspend() noexcept { return {}; }
@@ -83,7 +76,7 @@ private:
                 bool await_ready() noexcept { return false; }
                 std::coroutine_handle<> await_suspend(std::coroutine_handle<child_promise> h) noexcept {
                     task_group& g = *h.promise().group;
-                    g.unlink(h.promise());
+                    g.children_.erase(&h.promise());
                     h.destroy();
                     if (--g.running_ == 0 && g.joiner_) return std::exchange(g.joiner_, {});
                     return std::noop_coroutine();
@@ -97,11 +90,6 @@ private:
     };
 
     static child_task run_child(task<void> t) { co_await std::move(t); }
-
-    void unlink(child_promise& p) noexcept {
-        (p.prev ? p.prev->next : children_) = p.next;
-        if (p.next) p.next->prev = p.prev;
-    }
 
     void fail(std::exception_ptr e) noexcept {
         if (source_.stop_requested() && is_cancellation(e)) return;  // the stop's doing, not a failure
@@ -133,7 +121,7 @@ private:
 
     std::stop_source source_;
     std::optional<std::stop_callback<forward_stop>> parent_link_;
-    child_promise* children_ = nullptr;
+    detail::intrusive_list<child_promise> children_;
     std::size_t running_ = 0;
     std::coroutine_handle<> joiner_;
     std::exception_ptr first_failure_;

@@ -24,7 +24,7 @@ namespace detail {
 template <class Promise, class StartAll>
 bool start_children(join_state& state, std::size_t count, std::coroutine_handle<Promise> parent, StartAll&& start_all) {
     state.continuation = parent;
-    state.children_token = effective_stop_token({}, parent);
+    state.children_token = ambient_stop_token(parent);
     // One extra count for the parent, so a child finishing synchronously
     // cannot resume it before every child was started.
     state.remaining.store(count + 1, std::memory_order_relaxed);

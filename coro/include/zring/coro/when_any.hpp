@@ -34,7 +34,7 @@ public:
     template <class Promise, class StartAll>
     bool start(join_state& state, std::size_t count, std::coroutine_handle<Promise> parent, StartAll&& start_all) {
         state.race = &source_;
-        std::stop_token parent_token = effective_stop_token({}, parent);
+        std::stop_token parent_token = ambient_stop_token(parent);
         if (parent_token.stop_possible()) parent_link_.emplace(std::move(parent_token), forward_stop{&source_});
         return start_children(state, count, parent, [&] {
             // start_children set the parent's token; the children get the race's.

@@ -23,6 +23,7 @@ public:
         on_complete = [](detail::io_operation* op, int result, unsigned) noexcept {
             auto* self = static_cast<poll_awaiter*>(op);
             self->in_flight_ = false;
+            self->scheduler_.forget_cancel(self->cancel_node_);
             self->result_ = result;
             self->scheduler_.schedule(self->handle_);
         };
@@ -33,15 +34,15 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        std::stop_token token = detail::effective_stop_token(token_, h);
-        if (token.stop_requested()) {
+        const auto tokens = detail::operation_tokens::of(token_, h);
+        if (tokens.stop_requested()) {
             result_ = -ECANCELED;
             return false;
         }
         handle_ = h;
         io_uring_prep_poll_add(scheduler_.prepare(this), fd_, events_);
         in_flight_ = true;
-        cancellation_.arm(scheduler_, this, std::move(token));
+        cancellation_.arm(scheduler_, this, tokens);
         return true;
     }
     // The events that are ready (POLLIN, POLLOUT, POLLHUP, ...).
@@ -56,7 +57,7 @@ public:
     void cancel() noexcept {
         if (!in_flight_ || cancel_sent_) return;
         cancel_sent_ = true;
-        scheduler_.cancel(this);  // the poll's own CQE (-ECANCELED) resumes us
+        scheduler_.cancel(this, cancel_node_);  // the poll's own CQE (-ECANCELED) resumes us
     }
 
 private:
@@ -68,6 +69,7 @@ private:
     int result_ = 0;
     bool in_flight_ = false;
     bool cancel_sent_ = false;
+    detail::deferred_cancel cancel_node_;
     detail::io_cancellation<poll_awaiter> cancellation_;
 };
 

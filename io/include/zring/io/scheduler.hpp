@@ -135,12 +135,18 @@ public:
     void report_exception(std::exception_ptr e) noexcept;
 
     // For operations built on the ring (zring's own, or users' awaiters).
-    // Never null: submits pending SQEs to make room when the queue is full.
-    io_uring_sqe* get_sqe();
-    // Prepares an SQE whose completion goes to op. Counted until its last CQE.
+    // Prepares an SQE whose completion goes to op, counted until its last
+    // CQE; submits pending SQEs to make room when the queue is full. Null
+    // only if the kernel refuses to take them (then nothing was prepared).
+    io_uring_sqe* try_prepare(detail::io_operation* op) noexcept;
+    // The same, throwing std::system_error instead of returning null.
     io_uring_sqe* prepare(detail::io_operation* op);
     // Asks the kernel to cancel op; op still gets its own (-ECANCELED) CQE.
-    void cancel(detail::io_operation* op);
+    // If the ring cannot take the request now, it is retried every loop turn
+    // through node (which must live until op's final CQE).
+    void cancel(detail::io_operation* op, detail::deferred_cancel& node) noexcept;
+    // Call at op's final CQE: a cancellation still waiting to be retried is dropped.
+    void forget_cancel(detail::deferred_cancel& node) noexcept { deferred_cancels_.erase(&node); }
 
     // Timers (see timer.hpp for the user-facing API). Inline: every socket
     // operation's completion checks for a timer to withdraw.
@@ -176,8 +182,12 @@ private:
     void fire_timers();
     void submit_and_wait(bool may_block);
     void reap();
-    void arm_wakeup();
-    void cancel_all_and_drain();
+    void arm_wakeup() noexcept;
+    void close_resources() noexcept;
+    void submit_deferred_cancels() noexcept;
+    // Cancels and reaps everything in flight, for at most `deadline`; says on
+    // stderr what it gave up on. True if nothing is left in the kernel.
+    bool cancel_all_and_drain(std::chrono::steady_clock::duration deadline) noexcept;
     // Reaps until a wait of at most `patience` brings nothing; false if the ring failed.
     bool reap_all(std::chrono::nanoseconds patience);
     void check_thread(const char* operation) const;
@@ -196,15 +206,17 @@ private:
     // Cross-thread door: the only state shared with other threads.
     std::mutex remote_mutex_;
     std::vector<detail::callback> remote_callbacks_;
-    detail::remote_node* remote_head_ = nullptr;
+    detail::intrusive_list<detail::remote_node> remote_nodes_;
     std::atomic<bool> remote_pending_{false};
     int wake_fd_ = -1;
+    bool wakeup_armed_ = false;
     struct wakeup_read : detail::io_operation {
         scheduler* owner;
         std::uint64_t value;
     } wakeup_{};
 
-    detail::scheduler_resource* resources_ = nullptr;
+    detail::intrusive_list<detail::scheduler_resource> resources_;
+    detail::intrusive_list<detail::deferred_cancel> deferred_cancels_;
     std::vector<std::coroutine_handle<>> spawned_;
     std::vector<std::size_t> free_spawn_slots_;
     std::function<void(std::exception_ptr)> exception_handler_;

@@ -32,14 +32,14 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        std::stop_token token = detail::effective_stop_token(token_, h);
-        if (token.stop_requested()) {
+        const auto tokens = detail::operation_tokens::of(token_, h);
+        if (tokens.stop_requested()) {
             cancelled_ = true;
             return false;
         }
         handle_ = h;
         scheduler_.add_timer(this);
-        cancellation_.arm(scheduler_, this, std::move(token));
+        cancellation_.arm(scheduler_, this, tokens);
         return true;
     }
     void await_resume() {

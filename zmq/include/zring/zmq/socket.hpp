@@ -10,10 +10,18 @@
 // can proceed, so no wake-up is lost.
 //
 // A receive completes only by taking a message for its waiter: one that is
-// cancelled or times out has consumed nothing.
+// cancelled or times out has consumed nothing. A multipart send whose first
+// frame went out completes the message: cancellation and timeout act only
+// before it.
+//
+// bind, connect, options and native() make libzmq process its command
+// mailbox, which can consume the signal on ZMQ_FD. No waiter can stall on
+// that: the ZMQ_FD poll is armed only after ZMQ_EVENTS was read, and the
+// kernel posts its completion when the fd is signalled, not when it is read;
+// the completion then re-reads ZMQ_EVENTS (tested in lifecycle_test.cpp).
 
-#include <zring/coro/cancellation.hpp>
-#include <zring/coro/detail/waiter_list.hpp>
+#include <zring/coro/detail/intrusive_list.hpp>
+#include <zring/coro/detail/stop_watch.hpp>
 #include <zring/io/detail/cancellation.hpp>
 #include <zring/io/detail/io_operation.hpp>
 #include <zring/io/detail/timer_heap.hpp>
@@ -25,6 +33,7 @@
 
 #include <chrono>
 #include <coroutine>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -38,21 +47,35 @@ class socket;
 
 namespace detail {
 
+// What outlives a socket for whoever still refers to it: the name that error
+// messages carry, and the libzmq socket while it is open.
+struct socket_identity {
+    std::string name;
+    void* handle = nullptr;
+};
+
 // One coroutine waiting on a socket: linked in the socket's queue for its
 // direction, and in the scheduler's timers when it has a timeout.
-struct socket_waiter : waiter_node, timer_node {
+struct socket_waiter : list_hook, timer_node {
     enum class state : unsigned char { pending, done, failed, cancelled, timed_out, closed };
 
-    socket* owner = nullptr;
+    socket* owner = nullptr;     // only while the waiter is linked or running
     scheduler* sched = nullptr;  // outlives the socket while frames are torn down
     std::coroutine_handle<> handle;
     // Tries the operation once without blocking; false on EAGAIN.
     bool (*attempt)(socket_waiter*) noexcept = nullptr;
-    bool inbound = true;  // queued with the readers, else with the writers
+    bool inbound = true;     // queued with the readers, else with the writers
+    bool committed = false;  // part of a message went out: only close stops it now
     state outcome = state::pending;
     int error = 0;
+    // Taken with any outcome but done, so that the error can be reported
+    // after the socket is gone.
+    std::shared_ptr<const socket_identity> identity;
 
     void cancel() noexcept;
+    // Records the outcome, with the socket's identity unless it is done.
+    void conclude(state o, int err = 0) noexcept;
+    [[noreturn]] void throw_outcome(const char* operation) const;
 };
 
 }  // namespace detail
@@ -99,7 +122,9 @@ public:
     // The libzmq context the socket was created in (for inproc companions).
     void* context() const noexcept { return context_; }
     // "PUSH tcp://127.0.0.1:5555": names the socket in error messages.
-    const std::string& name() const noexcept { return name_; }
+    const std::string& name() const noexcept { return identity_->name; }
+    // Shared with whoever must outlive the socket safely (waiters, monitor, poller).
+    std::shared_ptr<const detail::socket_identity> identity() const noexcept { return identity_; }
 
     template <class Operation>
     class awaiter;
@@ -155,8 +180,6 @@ private:
         throw_unusable(operation);
     }
     [[noreturn]] void throw_unusable(const char* operation) const;
-    // Throws the error a waiter that did not complete ends with.
-    [[noreturn]] void throw_outcome(const char* operation, detail::socket_waiter::state outcome, int error) const;
     bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
     // Queues w behind earlier waiters and re-checks, or arms the ZMQ_FD poll.
     void enqueue(detail::socket_waiter* w, bool fresh_eagain);
@@ -166,10 +189,10 @@ private:
         if (has_waiters(!inbound)) serve();
     }
     void serve() noexcept;
-    bool serve_queue(detail::waiter_list<detail::socket_waiter>& queue) noexcept;
+    bool serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) noexcept;
     void arm_poll() noexcept;
     void fail_waiters(int error) noexcept;
-    void finish(detail::socket_waiter* w, detail::socket_waiter::state outcome) noexcept;
+    void finish(detail::socket_waiter* w, detail::socket_waiter::state outcome, int error = 0) noexcept;
     void unlink(detail::socket_waiter* w) noexcept;
     void expire(detail::socket_waiter* w) noexcept;
     std::string describe(const char* operation) const;
@@ -181,9 +204,9 @@ private:
     void* handle_ = nullptr;  // the libzmq socket, owned
     ::zmq::socket_type type_;
     core* core_;
-    std::string name_;
-    detail::waiter_list<detail::socket_waiter> readers_;
-    detail::waiter_list<detail::socket_waiter> writers_;
+    std::shared_ptr<detail::socket_identity> identity_;
+    detail::intrusive_list<detail::socket_waiter> readers_;
+    detail::intrusive_list<detail::socket_waiter> writers_;
 };
 
 // ---- operations: one DONTWAIT attempt each; 0 on success or a zmq errno ----
@@ -268,6 +291,7 @@ public:
     }
     awaiter(awaiter&& o) noexcept
         : socket_waiter(o), op_(std::move(o.op_)), timeout_(o.timeout_), token_(std::move(o.token_)) {}
+    awaiter& operator=(awaiter&&) = delete;
     // Destroyed while suspended only when its frame is torn down: unlink.
     ~awaiter() {
         if (linked) owner->unlink(this);
@@ -278,56 +302,67 @@ public:
         void* raw = owner->check_usable(op_.name);
         // Queue behind earlier waiters: first come, first served.
         if (owner->has_waiters(inbound)) return false;
-        const int rc = op_.attempt(raw);
+        const int rc = attempt_op(raw);
         if (rc == EAGAIN || rc == EINTR) {
             fresh_eagain_ = rc == EAGAIN && Operation::fresh_eagain;
             return false;
         }
-        outcome = rc == 0 ? state::done : state::failed;
-        error = rc;
+        if (rc == 0) [[likely]]
+            outcome = state::done;
+        else
+            conclude(state::failed, rc);
         owner->after_fast_path(inbound);
         return true;
     }
 
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        std::stop_token token = detail::effective_stop_token(token_, h);
-        if (token.stop_requested()) {
-            outcome = state::cancelled;
+        const auto tokens = detail::operation_tokens::of(token_, h);
+        // Before anything went out; a committed send finishes its message.
+        if (!committed && tokens.stop_requested()) {
+            conclude(state::cancelled);
             return false;
         }
-        if (timeout_ && *timeout_ <= duration::zero()) {
-            outcome = state::timed_out;
+        if (!committed && timeout_ && *timeout_ <= duration::zero()) {
+            conclude(state::timed_out);
             return false;
         }
         handle = h;
         owner->enqueue(this, fresh_eagain_);
         if (outcome != state::pending) return true;  // served at once; resumes next turn
-        if (timeout_) {
+        if (timeout_ && !committed) {
             deadline = clock::now() + *timeout_;
             sched->add_timer(this);
         }
-        cancellation_.arm(*sched, static_cast<socket_waiter*>(this), std::move(token));
+        cancellation_.arm(*sched, static_cast<socket_waiter*>(this), tokens);
         return true;
     }
 
+    // Touches nothing of the socket: it may be gone by now.
     decltype(auto) await_resume() {
         cancellation_.disarm();
         sched->remove_timer(this);
         if (outcome != state::done) [[unlikely]]
-            owner->throw_outcome(op_.name, outcome, error);
+            throw_outcome(op_.name);
         return op_.result();
     }
 
 private:
     friend class socket;
 
+    int attempt_op(void* raw) noexcept {
+        const int rc = op_.attempt(raw);
+        if constexpr (requires { op_.next; }) committed = op_.next > 0;
+        return rc;
+    }
     static bool attempt_once(detail::socket_waiter* w) noexcept {
         auto* self = static_cast<awaiter*>(w);
-        const int rc = self->op_.attempt(self->owner->handle_);
+        const int rc = self->attempt_op(self->owner->handle_);
         if (rc == EAGAIN || rc == EINTR) return false;
-        self->outcome = rc == 0 ? state::done : state::failed;
-        self->error = rc;
+        if (rc == 0)
+            self->outcome = state::done;
+        else
+            self->conclude(state::failed, rc);
         return true;
     }
     static void on_timeout(timer_node* n) noexcept {

@@ -1,21 +1,24 @@
 #pragma once
 // Stop-token cancellation for operations bound to a scheduler.
 //
-// On the scheduler's thread the stop callback cancels at once. From another
-// thread it hands a node (stored here, no allocation) to the scheduler's
-// cross-thread queue; disarm() withdraws it if still queued, so a relay
-// never outlives the operation it points at.
+// The operation observes its own token and the ambient one (stop_watch). On
+// the scheduler's thread a stop callback cancels at once. From another thread
+// it hands a node (stored here, no allocation) to the scheduler's
+// cross-thread queue; disarm() withdraws it if still queued, so a relay never
+// outlives the operation it points at.
 
+#include <zring/coro/detail/stop_watch.hpp>
 #include <zring/io/detail/io_operation.hpp>
 #include <zring/io/scheduler.hpp>
 
 #include <atomic>
-#include <optional>
-#include <stop_token>
+#include <stdexcept>
+#include <string>
 
 namespace zring::detail {
 
-// Op must provide `void cancel() noexcept`, safe to call after completion.
+// Op must provide `void cancel() noexcept`, safe to call after completion and
+// more than once.
 template <class Op>
 class io_cancellation {
 public:
@@ -23,18 +26,17 @@ public:
     // Moved only before arm().
     io_cancellation(io_cancellation&&) noexcept {}
 
-    // Call once the operation is pending and token.stop_requested() was false.
-    void arm(scheduler& s, Op* op, std::stop_token token) {
-        if (!token.stop_possible()) return;
+    // Call once the operation is pending and tokens.stop_requested() was false.
+    void arm(scheduler& s, Op* op, operation_tokens tokens) {
         scheduler_ = &s;
         relay_.op = op;
         relay_.run = [](remote_node* n) noexcept { static_cast<relay*>(n)->op->cancel(); };
-        callback_.emplace(std::move(token), on_stop{this});
+        watch_.arm(std::move(tokens), on_stop{this});
     }
 
     // Call before the operation is resumed or destroyed.
     void disarm() noexcept {
-        callback_.reset();  // waits for a callback running on another thread
+        watch_.disarm();  // waits for a callback running on another thread
         if (relayed_.load(std::memory_order_acquire)) {
             scheduler_->withdraw_remote(&relay_);
             relayed_.store(false, std::memory_order_relaxed);
@@ -52,7 +54,7 @@ private:
                 self->relay_.op->cancel();
             } else {
                 self->relayed_.store(true, std::memory_order_release);
-                self->scheduler_->post_remote(&self->relay_);
+                self->scheduler_->post_remote(&self->relay_);  // a second post while queued is a no-op
             }
         }
     };
@@ -60,7 +62,7 @@ private:
     scheduler* scheduler_ = nullptr;
     relay relay_;
     std::atomic<bool> relayed_{false};
-    std::optional<std::stop_callback<on_stop>> callback_;
+    stop_watch<on_stop> watch_;
 };
 
 // The scheduler an operation runs on: the one running on this thread.

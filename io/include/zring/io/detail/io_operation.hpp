@@ -1,6 +1,8 @@
 #pragma once
 // The pieces the scheduler links without knowing their owners.
 
+#include <zring/coro/detail/intrusive_list.hpp>
+
 namespace zring {
 class scheduler;
 }
@@ -14,29 +16,28 @@ struct io_operation {
     handler on_complete = nullptr;
 };
 
+// A cancellation the ring could not take at once (its submission queue full
+// and the kernel refusing more): the scheduler retries it every loop turn.
+// Owned by whoever may cancel target.
+struct deferred_cancel : list_hook {
+    io_operation* target = nullptr;
+};
+
 // Work another thread hands to the scheduler's thread without allocating;
-// the owner can withdraw it while it is still queued.
-struct remote_node {
-    remote_node* prev = nullptr;
-    remote_node* next = nullptr;
-    bool queued = false;
+// the owner can withdraw it while it is still queued (linked).
+struct remote_node : list_hook {
     void (*run)(remote_node*) noexcept = nullptr;
 };
 
 // Something the scheduler must close before it is destroyed (e.g. a socket
 // that outlives it). Linked into the scheduler's list while open.
-class scheduler_resource {
+class scheduler_resource : public list_hook {
 public:
     virtual void on_scheduler_shutdown() noexcept = 0;
 
 protected:
     scheduler_resource() = default;
     ~scheduler_resource() = default;
-
-private:
-    friend class ::zring::scheduler;
-    scheduler_resource* prev_ = nullptr;
-    scheduler_resource* next_ = nullptr;
 };
 
 }  // namespace zring::detail

@@ -29,10 +29,11 @@ public:
     std::size_t size() const noexcept { return nodes_.size(); }
     timer_node* top() const noexcept { return nodes_.front(); }
 
+    // Strong guarantee: if the vector cannot grow, n is left unarmed.
     void push(timer_node* n) {
-        n->sequence = next_sequence_++;
-        n->heap_index = nodes_.size();
         nodes_.push_back(n);
+        n->sequence = next_sequence_++;
+        n->heap_index = nodes_.size() - 1;
         sift_up(n->heap_index);
     }
 
