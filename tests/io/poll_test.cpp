@@ -1,3 +1,5 @@
+#include "bounded_run.hpp"
+
 #include <zring/coro/when_all.hpp>
 #include <zring/io/poll.hpp>
 #include <zring/io/scheduler.hpp>
@@ -37,14 +39,14 @@ TEST_CASE("poll reports a pipe readable once data is written", "[io][poll]") {
         co_return c;
     };
     s.call_later(2ms, [&] { CHECK(::write(p.write_end(), "z", 1) == 1); });
-    CHECK(s.run(reader()) == 'z');
+    CHECK(zring_test::run(s, reader()) == 'z');
 }
 
 TEST_CASE("poll reports a pipe writable at once", "[io][poll]") {
     zring::scheduler s;
     pipe_pair p;
     auto writer = [&]() -> zring::task<unsigned> { co_return co_await zring::poll(p.write_end(), POLLOUT); };
-    CHECK((s.run(writer()) & POLLOUT) != 0);
+    CHECK((zring_test::run(s, writer()) & POLLOUT) != 0);
 }
 
 TEST_CASE("a cancelled poll ends with operation_cancelled and leaves the fd usable", "[io][poll][cancel]") {
@@ -60,18 +62,18 @@ TEST_CASE("a cancelled poll ends with operation_cancelled and leaves the fd usab
         co_return false;
     };
     s.call_later(1ms, [&] { source.request_stop(); });
-    CHECK(s.run(cancelled_poll()));
+    CHECK(zring_test::run(s, cancelled_poll()));
 
     auto second_poll = [&]() -> zring::task<unsigned> { co_return co_await zring::poll(p.read_end(), POLLIN); };
     CHECK(::write(p.write_end(), "x", 1) == 1);
-    CHECK((s.run(second_poll()) & POLLIN) != 0);
+    CHECK((zring_test::run(s, second_poll()) & POLLIN) != 0);
 }
 
 TEST_CASE("poll on a negative fd is an error", "[io][poll]") {
     zring::scheduler s;
     auto t = []() -> zring::task<void> { co_await zring::poll(-1, POLLIN); };
     try {
-        s.run(t());
+        zring_test::run(s, t());
         FAIL("no exception");
     } catch (const std::system_error& e) {
         CHECK(e.code().value() == EBADF);
@@ -87,7 +89,7 @@ TEST_CASE("poll on a closed fd is an error, not a hang", "[io][poll]") {
     ::close(fds[1]);
     auto t = [&]() -> zring::task<void> { co_await zring::poll(fds[0], POLLIN); };
     try {
-        s.run(t());
+        zring_test::run(s, t());
         FAIL("no exception");
     } catch (const std::system_error& e) {
         CHECK(e.code().value() == EBADF);
@@ -109,6 +111,6 @@ TEST_CASE("many polls prepared in one turn are submitted together", "[io][poll]"
         s.call_later(2ms, [&] { CHECK(::write(p.write_end(), "x", 1) == 1); });
         co_await zring::when_all(std::move(tasks));
     };
-    s.run(all());
+    zring_test::run(s, all());
     CHECK(ready == 32);
 }

@@ -60,12 +60,3 @@ TEST_CASE("a kernel without io_uring (ENOSYS) throws io_uring_unavailable naming
           "[io][scheduler][errors]") {
     CHECK(scheduler_exit_status_when_setup_fails_with(ENOSYS, "Linux 5.19") == 0);
 }
-
-TEST_CASE("the ring reports consistent setup features", "[io][scheduler]") {
-    zring::scheduler s;
-    const auto& f = s.features();
-    INFO("single_issuer=" << f.single_issuer << " defer_taskrun=" << f.defer_taskrun
-                          << " coop_taskrun=" << f.coop_taskrun << " ext_arg=" << f.ext_arg);
-    CHECK((!f.defer_taskrun || f.single_issuer));
-    CHECK_FALSE((f.defer_taskrun && f.coop_taskrun));
-}

@@ -1,3 +1,5 @@
+#include "bounded_run.hpp"
+
 #include <zring/coro/when_all.hpp>
 #include <zring/io/errors.hpp>
 #include <zring/io/scheduler.hpp>
@@ -19,7 +21,7 @@ using namespace std::chrono_literals;
 TEST_CASE("run(task) returns the task's result", "[io][scheduler]") {
     zring::scheduler s;
     auto t = []() -> zring::task<std::string> { co_return "done"; };
-    CHECK(s.run(t()) == "done");
+    CHECK(zring_test::run(s, t()) == "done");
 }
 
 TEST_CASE("run(task) rethrows the task's exception", "[io][scheduler]") {
@@ -28,7 +30,7 @@ TEST_CASE("run(task) rethrows the task's exception", "[io][scheduler]") {
         throw std::domain_error("task failed");
         co_return;
     };
-    CHECK_THROWS_AS(s.run(t()), std::domain_error);
+    CHECK_THROWS_AS(zring_test::run(s, t()), std::domain_error);
 }
 
 TEST_CASE("call_soon runs callbacks in FIFO order and never inside the caller", "[io][scheduler]") {
@@ -176,7 +178,7 @@ TEST_CASE("100,000 coroutines suspended at once all resume", "[io][scheduler]") 
         for (int i = 0; i < n; ++i) tasks.push_back(sleeper(i));
         co_await zring::when_all(std::move(tasks));
     };
-    s.run(all());
+    zring_test::run(s, all());
     CHECK(resumed == n);
 }
 
@@ -188,7 +190,7 @@ TEST_CASE("yield lets other ready work run first", "[io][scheduler]") {
         co_await s.yield();
         log.push_back("after yield");
     };
-    s.run(t());
+    zring_test::run(s, t());
     CHECK(log == std::vector<std::string>{"callback", "after yield"});
 }
 

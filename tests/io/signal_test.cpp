@@ -1,3 +1,5 @@
+#include "bounded_run.hpp"
+
 #include <zring/io/scheduler.hpp>
 #include <zring/io/signal.hpp>
 
@@ -15,7 +17,7 @@ TEST_CASE("signal() returns the number of the signal that arrived", "[io][signal
         s.call_later(std::chrono::milliseconds(2), [] { pthread_kill(pthread_self(), SIGUSR2); });
         co_return co_await std::move(wait);
     };
-    CHECK(s.run(waiter()) == SIGUSR2);
+    CHECK(zring_test::run(s, waiter()) == SIGUSR2);
 }
 
 TEST_CASE("signal() rejects signals that cannot be caught", "[io][signal]") {

@@ -49,7 +49,7 @@ TEST_CASE("recv into a reused message and send allocate nothing per message", "[
         for (int i = 0; i < measured; ++i) co_await p.pull.recv(m);
         co_return allocations_on_this_thread() - before;
     };
-    auto [allocated, unused] = p.s.run(zring::when_all(receive(), p.send_all()));
+    auto [allocated, unused] = zring_test::run(p.s, zring::when_all(receive(), p.send_all()));
     CHECK(allocated == 0);
 }
 
@@ -61,7 +61,7 @@ TEST_CASE("recv returning a message allocates nothing per message", "[zmq][alloc
         for (int i = 0; i < measured; ++i) co_await p.pull.recv();
         co_return allocations_on_this_thread() - before;
     };
-    auto [allocated, unused] = p.s.run(zring::when_all(receive(), p.send_all()));
+    auto [allocated, unused] = zring_test::run(p.s, zring::when_all(receive(), p.send_all()));
     CHECK(allocated == 0);
 }
 

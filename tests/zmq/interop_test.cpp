@@ -33,7 +33,7 @@ TEST_CASE("a zring subscriber receives from a plain blocking libzmq publisher", 
     sub.connect(endpoint);
     sub.subscribe("updates");
     auto t = [&]() -> zring::task<std::string> { co_return (co_await sub.recv(10s)).to_string(); };
-    const auto got = s.run(t());
+    const auto got = zring_test::run(s, t());
     done = true;
     publisher.join();
     CHECK(got.rfind("updates ", 0) == 0);
@@ -57,7 +57,7 @@ TEST_CASE("a plain blocking libzmq REQ client talks to a zring REP server", "[zm
         auto request = co_await rep.recv(10s);
         co_await rep.send("world, " + request.to_string());
     };
-    s.run(serve());
+    zring_test::run(s, serve());
     client.join();
     CHECK(reply == "world, hello");
 }

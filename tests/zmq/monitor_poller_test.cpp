@@ -29,7 +29,7 @@ TEST_CASE("a monitor reports a connection being accepted and lost", "[zmq][monit
         CHECK_THAT(e.address, Catch::StartsWith("tcp://127.0.0.1:"));
         co_return seen;
     };
-    CHECK(s.run(t()) == std::vector<std::string>{"accepted", "disconnected"});
+    CHECK(zring_test::run(s, t()) == std::vector<std::string>{"accepted", "disconnected"});
 }
 
 TEST_CASE("a poller reports every ready socket and consumes nothing", "[zmq][poller]") {
@@ -65,7 +65,7 @@ TEST_CASE("a poller reports every ready socket and consumes nothing", "[zmq][pol
         CHECK(again[0].sock == &c);
         CHECK(again[0].events == ZMQ_POLLIN);
     };
-    s.run(t());
+    zring_test::run(s, t());
 }
 
 TEST_CASE("a poller with a timeout returns empty when nothing is ready", "[zmq][poller]") {
@@ -75,9 +75,9 @@ TEST_CASE("a poller with a timeout returns empty when nothing is ready", "[zmq][
     a.bind(unique_inproc("poll-empty"));
     zring::poller p;
     p.add(a, ZMQ_POLLIN);
-    CHECK(s.run(p.poll(3ms)).empty());
+    CHECK(zring_test::run(s, p.poll(3ms)).empty());
     zring::poller none;
-    CHECK_THROWS_AS(s.run(none.poll()), std::logic_error);
+    CHECK_THROWS_AS(zring_test::run(s, none.poll()), std::logic_error);
     CHECK_THROWS_AS(p.add(a, 0), std::invalid_argument);
 }
 
@@ -100,5 +100,5 @@ TEST_CASE("when_any over socket waits picks the first readable socket", "[zmq][p
         CHECK(kept == "x");
         co_return r.index();
     };
-    CHECK(s.run(t()) == 1);
+    CHECK(zring_test::run(s, t()) == 1);
 }

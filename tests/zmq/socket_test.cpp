@@ -33,7 +33,7 @@ TEST_CASE("recv returns a message that is already queued without suspending", "[
         auto msg = co_await pull.recv();
         co_return msg.to_string();
     };
-    CHECK(s.run(t()) == "hello");
+    CHECK(zring_test::run(s, t()) == "hello");
 }
 
 TEST_CASE("recv suspends until a message arrives over tcp", "[zmq][socket]") {
@@ -46,7 +46,7 @@ TEST_CASE("recv suspends until a message arrives over tcp", "[zmq][socket]") {
         co_await zring::sleep_for(5ms);
         co_await push.send("late");
     };
-    auto [got, unused] = s.run(zring::when_all(receiver(), sender()));
+    auto [got, unused] = zring_test::run(s, zring::when_all(receiver(), sender()));
     CHECK(got == "late");
 }
 
@@ -72,7 +72,7 @@ TEST_CASE("recv into a reused message delivers every message in order, suspendin
         }
         co_return in_order;
     };
-    auto [received, unused] = s.run(zring::when_all(receiver(), sender()));
+    auto [received, unused] = zring_test::run(s, zring::when_all(receiver(), sender()));
     CHECK(received == total);
 }
 
@@ -99,8 +99,8 @@ TEST_CASE("a burst of 1,000,000 messages queued while the receiver is busy is dr
         }
         co_return in_order;
     };
-    s.run(sender());  // every message is queued before anyone receives
-    CHECK(s.run(receiver()) == total);
+    zring_test::run(s, sender());  // every message is queued before anyone receives
+    CHECK(zring_test::run(s, receiver()) == total);
 }
 
 TEST_CASE("several receivers on one socket are served first come, first served", "[zmq][socket]") {
@@ -117,7 +117,7 @@ TEST_CASE("several receivers on one socket are served first come, first served",
         const std::vector<std::string> messages{"a", "b", "c"};
         for (const auto& m : messages) co_await push.send(m);
     };
-    s.run(zring::when_all(receiver(0), receiver(1), receiver(2), sender()));
+    zring_test::run(s, zring::when_all(receiver(0), receiver(1), receiver(2), sender()));
     CHECK(got == std::vector<std::string>{"a", "b", "c"});
 }
 
@@ -144,7 +144,7 @@ TEST_CASE("a multipart message is never split between two concurrent receivers",
             co_await push.send_multipart(frames);
         }
     };
-    s.run(zring::when_all(receiver(messages / 2), receiver(messages / 2), sender()));
+    zring_test::run(s, zring::when_all(receiver(messages / 2), receiver(messages / 2), sender()));
     REQUIRE(received.size() == messages);
     for (const auto& frames : received) {
         REQUIRE(frames.size() == 3);
@@ -174,7 +174,7 @@ TEST_CASE("send and recv on one DEALER from two coroutines at once", "[zmq][sock
         for (int i = 0; i < n; ++i) in_order += (co_await dealer.recv()).to_string() == std::to_string(i);
         co_return in_order;
     };
-    auto [a, b, received] = s.run(zring::when_all(echo(), sender(), receiver()));
+    auto [a, b, received] = zring_test::run(s, zring::when_all(echo(), sender(), receiver()));
     CHECK(received == n);
 }
 
@@ -199,7 +199,7 @@ TEST_CASE("a subscriber receives only the topics it subscribed to", "[zmq][socke
         for (int i = 0; i < 5; ++i) got.push_back((co_await sub.recv()).to_string());
         co_return got;
     };
-    for (const auto& m : s.run(subscriber())) CHECK(m.rfind("updates ", 0) == 0);
+    for (const auto& m : zring_test::run(s, subscriber())) CHECK(m.rfind("updates ", 0) == 0);
 }
 
 TEST_CASE("1,000 sockets on one scheduler each deliver to their own coroutine", "[zmq][socket]") {
@@ -228,7 +228,7 @@ TEST_CASE("1,000 sockets on one scheduler each deliver to their own coroutine", 
     std::vector<zring::task<void>> tasks;
     for (int i = 0; i < n; ++i) tasks.push_back(receiver(i));
     tasks.push_back(senders());
-    s.run(zring::when_all(std::move(tasks)));
+    zring_test::run(s, zring::when_all(std::move(tasks)));
     CHECK(received == n);
 }
 
@@ -244,7 +244,7 @@ TEST_CASE("XPUB sees subscriptions that an XSUB sends, and publishes to it", "[z
         co_await xpub.send("topic: news");
         co_return (co_await xsub.recv()).to_string();
     };
-    CHECK(s.run(t()) == "topic: news");
+    CHECK(zring_test::run(s, t()) == "topic: news");
 }
 
 TEST_CASE("a STREAM socket talks raw TCP with a plain client", "[zmq][socket]") {
@@ -276,7 +276,7 @@ TEST_CASE("a STREAM socket talks raw TCP with a plain client", "[zmq][socket]") 
         }
         co_return data;
     };
-    CHECK(s.run(t()) == "raw bytes");
+    CHECK(zring_test::run(s, t()) == "raw bytes");
     char buf[16] = {};
     CHECK(::read(fd, buf, sizeof buf) == 9);
     CHECK(std::string(buf, 9) == "raw reply");

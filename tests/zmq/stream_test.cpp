@@ -33,7 +33,7 @@ TEST_CASE("a stream calls on_recv for every multipart message", "[zmq][stream]")
         }
         co_await all_in;
     };
-    s.run(t());
+    zring_test::run(s, t());
     REQUIRE(got.size() == 100);
     CHECK(got[0] == "0+2");
     CHECK(got[99] == "99+2");
@@ -61,7 +61,7 @@ TEST_CASE("stop_on_recv leaves later messages in the socket", "[zmq][stream]") {
         co_await out.send("two");
         co_return (co_await in.get_socket().recv()).to_string();
     };
-    CHECK(s.run(t()) == "two");
+    CHECK(zring_test::run(s, t()) == "two");
     CHECK(calls == 1);
 }
 
@@ -84,7 +84,7 @@ TEST_CASE("stream sends are queued, written in order, and flushed", "[zmq][strea
         CHECK(out.queued() == 0);
         co_return in_order;
     };
-    CHECK(s.run(t()) == 50);
+    CHECK(zring_test::run(s, t()) == 50);
 }
 
 TEST_CASE("a closed stream refuses sends and stops its coroutines", "[zmq][stream]") {
@@ -121,6 +121,6 @@ TEST_CASE("an exception from on_recv is reported and receiving goes on", "[zmq][
         co_await out.send("good");
         co_await second;
     };
-    s.run(t());
+    zring_test::run(s, t());
     CHECK(reported == 1);
 }

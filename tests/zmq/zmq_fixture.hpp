@@ -2,13 +2,21 @@
 // What every ZeroMQ test needs: a context, a scheduler, and endpoints that
 // never collide between tests running in parallel.
 
+#include "bounded_run.hpp"
+
 #include <zring/coro/task.hpp>
 #include <zring/zmq/socket.hpp>
 
 #include <zmq.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +34,31 @@ inline std::string bind_ephemeral_tcp(zring::socket& s) {
     s.bind("tcp://127.0.0.1:*");
     return s.get(zmq::sockopt::last_endpoint);
 }
+
+// A TCP peer that never answers: a listening socket on an ephemeral port
+// that accepts nothing, so a ZeroMQ connection to it never completes its
+// handshake and what is sent stays queued. It holds its port throughout.
+class silent_tcp_peer {
+public:
+    silent_tcp_peer() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 8) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+            throw std::system_error(errno, std::system_category(), "silent_tcp_peer");
+        endpoint_ = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    }
+    ~silent_tcp_peer() { ::close(fd_); }
+    silent_tcp_peer(const silent_tcp_peer&) = delete;
+    silent_tcp_peer& operator=(const silent_tcp_peer&) = delete;
+    const std::string& endpoint() const noexcept { return endpoint_; }
+
+private:
+    int fd_;
+    std::string endpoint_;
+};
 
 // Whether awaiting a throws an Exception. Catch2's assertion macros must not
 // contain co_await: their state would live across the suspension.

@@ -27,7 +27,7 @@ const char* monitor_event::name() const noexcept {
     }
 }
 
-monitor::monitor(socket& target, int mask) : target_(target) {
+monitor::monitor(socket& target, int mask) : target_(target.identity()) {
     static std::atomic<unsigned> counter{0};
     endpoint_ = "inproc://zring-monitor-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     void* raw = target.native("monitor").handle();
@@ -39,7 +39,8 @@ monitor::monitor(socket& target, int mask) : target_(target) {
 }
 
 monitor::~monitor() {
-    if (target_.is_open()) zmq_socket_monitor(target_.native("monitor").handle(), nullptr, 0);
+    // A closed target stopped its monitor itself.
+    if (target_->handle) zmq_socket_monitor(target_->handle, nullptr, 0);
 }
 
 monitor_event monitor::parse(std::vector<zmq::message_t>& frames) {

@@ -6,25 +6,35 @@
 
 namespace zring {
 
+poller::~poller() {
+    while (pending_poll* p = polls_.pop_front()) {
+        p->destroyed = true;
+        p->stop.request_stop();
+    }
+}
+
 void poller::add(socket& s, short events) {
     if ((events & (ZMQ_POLLIN | ZMQ_POLLOUT)) == 0)
         throw std::invalid_argument("zring::poller::add: events must include ZMQ_POLLIN or ZMQ_POLLOUT");
-    for (auto& i : items_) {
-        if (i.sock == &s) {
-            i.events = events;
+    for (auto& r : items_) {
+        if (r.registered.sock == &s && r.identity == s.identity()) {
+            r.registered.events = events;
             return;
         }
     }
-    items_.push_back({&s, events});
+    items_.push_back({{&s, events}, s.identity()});
 }
 
 void poller::remove(socket& s) noexcept {
-    std::erase_if(items_, [&](const item& i) { return i.sock == &s; });
+    std::erase_if(items_, [&](const registration& r) { return r.registered.sock == &s; });
 }
 
 std::vector<poller::item> poller::ready_now() const {
     std::vector<item> ready;
-    for (const auto& i : items_) {
+    for (const auto& r : items_) {
+        if (!r.identity->handle)
+            throw socket_closed("zring::poller::poll: registered zring::socket(" + r.identity->name + ")");
+        const auto& i = r.registered;
         const short events = static_cast<short>(i.sock->get(zmq::sockopt::events) & i.events);
         if (events) ready.push_back({i.sock, events});
     }
@@ -37,19 +47,41 @@ task<std::vector<poller::item>> poller::poll(socket::duration timeout, std::stop
     return poll(std::optional<socket::duration>(timeout), std::move(token));
 }
 
-task<std::vector<poller::item>> poller::poll(std::optional<socket::duration> timeout, std::stop_token token) {
-    if (items_.empty()) throw std::logic_error("zring::poller::poll: no sockets registered");
-    if (auto ready = ready_now(); !ready.empty()) co_return ready;
-    if (!token.stop_possible()) token = co_await get_stop_token();
-    std::vector<socket::awaiter<socket::wait_op>> waits;
-    waits.reserve(items_.size());
-    for (const auto& i : items_)
-        waits.push_back(timeout ? i.sock->wait(i.events, *timeout, token) : i.sock->wait(i.events, token));
+namespace {
+// Waits for the first socket to be ready; true if one was, false on timeout.
+task<bool> first_ready(std::vector<socket::awaiter<socket::wait_op>> waits) {
     try {
         co_await when_any(std::move(waits));
     } catch (const timed_out&) {
-        co_return std::vector<item>{};
+        co_return false;
     }
+    co_return true;
+}
+}  // namespace
+
+task<std::vector<poller::item>> poller::poll(std::optional<socket::duration> timeout, std::stop_token token) {
+    if (items_.empty()) throw std::logic_error("zring::poller::poll: no sockets registered");
+    if (auto ready = ready_now(); !ready.empty()) co_return ready;
+    std::vector<socket::awaiter<socket::wait_op>> waits;
+    waits.reserve(items_.size());
+    for (const auto& r : items_) {
+        const auto& i = r.registered;
+        waits.push_back(timeout ? i.sock->wait(i.events, *timeout, token) : i.sock->wait(i.events, token));
+    }
+    pending_poll me;
+    polls_.push_back(&me);
+    bool any_ready = false;
+    std::exception_ptr error;
+    try {
+        any_ready = co_await first_ready(std::move(waits)).with_stop_token(me.stop.get_token());
+    } catch (...) {
+        error = std::current_exception();
+    }
+    // From here on, `this` may be gone: only `me` tells.
+    if (me.destroyed) throw object_destroyed("zring::poller::poll");
+    polls_.erase(&me);
+    if (error) std::rethrow_exception(error);
+    if (!any_ready) co_return std::vector<item>{};
     co_return ready_now();
 }
 

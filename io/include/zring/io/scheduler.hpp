@@ -97,6 +97,9 @@ public:
     static scheduler* current() noexcept;
     bool on_owner_thread() const noexcept { return std::this_thread::get_id() == owner_; }
     const ring_features& features() const noexcept { return features_; }
+    // Operations the kernel holds for this scheduler (polls, reads, ...),
+    // for diagnostics: timers and call_soon work hold none.
+    std::size_t kernel_operations() const noexcept { return in_flight_; }
 
     // Runs f on a later loop turn, in FIFO order; never inside the caller.
     template <class F>

@@ -32,13 +32,15 @@ public:
     monitor& operator=(const monitor&) = delete;
 
     // The next event; cancellable, and bounded by an optional timeout.
+    // Destroying the monitor ends a pending next() with socket_closed.
     task<monitor_event> next(std::stop_token token = {});
     task<monitor_event> next(socket::duration timeout, std::stop_token token = {});
 
 private:
     static monitor_event parse(std::vector<zmq::message_t>& frames);
 
-    socket& target_;
+    // The target may be destroyed first: its identity says whether it is open.
+    std::shared_ptr<const detail::socket_identity> target_;
     std::string endpoint_;
     std::unique_ptr<socket> pair_;
 };
