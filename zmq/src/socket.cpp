@@ -117,6 +117,7 @@ socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
         throw_error("create", error);
     }
     identity_->handle = handle_;
+    identity_->owner = this;
     core_ = c.release();
     scheduler_.add_resource(this);
 }
@@ -137,6 +138,7 @@ void socket::close() noexcept {
     zmq_close(handle_);
     handle_ = nullptr;
     identity_->handle = nullptr;
+    identity_->owner = nullptr;
     scheduler_.remove_resource(this);
 }
 
@@ -167,7 +169,14 @@ void socket::throw_unusable(const char* operation) const {
 }
 
 ::zmq::socket_ref socket::native(const char* operation) {
-    return ::zmq::socket_ref(::zmq::from_handle, check_usable(operation));
+    void* raw = check_usable(operation);
+    if (!readers_.empty() || !writers_.empty()) {
+        // The caller's use of the socket comes after this returns.
+        scheduler_.call_soon([identity = identity_]() noexcept {
+            if (socket* s = identity->owner) s->reserve_waiters();
+        });
+    }
+    return ::zmq::socket_ref(::zmq::from_handle, raw);
 }
 
 void socket::note_endpoint(const std::string& endpoint) {
@@ -182,36 +191,40 @@ void socket::note_endpoint(const std::string& endpoint) {
         name += ' ' + endpoint;
 }
 
+void socket::after_command(int rc, const char* operation, const std::string* endpoint) {
+    const int error = rc != 0 ? zmq_errno() : 0;
+    reserve_waiters();  // failed or not, libzmq may have processed its commands
+    if (rc == 0) return;
+    if (endpoint) throw_error((std::string(operation) + "(" + *endpoint + ")").c_str(), error);
+    throw_error(operation, error);
+}
+
 void socket::bind(const std::string& endpoint) {
-    if (zmq_bind(check_usable("bind"), endpoint.c_str()) != 0)
-        throw_error(("bind(" + endpoint + ")").c_str(), zmq_errno());
+    after_command(zmq_bind(check_usable("bind"), endpoint.c_str()), "bind", &endpoint);
     note_endpoint(endpoint);
 }
 
 void socket::connect(const std::string& endpoint) {
-    if (zmq_connect(check_usable("connect"), endpoint.c_str()) != 0)
-        throw_error(("connect(" + endpoint + ")").c_str(), zmq_errno());
+    after_command(zmq_connect(check_usable("connect"), endpoint.c_str()), "connect", &endpoint);
     note_endpoint(endpoint);
 }
 
 void socket::unbind(const std::string& endpoint) {
-    if (zmq_unbind(check_usable("unbind"), endpoint.c_str()) != 0)
-        throw_error(("unbind(" + endpoint + ")").c_str(), zmq_errno());
+    after_command(zmq_unbind(check_usable("unbind"), endpoint.c_str()), "unbind", &endpoint);
 }
 
 void socket::disconnect(const std::string& endpoint) {
-    if (zmq_disconnect(check_usable("disconnect"), endpoint.c_str()) != 0)
-        throw_error(("disconnect(" + endpoint + ")").c_str(), zmq_errno());
+    after_command(zmq_disconnect(check_usable("disconnect"), endpoint.c_str()), "disconnect", &endpoint);
 }
 
 void socket::subscribe(std::string_view prefix) {
-    if (zmq_setsockopt(check_usable("subscribe"), ZMQ_SUBSCRIBE, prefix.data(), prefix.size()) != 0)
-        throw_error("subscribe", zmq_errno());
+    after_command(zmq_setsockopt(check_usable("subscribe"), ZMQ_SUBSCRIBE, prefix.data(), prefix.size()),
+                  "subscribe");
 }
 
 void socket::unsubscribe(std::string_view prefix) {
-    if (zmq_setsockopt(check_usable("unsubscribe"), ZMQ_UNSUBSCRIBE, prefix.data(), prefix.size()) != 0)
-        throw_error("unsubscribe", zmq_errno());
+    after_command(zmq_setsockopt(check_usable("unsubscribe"), ZMQ_UNSUBSCRIBE, prefix.data(), prefix.size()),
+                  "unsubscribe");
 }
 
 // ---- the waiter queues ----

@@ -15,10 +15,12 @@
 // before it.
 //
 // bind, connect, options and native() make libzmq process its command
-// mailbox, which can consume the signal on ZMQ_FD. No waiter can stall on
-// that: the ZMQ_FD poll is armed only after ZMQ_EVENTS was read, and the
-// kernel posts its completion when the fd is signalled, not when it is read;
-// the completion then re-reads ZMQ_EVENTS (tested in lifecycle_test.cpp).
+// mailbox, which consumes the signal on ZMQ_FD. io_uring checks a poll's fd
+// when it runs the poll's completion, not when the fd is signalled (with
+// DEFER_TASKRUN, only at the next io_uring_enter): a signal consumed in
+// between posts nothing. So each such call re-serves the waiters at once,
+// and native(), whose use comes after it returns, on the next loop turn
+// (tested in compose_test.cpp).
 
 #include <zring/coro/detail/intrusive_list.hpp>
 #include <zring/coro/detail/stop_watch.hpp>
@@ -52,6 +54,7 @@ namespace detail {
 struct socket_identity {
     std::string name;
     void* handle = nullptr;
+    socket* owner = nullptr;  // while open
 };
 
 // One coroutine waiting on a socket: linked in the socket's queue for its
@@ -104,14 +107,18 @@ public:
     // Any cppzmq option: s.set(zmq::sockopt::sndhwm, 10); s.get(zmq::sockopt::last_endpoint).
     template <class Option, class... Args>
     void set(Option option, Args&&... args) {
-        native("set").set(option, std::forward<Args>(args)...);
+        ::zmq::socket_ref(::zmq::from_handle, check_usable("set")).set(option, std::forward<Args>(args)...);
+        reserve_waiters();
     }
     template <class Option>
     auto get(Option option) {
-        return native("get").get(option);
+        auto value = ::zmq::socket_ref(::zmq::from_handle, check_usable("get")).get(option);
+        reserve_waiters();
+        return value;
     }
     // The underlying socket, for what zring does not cover. Sending or
-    // receiving through it bypasses the waiter queues.
+    // receiving through it bypasses the waiter queues; waiting coroutines are
+    // re-served on the next loop turn.
     ::zmq::socket_ref native(const char* operation = "native");
 
     // Closes now (idempotent): waiting coroutines resume with socket_closed.
@@ -189,6 +196,10 @@ private:
         if (has_waiters(!inbound)) serve();
     }
     void serve() noexcept;
+    // After a call that made libzmq process its commands.
+    void reserve_waiters() noexcept {
+        if (!readers_.empty() || !writers_.empty()) serve();
+    }
     bool serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) noexcept;
     void arm_poll() noexcept;
     void fail_waiters(int error) noexcept;
@@ -198,6 +209,8 @@ private:
     std::string describe(const char* operation) const;
     [[noreturn]] void throw_error(const char* operation, int error) const;
     void note_endpoint(const std::string& endpoint);
+    // Re-serves the waiters, then throws socket_error if rc reports a failure.
+    void after_command(int rc, const char* operation, const std::string* endpoint = nullptr);
 
     scheduler& scheduler_;
     void* context_;
