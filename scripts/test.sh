@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh libboost-dev  # Boost.Asio: zring-bench's baselines are built and run too
+scripts/deps.sh libboost-dev gdb  # Boost.Asio: zring-bench's baselines; gdb: the test watchdog's stacks
 for preset in release asan tsan; do
     echo "=== ${preset}: configure and build"
     cmake --preset "${preset}" >/dev/null
