@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -71,6 +72,9 @@ private:
         std::fprintf(stderr, "\nzring test watchdog: test case \"%s\" is still running after %lld s; aborting.\n",
                      name_.c_str(), static_cast<long long>(limit_.count()));
         print_stacks();
+        // Catch2's own SIGABRT handler would report and then wait on the
+        // hung test: die at once instead.
+        std::signal(SIGABRT, SIG_DFL);
         std::abort();
     }
 
