@@ -23,8 +23,7 @@ inline constexpr std::chrono::seconds default_limit{20};
 
 struct test_timed_out : std::runtime_error {
     explicit test_timed_out(std::chrono::milliseconds limit)
-        : std::runtime_error("the test's coroutine did not finish within " + std::to_string(limit.count()) +
-                             " ms") {}
+        : std::runtime_error("the test's coroutine did not finish within " + std::to_string(limit.count()) + " ms") {}
 };
 
 template <class T>

@@ -160,7 +160,8 @@ zring::task<void> dealer_router(zring::scheduler& s, zmq::context_t& ctx, clock_
             co_await dealer.send(encode({0, seq}));
             for (;;) {
                 zmq::message_t reply;
-                auto outcome = co_await zring::when_any(dealer.recv(reply), zring::sleep_for(std::chrono::microseconds(rng() % 300)));
+                auto outcome = co_await zring::when_any(dealer.recv(reply),
+                                                        zring::sleep_for(std::chrono::microseconds(rng() % 300)));
                 if (outcome.index() == 1) {
                     ++t.cancelled_recvs;
                     continue;
@@ -177,8 +178,8 @@ zring::task<void> dealer_router(zring::scheduler& s, zmq::context_t& ctx, clock_
 
 // A plain libzmq PUSH in a child process (this program with --peer),
 // killed with SIGKILL and restarted; each process is a sender of its own.
-zring::task<void> killed_peer(zring::scheduler& s, zmq::context_t& ctx, const char* self,
-                              clock_type::time_point end, std::mt19937_64& rng, totals& t) {
+zring::task<void> killed_peer(zring::scheduler& s, zmq::context_t& ctx, const char* self, clock_type::time_point end,
+                              std::mt19937_64& rng, totals& t) {
     zring::socket pull(s, ctx, zmq::socket_type::pull);
     pull.bind("tcp://127.0.0.1:*");
     const std::string endpoint = pull.get(zmq::sockopt::last_endpoint);

@@ -139,8 +139,7 @@ TEST_CASE("nested task_group, when_all and when_any hear the ambient token", "[c
     check_composes([&](std::stop_token t) { return any_waiting_on(never_set).with_stop_token(std::move(t)); });
 }
 
-TEST_CASE("destroying an event, a mutex or a channel resumes their waiters with object_destroyed",
-          "[coro][lifetime]") {
+TEST_CASE("destroying an event, a mutex or a channel resumes their waiters with object_destroyed", "[coro][lifetime]") {
     auto e = std::make_unique<zring::event>();
     auto m = std::make_unique<zring::mutex>();
     REQUIRE(m->try_lock());

@@ -15,9 +15,8 @@ using namespace std::chrono_literals;
 
 TEST_CASE("a sleep is stopped by either its own token or the ambient one", "[io][cancel]") {
     zring::scheduler s;
-    zring_test::check_cancellation_composes(s, [](std::stop_token t) -> zring::task<void> {
-        co_await zring::sleep_for(1h, std::move(t));
-    });
+    zring_test::check_cancellation_composes(
+        s, [](std::stop_token t) -> zring::task<void> { co_await zring::sleep_for(1h, std::move(t)); });
 }
 
 TEST_CASE("a poll is stopped by either its own token or the ambient one", "[io][cancel]") {

@@ -41,19 +41,16 @@ std::vector<std::string> strings(const std::vector<zmq::message_t>& parts) {
 
 TEST_CASE("socket receives hear their own token and the ambient one", "[zmq][cancel]") {
     lonely_pair p;
-    zring_test::check_cancellation_composes(p.s, [&](std::stop_token t) -> zring::task<void> {
-        co_await p.pull.recv(std::move(t));
-    });
+    zring_test::check_cancellation_composes(
+        p.s, [&](std::stop_token t) -> zring::task<void> { co_await p.pull.recv(std::move(t)); });
     zring_test::check_cancellation_composes(p.s, [&](std::stop_token t) -> zring::task<void> {
         zmq::message_t m;
         co_await p.pull.recv(m, 1h, std::move(t));
     });
-    zring_test::check_cancellation_composes(p.s, [&](std::stop_token t) -> zring::task<void> {
-        co_await p.pull.recv_multipart(std::move(t));
-    });
-    zring_test::check_cancellation_composes(p.s, [&](std::stop_token t) -> zring::task<void> {
-        co_await p.pull.wait(ZMQ_POLLIN, std::move(t));
-    });
+    zring_test::check_cancellation_composes(
+        p.s, [&](std::stop_token t) -> zring::task<void> { co_await p.pull.recv_multipart(std::move(t)); });
+    zring_test::check_cancellation_composes(
+        p.s, [&](std::stop_token t) -> zring::task<void> { co_await p.pull.wait(ZMQ_POLLIN, std::move(t)); });
 }
 
 TEST_CASE("socket sends hear their own token and the ambient one", "[zmq][cancel]") {
@@ -71,13 +68,11 @@ TEST_CASE("a poller and a monitor hear their own token and the ambient one", "[z
     lonely_pair p;
     zring::poller poller;
     poller.add(p.pull, ZMQ_POLLIN);
-    zring_test::check_cancellation_composes(p.s, [&](std::stop_token t) -> zring::task<void> {
-        co_await poller.poll(std::move(t));
-    });
+    zring_test::check_cancellation_composes(
+        p.s, [&](std::stop_token t) -> zring::task<void> { co_await poller.poll(std::move(t)); });
     zring::monitor m(p.pull, ZMQ_EVENT_ACCEPTED);
-    zring_test::check_cancellation_composes(p.s, [&](std::stop_token t) -> zring::task<void> {
-        co_await m.next(std::move(t));
-    });
+    zring_test::check_cancellation_composes(
+        p.s, [&](std::stop_token t) -> zring::task<void> { co_await m.next(std::move(t)); });
 }
 
 TEST_CASE("a multipart send that times out before its first frame sends nothing", "[zmq][multipart]") {

@@ -41,12 +41,13 @@ TEST_CASE("destroying a socket under its waiters resumes them with socket_closed
         pull.reset();
         push.reset();
     };
-    zring_test::run(s, zring::when_all(waiter(pull->recv()), waiter(pull->recv_multipart(5s)),
-                                       waiter(push->send("x")), waiter(pull->wait(ZMQ_POLLIN)), destroyer()));
+    zring_test::run(s, zring::when_all(waiter(pull->recv()), waiter(pull->recv_multipart(5s)), waiter(push->send("x")),
+                                       waiter(pull->wait(ZMQ_POLLIN)), destroyer()));
     REQUIRE(errors.size() == 4);
     std::sort(errors.begin(), errors.end());  // in the order the waiters resumed: PULL's, then PUSH's
     for (int i = 0; i < 3; ++i)
-        CHECK_THAT(errors[i], Catch::Contains("zring::socket(PULL inproc://dies-") && Catch::Contains("socket is closed"));
+        CHECK_THAT(errors[i],
+                   Catch::Contains("zring::socket(PULL inproc://dies-") && Catch::Contains("socket is closed"));
     CHECK_THAT(errors[3], Catch::Contains("zring::socket(PUSH inproc://dies-push") && Catch::Contains("::send"));
 }
 
@@ -79,7 +80,9 @@ TEST_CASE("destroying a monitor ends a pending next() with socket_closed", "[zmq
     zring::scheduler s;
     zring::socket target(s, ctx, zmq::socket_type::pull);
     auto m = std::make_unique<zring::monitor>(target, ZMQ_EVENT_ACCEPTED);
-    auto waiter = [&]() -> zring::task<bool> { co_return co_await zring_test::throws<zring::socket_closed>(m->next()); };
+    auto waiter = [&]() -> zring::task<bool> {
+        co_return co_await zring_test::throws<zring::socket_closed>(m->next());
+    };
     auto destroyer = [&]() -> zring::task<void> {
         co_await zring::sleep_for(1ms);
         m.reset();

@@ -53,7 +53,8 @@ TEST_CASE("a proxy forwards requests and replies between ROUTER and DEALER", "[z
         co_return stats;
     };
     zring::spawn(s, serve());
-    auto [unused, stats] = zring_test::run(s, zring::when_all(zring::proxy(frontend, backend, nullptr, &control), drive()));
+    auto [unused, stats] =
+        zring_test::run(s, zring::when_all(zring::proxy(frontend, backend, nullptr, &control), drive()));
     REQUIRE(stats.size() == 8);
     CHECK(stats[0] == 3);  // frontend messages in
     CHECK(stats[2] == 3);  // frontend messages out (the replies)

@@ -218,8 +218,7 @@ void socket::disconnect(const std::string& endpoint) {
 }
 
 void socket::subscribe(std::string_view prefix) {
-    after_command(zmq_setsockopt(check_usable("subscribe"), ZMQ_SUBSCRIBE, prefix.data(), prefix.size()),
-                  "subscribe");
+    after_command(zmq_setsockopt(check_usable("subscribe"), ZMQ_SUBSCRIBE, prefix.data(), prefix.size()), "subscribe");
 }
 
 void socket::unsubscribe(std::string_view prefix) {

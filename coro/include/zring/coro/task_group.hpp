@@ -50,7 +50,8 @@ public:
     // Only ever destroyed with children left when the whole frame tree is
     // torn down (its scheduler is destroyed): they are suspended, not running.
     ~task_group() {
-        while (child_promise* p = children_.pop_front()) std::coroutine_handle<child_promise>::from_promise(*p).destroy();
+        while (child_promise* p = children_.pop_front())
+            std::coroutine_handle<child_promise>::from_promise(*p).destroy();
     }
 
 private:
