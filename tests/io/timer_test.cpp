@@ -98,8 +98,8 @@ TEST_CASE("a sleep can be cancelled from another thread", "[io][timer][cancel][t
         }
         co_return false;
     };
-    std::thread canceller([&] {
-        while (!sleeping) std::this_thread::yield();
+    std::jthread canceller([&](std::stop_token give_up) {  // joined on every path
+        while (!sleeping && !give_up.stop_requested()) std::this_thread::yield();
         source.request_stop();
     });
     const bool cancelled = zring_test::run(s, sleeper());

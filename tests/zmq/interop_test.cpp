@@ -21,9 +21,9 @@ TEST_CASE("a zring subscriber receives from a plain blocking libzmq publisher", 
     zmq::socket_t pub(ctx, zmq::socket_type::pub);
     pub.bind("tcp://127.0.0.1:*");
     const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
-    std::atomic<bool> done{false};
-    std::thread publisher([&] {
-        for (int i = 0; !done; ++i) {
+    // A jthread: stopped and joined on every path out of the test.
+    std::jthread publisher([&](std::stop_token done) {
+        for (int i = 0; !done.stop_requested(); ++i) {
             pub.send(zmq::buffer("updates " + std::to_string(i)), zmq::send_flags::none);
             std::this_thread::sleep_for(1ms);  // a publisher's pace, not synchronisation
         }
@@ -34,8 +34,6 @@ TEST_CASE("a zring subscriber receives from a plain blocking libzmq publisher", 
     sub.subscribe("updates");
     auto t = [&]() -> zring::task<std::string> { co_return (co_await sub.recv(10s)).to_string(); };
     const auto got = zring_test::run(s, t());
-    done = true;
-    publisher.join();
     CHECK(got.rfind("updates ", 0) == 0);
 }
 
@@ -45,8 +43,10 @@ TEST_CASE("a plain blocking libzmq REQ client talks to a zring REP server", "[zm
     zring::socket rep(s, ctx, zmq::socket_type::rep);
     const auto endpoint = bind_ephemeral_tcp(rep);
     std::string reply;
-    std::thread client([&] {
+    std::jthread client([&] {  // joined on every path; its receive is bounded
         zmq::socket_t req(ctx, zmq::socket_type::req);
+        req.set(zmq::sockopt::rcvtimeo, 20'000);
+        req.set(zmq::sockopt::linger, 0);
         req.connect(endpoint);
         req.send(zmq::buffer(std::string("hello")), zmq::send_flags::none);
         zmq::message_t m;
@@ -58,6 +58,6 @@ TEST_CASE("a plain blocking libzmq REQ client talks to a zring REP server", "[zm
         co_await rep.send("world, " + request.to_string());
     };
     zring_test::run(s, serve());
-    client.join();
+    client.join();  // before reading reply
     CHECK(reply == "world, hello");
 }
