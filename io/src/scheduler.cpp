@@ -312,14 +312,10 @@ io_uring_sqe* scheduler::prepare(detail::io_operation* op) {
 }
 
 void scheduler::cancel(detail::io_operation* op, detail::deferred_cancel& node) noexcept {
-    io_uring_sqe* sqe = try_prepare(nullptr);
-    if (!sqe) {
-        node.target = op;
-        if (!node.linked) deferred_cancels_.push_back(&node);
-        return;
-    }
-    io_uring_prep_cancel(sqe, op, 0);
-    io_uring_sqe_set_data(sqe, nullptr);
+    // One path for every cancellation: queued, then submitted now if the ring takes it.
+    node.target = op;
+    if (!node.linked) deferred_cancels_.push_back(&node);
+    submit_deferred_cancels();
 }
 
 void scheduler::submit_deferred_cancels() noexcept {
