@@ -5,6 +5,7 @@
 #include <zring/zring.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <iostream>
 #include <string>

@@ -37,39 +37,28 @@ constexpr int shutdown_linger_ms = 100;
 
 }  // namespace
 
-// The ZMQ_FD poll: multishot, so it is armed once, the first time someone
-// waits, and posts a CQE at every wake-up of the fd (libzmq's edge) until
-// the socket closes; nothing is re-armed per wait. Heap-allocated so that a
-// socket closed while its poll is in flight can leave it behind: the poll's
-// final CQE frees it.
+// The ZMQ_FD watch: multishot, so it is armed once, the first time someone
+// waits, and completes at every wake-up of the fd (libzmq's edge) until the
+// socket closes; nothing is re-armed per wait. Heap-allocated so that a
+// socket closed while its watch is pending can leave it behind: the watch's
+// final completion frees it.
 struct socket::core : detail::io_operation {
     socket* owner;
-    scheduler* sched;
     int fd = -1;
     bool poll_armed = false;
-    bool multishot = true;  // until the kernel refuses it (before Linux 5.13)
-    detail::deferred_cancel cancel_node;
 
-    core(socket* s, scheduler& sch) : owner(s), sched(&sch) {
-        on_complete = [](detail::io_operation* op, int result, unsigned flags) noexcept {
+    explicit core(socket* s) : owner(s) {
+        on_complete = [](detail::io_operation* op, int result, bool more) noexcept {
             auto* c = static_cast<core*>(op);
-            const bool final = !(flags & IORING_CQE_F_MORE);
-            if (final) {
-                c->poll_armed = false;
-                c->sched->forget_cancel(c->cancel_node);
-            }
+            if (!more) c->poll_armed = false;
             if (!c->owner) {
-                if (final) delete c;  // orphaned by close()
+                if (!more) delete c;  // orphaned by close()
                 return;
             }
-            if (result == -EINVAL && c->multishot) {
-                c->multishot = false;
-                c->owner->serve();  // re-arms, one shot at a time
-            } else if (result < 0 && result != -ECANCELED) {
+            if (result < 0 && result != -ECANCELED)
                 c->owner->fail_waiters(-result);
-            } else {
-                c->owner->serve();
-            }
+            else
+                c->owner->serve();  // re-arms if the watch ended
         };
     }
 };
@@ -104,7 +93,7 @@ socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
     // before the socket owns it.
     auto identity = std::make_shared<detail::socket_identity>();
     identity->name = type_name(type);
-    auto c = std::make_unique<core>(this, s);
+    auto c = std::make_unique<core>(this);
     identity_ = std::move(identity);
     handle_ = zmq_socket(context, static_cast<int>(type));
     if (!handle_) throw_error("create", zmq_errno());
@@ -119,7 +108,7 @@ socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
     identity_->handle = handle_;
     identity_->owner = this;
     core_ = c.release();
-    scheduler_.add_resource(this);
+    detail::scheduler_access::add_resource(scheduler_, this);
 }
 
 socket::~socket() { close(); }
@@ -131,7 +120,7 @@ void socket::close() noexcept {
         while (auto* w = queue->front()) finish(w, detail::socket_waiter::state::closed);
     if (c->poll_armed) {
         c->owner = nullptr;
-        scheduler_.cancel(c, c->cancel_node);
+        detail::scheduler_access::cancel(scheduler_, c);
     } else {
         delete c;
     }
@@ -139,7 +128,7 @@ void socket::close() noexcept {
     handle_ = nullptr;
     identity_->handle = nullptr;
     identity_->owner = nullptr;
-    scheduler_.remove_resource(this);
+    detail::scheduler_access::remove_resource(scheduler_, this);
 }
 
 void socket::on_scheduler_shutdown() noexcept {
@@ -297,16 +286,11 @@ void socket::serve() noexcept {
 
 void socket::arm_poll() noexcept {
     if (core_->poll_armed) return;
-    io_uring_sqe* sqe = scheduler_.try_prepare(core_);
-    if (!sqe) {
-        // The ring takes no more: waiting would be forever, so say so.
+    if (!detail::scheduler_access::watch(scheduler_, core_, core_->fd, POLLIN, true)) {
+        // The kernel takes no more: waiting would be forever, so say so.
         fail_waiters(ENOBUFS);
         return;
     }
-    if (core_->multishot)
-        io_uring_prep_poll_multishot(sqe, core_->fd, POLLIN);
-    else
-        io_uring_prep_poll_add(sqe, core_->fd, POLLIN);
     core_->poll_armed = true;
 }
 

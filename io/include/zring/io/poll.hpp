@@ -1,5 +1,6 @@
 #pragma once
-// poll: await readiness of any file descriptor (IORING_OP_POLL_ADD).
+// poll: await readiness of any file descriptor (a one-shot watch on the
+// scheduler's backend: io_uring POLL_ADD or epoll).
 
 #include <zring/coro/cancellation.hpp>
 #include <zring/io/detail/cancellation.hpp>
@@ -20,10 +21,9 @@ class poll_awaiter : private detail::io_operation {
 public:
     poll_awaiter(scheduler& s, int fd, unsigned events, std::stop_token token) noexcept
         : scheduler_(s), fd_(fd), events_(events), token_(std::move(token)) {
-        on_complete = [](detail::io_operation* op, int result, unsigned) noexcept {
+        on_complete = [](detail::io_operation* op, int result, bool) noexcept {
             auto* self = static_cast<poll_awaiter*>(op);
             self->in_flight_ = false;
-            self->scheduler_.forget_cancel(self->cancel_node_);
             self->result_ = result;
             self->scheduler_.schedule(self->handle_);
         };
@@ -40,7 +40,9 @@ public:
             return false;
         }
         handle_ = h;
-        io_uring_prep_poll_add(scheduler_.prepare(this), fd_, events_);
+        if (!detail::scheduler_access::watch(scheduler_, this, fd_, events_, false))
+            throw std::system_error(EBUSY, std::system_category(),
+                                    "zring::poll(fd=" + std::to_string(fd_) + "): the kernel takes no more work now");
         in_flight_ = true;
         cancellation_.arm(scheduler_, this, tokens);
         return true;
@@ -57,7 +59,7 @@ public:
     void cancel() noexcept {
         if (!in_flight_ || cancel_sent_) return;
         cancel_sent_ = true;
-        scheduler_.cancel(this, cancel_node_);  // the poll's own CQE (-ECANCELED) resumes us
+        detail::scheduler_access::cancel(scheduler_, this);  // the watch's own completion (-ECANCELED) resumes us
     }
 
 private:
@@ -69,7 +71,6 @@ private:
     int result_ = 0;
     bool in_flight_ = false;
     bool cancel_sent_ = false;
-    detail::deferred_cancel cancel_node_;
     detail::io_cancellation<poll_awaiter> cancellation_;
 };
 

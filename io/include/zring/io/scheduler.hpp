@@ -1,19 +1,20 @@
 #pragma once
-// scheduler: one io_uring, one thread, one loop.
+// scheduler: one thread, one loop, one kernel mechanism (io_uring, or epoll
+// where io_uring is refused; see backend.hpp).
 //
 // A loop turn runs the callbacks and coroutines that were ready when it
-// began, moves due timers and cross-thread posts into the ready queue,
-// submits every SQE prepared meanwhile in one io_uring_enter (waiting only if
-// nothing is ready, and only until the next timer), and reaps all CQEs.
+// began, moves due timers and cross-thread posts into the ready queue, hands
+// the kernel what was armed meanwhile and waits for it (only if nothing is
+// ready, and only until the next timer), then delivers every completion. On
+// io_uring submitting and waiting is one io_uring_enter.
 
 #include <zring/coro/awaitable_traits.hpp>
 #include <zring/coro/task.hpp>
+#include <zring/io/backend.hpp>
 #include <zring/io/detail/callback.hpp>
 #include <zring/io/detail/io_operation.hpp>
 #include <zring/io/detail/ready_queue.hpp>
 #include <zring/io/detail/timer_heap.hpp>
-
-#include <liburing.h>
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -33,11 +35,16 @@
 namespace zring {
 
 struct scheduler_options {
-    // Submission queue entries; the completion queue is twice as large.
+    // io_uring: submission queue entries (the completion queue is four times
+    // larger). epoll: events taken per wait.
     unsigned queue_depth = 256;
+    // automatic: io_uring, or epoll where the kernel refuses io_uring. Then
+    // the environment variable ZRING_BACKEND=io_uring|epoll|auto decides, so
+    // an operator can force one without recompiling.
+    zring::backend backend = zring::backend::automatic;
 };
 
-// Which io_uring setup flags the kernel accepted.
+// Which io_uring setup flags the kernel accepted (all false on epoll).
 struct ring_features {
     bool single_issuer = false;
     bool defer_taskrun = false;
@@ -47,6 +54,8 @@ struct ring_features {
 
 namespace detail {
 struct callback_timer;
+struct scheduler_access;
+class io_backend;
 }
 
 // Cancels a call_later/call_at callback. Copyable; use on the scheduler's thread.
@@ -71,7 +80,10 @@ class scheduler {
 public:
     using clock = detail::clock;
 
-    // Throws io_uring_unavailable if the kernel refuses io_uring.
+    // Throws io_uring_unavailable if io_uring is asked for (by the options
+    // or ZRING_BACKEND) and the kernel refuses it, std::invalid_argument for
+    // a ZRING_BACKEND that names no backend, std::system_error if the
+    // kernel refuses the fallback too.
     explicit scheduler(scheduler_options options = {});
     // Cancels all pending work and frees it: spawned coroutines are destroyed,
     // kernel operations cancelled and reaped, open resources closed.
@@ -96,10 +108,13 @@ public:
     // The scheduler whose run() is active on this thread, or nullptr.
     static scheduler* current() noexcept;
     bool on_owner_thread() const noexcept { return std::this_thread::get_id() == owner_; }
+    // io_uring or epoll: the backend running, never automatic.
+    zring::backend backend() const noexcept { return backend_kind_; }
     const ring_features& features() const noexcept { return features_; }
-    // Operations the kernel holds for this scheduler (polls, reads, ...),
-    // for diagnostics: timers and call_soon work hold none.
-    std::size_t kernel_operations() const noexcept { return in_flight_; }
+    // Readiness watches pending in the kernel for this scheduler's users
+    // (sockets, polls), for diagnostics: timers, call_soon work and the
+    // scheduler's own wake-up hold none.
+    std::size_t kernel_operations() const noexcept;
 
     // Runs f on a later loop turn, in FIFO order; never inside the caller.
     template <class F>
@@ -137,39 +152,6 @@ public:
     void set_exception_handler(std::function<void(std::exception_ptr)> handler);
     void report_exception(std::exception_ptr e) noexcept;
 
-    // For operations built on the ring (zring's own, or users' awaiters).
-    // Prepares an SQE whose completion goes to op, counted until its last
-    // CQE; submits pending SQEs to make room when the queue is full. Null
-    // only if the kernel refuses to take them (then nothing was prepared).
-    io_uring_sqe* try_prepare(detail::io_operation* op) noexcept;
-    // The same, throwing std::system_error instead of returning null.
-    io_uring_sqe* prepare(detail::io_operation* op);
-    // Asks the kernel to cancel op; op still gets its own (-ECANCELED) CQE.
-    // If the ring cannot take the request now, it is retried every loop turn
-    // through node (which must live until op's final CQE).
-    void cancel(detail::io_operation* op, detail::deferred_cancel& node) noexcept;
-    // Call at op's final CQE: a cancellation still waiting to be retried is dropped.
-    void forget_cancel(detail::deferred_cancel& node) noexcept { deferred_cancels_.erase(&node); }
-
-    // Timers (see timer.hpp for the user-facing API). Inline: every socket
-    // operation's completion checks for a timer to withdraw.
-    void add_timer(detail::timer_node* n) { timers_.push(n); }
-    void remove_timer(detail::timer_node* n) noexcept {
-        if (n->armed()) timers_.erase(n);
-    }
-
-    // Cross-thread cancellation relays (see detail/cancellation.hpp).
-    void post_remote(detail::remote_node* n);
-    void withdraw_remote(detail::remote_node* n) noexcept;
-
-    // Resources closed when the scheduler is destroyed.
-    void add_resource(detail::scheduler_resource* r) noexcept;
-    void remove_resource(detail::scheduler_resource* r) noexcept;
-
-    // Frames of spawned tasks, destroyed with the scheduler if still pending.
-    void adopt(std::coroutine_handle<> root, std::size_t& slot);
-    void release(std::size_t slot) noexcept;
-
 private:
     template <class A>
     static task<await_result_t<A>> as_task(A a) {
@@ -178,30 +160,26 @@ private:
 
     class run_guard;
     friend struct detail::callback_timer;
+    friend struct detail::scheduler_access;
     void post_remote(detail::callback&& cb);
+    void post_remote(detail::remote_node* n);
+    void withdraw_remote(detail::remote_node* n) noexcept;
+    void wake() noexcept;
     void run_until(const bool& done);
     void run_ready();
     void collect_remote();
     void fire_timers();
-    void submit_and_wait(bool may_block);
-    void reap();
-    void arm_wakeup() noexcept;
     void close_resources() noexcept;
-    void submit_deferred_cancels() noexcept;
-    // Cancels and reaps everything in flight, for at most `deadline`; says on
-    // stderr what it gave up on. True if nothing is left in the kernel.
-    bool cancel_all_and_drain(std::chrono::steady_clock::duration deadline) noexcept;
-    // Reaps until a wait of at most `patience` brings nothing; false if the ring failed.
-    bool reap_all(std::chrono::nanoseconds patience);
+    void adopt(std::coroutine_handle<> root, std::size_t& slot);
+    void release(std::size_t slot) noexcept;
     void check_thread(const char* operation) const;
 
-    io_uring ring_{};
-    ring_features features_;
     std::thread::id owner_;
+    zring::backend backend_kind_ = zring::backend::automatic;
+    ring_features features_;
     bool stop_requested_ = false;
     bool running_ = false;
     bool shutting_down_ = false;
-    std::size_t in_flight_ = 0;  // SQEs whose final CQE has not been reaped
 
     detail::ready_queue ready_;
     detail::timer_heap timers_;
@@ -211,19 +189,44 @@ private:
     std::vector<detail::callback> remote_callbacks_;
     detail::intrusive_list<detail::remote_node> remote_nodes_;
     std::atomic<bool> remote_pending_{false};
-    int wake_fd_ = -1;
-    bool wakeup_armed_ = false;
-    struct wakeup_read : detail::io_operation {
-        scheduler* owner;
-        std::uint64_t value;
-    } wakeup_{};
+    int wake_fd_ = -1;  // an eventfd the backend watches
 
+    std::unique_ptr<detail::io_backend> backend_;
     detail::intrusive_list<detail::scheduler_resource> resources_;
-    detail::intrusive_list<detail::deferred_cancel> deferred_cancels_;
     std::vector<std::coroutine_handle<>> spawned_;
     std::vector<std::size_t> free_spawn_slots_;
     std::function<void(std::exception_ptr)> exception_handler_;
 };
+
+namespace detail {
+
+// The scheduler's plumbing, for zring's own operations (poll, timers,
+// sockets, spawn, cancellation relays); not an API for users.
+struct scheduler_access {
+    // Starts a readiness watch (see io_operation). False if the kernel takes
+    // no more work now: nothing was started.
+    static bool watch(scheduler& s, io_operation* op, int fd, unsigned events, bool multishot) noexcept;
+    // Ends a pending watch; its final completion follows on a later turn.
+    static void cancel(scheduler& s, io_operation* op) noexcept;
+
+    // Inline: every socket operation's completion checks for a timer to withdraw.
+    static void add_timer(scheduler& s, timer_node* n) { s.timers_.push(n); }
+    static void remove_timer(scheduler& s, timer_node* n) noexcept {
+        if (n->armed()) s.timers_.erase(n);
+    }
+
+    static void post_remote(scheduler& s, remote_node* n) { s.post_remote(n); }
+    static void withdraw_remote(scheduler& s, remote_node* n) noexcept { s.withdraw_remote(n); }
+
+    static void add_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.push_back(r); }
+    static void remove_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.erase(r); }
+
+    // Frames of spawned tasks, destroyed with the scheduler if still pending.
+    static void adopt(scheduler& s, std::coroutine_handle<> root, std::size_t& slot) { s.adopt(root, slot); }
+    static void release(scheduler& s, std::size_t slot) noexcept { s.release(slot); }
+};
+
+}  // namespace detail
 
 // Marks the loop as running on this thread for its lifetime.
 class scheduler::run_guard {

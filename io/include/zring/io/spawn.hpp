@@ -28,7 +28,7 @@ struct spawned_task {
             struct self_destroy {
                 bool await_ready() noexcept { return false; }
                 void await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    h.promise().owner->release(h.promise().slot);
+                    scheduler_access::release(*h.promise().owner, h.promise().slot);
                     h.destroy();
                 }
                 void await_resume() noexcept {}
@@ -53,7 +53,7 @@ void spawn(scheduler& s, task<T> t) {
     auto h = detail::run_spawned(std::move(t)).handle;
     h.promise().owner = &s;
     try {
-        s.adopt(h, h.promise().slot);
+        detail::scheduler_access::adopt(s, h, h.promise().slot);
     } catch (...) {  // not adopted: no slot to give back
         h.destroy();
         throw;
@@ -61,7 +61,7 @@ void spawn(scheduler& s, task<T> t) {
     try {
         s.schedule(h);
     } catch (...) {
-        s.release(h.promise().slot);
+        detail::scheduler_access::release(s, h.promise().slot);
         h.destroy();
         throw;
     }

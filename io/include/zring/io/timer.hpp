@@ -27,7 +27,7 @@ public:
         };
     }
     sleep_awaiter(sleep_awaiter&& o) noexcept : timer_node(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
-    ~sleep_awaiter() { scheduler_.remove_timer(this); }
+    ~sleep_awaiter() { detail::scheduler_access::remove_timer(scheduler_, this); }
 
     bool await_ready() const noexcept { return false; }
     template <class Promise>
@@ -38,7 +38,7 @@ public:
             return false;
         }
         handle_ = h;
-        scheduler_.add_timer(this);
+        detail::scheduler_access::add_timer(scheduler_, this);
         cancellation_.arm(scheduler_, this, tokens);
         return true;
     }
@@ -49,7 +49,7 @@ public:
 
     void cancel() noexcept {
         if (!armed()) return;  // fired: the wake-up is already queued
-        scheduler_.remove_timer(this);
+        detail::scheduler_access::remove_timer(scheduler_, this);
         cancelled_ = true;
         scheduler_.schedule(handle_);
     }

@@ -15,12 +15,13 @@
 // before it.
 //
 // bind, connect, options and native() make libzmq process its command
-// mailbox, which consumes the signal on ZMQ_FD. io_uring checks a poll's fd
-// when it runs the poll's completion, not when the fd is signalled (with
-// DEFER_TASKRUN, only at the next io_uring_enter): a signal consumed in
-// between posts nothing. So each such call re-serves the waiters at once,
-// and native(), whose use comes after it returns, on the next loop turn
-// (tested in compose_test.cpp).
+// mailbox, which consumes the signal on ZMQ_FD. Both backends check the fd
+// when they report it, not when it is signalled (io_uring when it runs the
+// poll's completion, with DEFER_TASKRUN only at the next io_uring_enter;
+// epoll when epoll_wait returns): a signal consumed in between reports
+// nothing. So each such call re-serves the waiters at once, and native(),
+// whose use comes after it returns, on the next loop turn (tested in
+// compose_test.cpp).
 
 #include <zring/coro/detail/intrusive_list.hpp>
 #include <zring/coro/detail/stop_watch.hpp>
@@ -308,7 +309,7 @@ public:
     // Destroyed while suspended only when its frame is torn down: unlink.
     ~awaiter() {
         if (linked) owner->unlink(this);
-        sched->remove_timer(this);
+        detail::scheduler_access::remove_timer(*sched, this);
     }
 
     bool await_ready() {
@@ -345,7 +346,7 @@ public:
         if (outcome != state::pending) return true;  // served at once; resumes next turn
         if (timeout_ && !committed) {
             deadline = clock::now() + *timeout_;
-            sched->add_timer(this);
+            detail::scheduler_access::add_timer(*sched, this);
         }
         cancellation_.arm(*sched, static_cast<socket_waiter*>(this), tokens);
         return true;
@@ -354,7 +355,7 @@ public:
     // Touches nothing of the socket: it may be gone by now.
     decltype(auto) await_resume() {
         cancellation_.disarm();
-        sched->remove_timer(this);
+        detail::scheduler_access::remove_timer(*sched, this);
         if (outcome != state::done) [[unlikely]]
             throw_outcome(op_.name);
         return op_.result();

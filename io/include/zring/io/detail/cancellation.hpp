@@ -38,7 +38,7 @@ public:
     void disarm() noexcept {
         watch_.disarm();  // waits for a callback running on another thread
         if (relayed_.load(std::memory_order_acquire)) {
-            scheduler_->withdraw_remote(&relay_);
+            scheduler_access::withdraw_remote(*scheduler_, &relay_);
             relayed_.store(false, std::memory_order_relaxed);
         }
     }
@@ -54,7 +54,7 @@ private:
                 self->relay_.op->cancel();
             } else {
                 self->relayed_.store(true, std::memory_order_release);
-                self->scheduler_->post_remote(&self->relay_);  // a second post while queued is a no-op
+                scheduler_access::post_remote(*self->scheduler_, &self->relay_);  // a second post while queued is a no-op
             }
         }
     };

@@ -9,18 +9,20 @@ class scheduler;
 
 namespace zring::detail {
 
-// An operation the ring reports on: an SQE's user_data points at one, and its
-// completion handler runs for each CQE.
-struct io_operation {
-    using handler = void (*)(io_operation*, int result, unsigned flags) noexcept;
+// A readiness watch on a file descriptor (scheduler's watch()). The backend
+// calls on_complete with the ready events (POLLIN, ...) or -errno; `more`
+// says further completions follow (a multishot watch). The operation must
+// live until its final completion (more == false); after cancel() that
+// completion is -ECANCELED unless the watch had completed already.
+struct io_operation : list_hook {  // the hook is the backend's while pending
+    using handler = void (*)(io_operation*, int result, bool more) noexcept;
     handler on_complete = nullptr;
-};
 
-// A cancellation the ring could not take at once (its submission queue full
-// and the kernel refusing more): the scheduler retries it every loop turn.
-// Owned by whoever may cancel target.
-struct deferred_cancel : list_hook {
-    io_operation* target = nullptr;
+    // Set by scheduler::watch; the backend's bookkeeping.
+    int fd = -1;
+    unsigned events = 0;
+    bool multishot = false;
+    bool cancel_requested = false;
 };
 
 // Work another thread hands to the scheduler's thread without allocating;

@@ -1,0 +1,279 @@
+// The epoll backend, for where io_uring is refused.
+//
+// epoll allows one registration per fd, while a scheduler may have several
+// watches on one (a reader and a writer, a socket and a user's poll): each
+// fd has an entry listing its watches, registered with the union of their
+// events. Registrations are edge-triggered, which is what a multishot watch
+// means (a completion at each wake-up of the fd, as io_uring's multishot
+// poll posts one); a one-shot watch still sees an fd that is ready when it
+// is armed, since EPOLL_CTL_ADD and EPOLL_CTL_MOD check readiness at once.
+// epoll re-checks an fd's readiness when it reports it, as io_uring checks a
+// poll when it completes it: a wake-up consumed in between reports nothing
+// on either backend, so the socket layer's re-checks cover both.
+
+#include "io_backend.hpp"
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <algorithm>
+#include <ctime>
+#include <limits>
+#include <new>
+#include <system_error>
+#include <vector>
+
+namespace zring::detail {
+
+namespace {
+
+// epoll_event.data of the scheduler's own fds; a watched fd's data is its
+// entry's generation and the fd (generation < 2^32 - 2).
+constexpr std::uint64_t wake_tag = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t timer_tag = wake_tag - 1;
+
+// Events a poll reports whether asked for or not.
+constexpr unsigned always_reported = POLLERR | POLLHUP;
+
+class epoll_backend final : public io_backend {
+public:
+    epoll_backend(unsigned depth, int wake_fd) : wake_fd_(wake_fd), ready_(depth) {
+        epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "zring::scheduler: epoll_create1");
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = wake_tag;
+        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
+            const int error = errno;
+            ::close(epoll_fd_);
+            throw std::system_error(error, std::system_category(), "zring::scheduler: epoll_ctl(eventfd)");
+        }
+    }
+    ~epoll_backend() override {
+        if (timer_fd_ >= 0) ::close(timer_fd_);
+        ::close(epoll_fd_);
+    }
+
+    zring::backend kind() const noexcept override { return zring::backend::epoll; }
+
+    bool watch(io_operation* op) noexcept override {
+        try {
+            // Room for every completion the watch can queue before delivery:
+            // cancel() and event handling then never allocate.
+            if (const std::size_t need = 2 * (operations_ + 1); completed_.capacity() < need)
+                completed_.reserve(std::max(need, 2 * completed_.capacity()));
+            if (op->fd >= 0 && static_cast<std::size_t>(op->fd) >= entries_.size()) entries_.resize(op->fd + 1);
+        } catch (const std::bad_alloc&) {
+            return false;
+        }
+        ++operations_;
+        if (op->fd < 0) {
+            complete(op, -EBADF, false);
+            return true;
+        }
+        fd_entry& entry = entries_[op->fd];
+        entry.watches.push_back(op);
+        if (const int error = update(op->fd, true); error != 0) {
+            entry.watches.erase(op);
+            update(op->fd, false);
+            // A regular file cannot be polled by epoll; poll(2) and io_uring
+            // report it always ready.
+            if (error == EPERM && !op->multishot)
+                complete(op, static_cast<int>(op->events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)), false);
+            else
+                complete(op, -error, false);
+        }
+        return true;
+    }
+
+    void cancel(io_operation* op) noexcept override {
+        op->cancel_requested = true;
+        if (!op->linked) return;  // its final completion is queued already
+        entries_[op->fd].watches.erase(op);
+        update(op->fd, false);
+        complete(op, -ECANCELED, false);
+    }
+
+    void wait(bool block, const clock::time_point* deadline) override {
+        if (!completed_.empty()) block = false;  // deliver those first
+        const int n = wait_for_events(block, deadline);
+        if (n < 0 && errno != EINTR) throw std::system_error(errno, std::system_category(), "zring::scheduler: epoll_wait");
+        for (int i = 0; i < n; ++i) dispatch(ready_[i]);
+        deliver();
+    }
+
+    bool drain(clock::duration) noexcept override {
+        // Nothing is in the kernel's hands: every watch ends at once. A
+        // handler may watch again; a few rounds end what it starts.
+        for (int round = 0; round < 4 && operations_ > 0; ++round) {
+            for (std::size_t fd = 0; fd < entries_.size(); ++fd) {
+                while (io_operation* op = entries_[fd].watches.front()) {
+                    entries_[fd].watches.erase(op);
+                    complete(op, -ECANCELED, false);
+                }
+                update(static_cast<int>(fd), false);
+            }
+            deliver();
+        }
+        if (operations_ > 0)
+            std::fprintf(stderr, "zring::scheduler: shutdown gave up on %zu watch(es) re-armed while draining\n",
+                         operations_);
+        return operations_ == 0;
+    }
+
+    std::size_t operations() const noexcept override { return operations_; }
+
+private:
+    struct fd_entry {
+        intrusive_list<io_operation> watches;
+        unsigned events = 0;           // registered
+        std::uint32_t generation = 0;  // tells a stale event from a reused fd's
+        bool registered = false;
+    };
+    struct completion {
+        io_operation* op;
+        int result;
+        bool more;
+    };
+
+    // Registers fd with its watches' events (unregisters it if none).
+    // `arming`: a watch was just added, so readiness must be checked now
+    // even if the events did not change. Returns 0 or an errno.
+    int update(int fd, bool arming) noexcept {
+        fd_entry& entry = entries_[fd];
+        unsigned events = 0;
+        for (auto* op = entry.watches.front(); op; op = static_cast<io_operation*>(op->next)) events |= op->events;
+        if (entry.watches.empty()) {
+            if (entry.registered) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // fails if fd was closed: fine
+            entry.registered = false;
+            return 0;
+        }
+        if (entry.registered && !arming && events == entry.events) return 0;
+        epoll_event ev{};
+        ev.events = events | EPOLLET;
+        if (!entry.registered) entry.generation = ++generation_ % (std::numeric_limits<std::uint32_t>::max() - 2);
+        ev.data.u64 = (std::uint64_t{entry.generation} << 32) | static_cast<std::uint32_t>(fd);
+        int rc = ::epoll_ctl(epoll_fd_, entry.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+        // The fd was closed and its number reused (ENOENT), or another
+        // registration of the same open file is left over (EEXIST).
+        if (rc != 0 && errno == ENOENT) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        if (rc != 0 && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+        if (rc != 0) {
+            const int error = errno;
+            entry.registered = false;
+            return error;
+        }
+        entry.registered = true;
+        entry.events = events;
+        return 0;
+    }
+
+    int wait_for_events(bool block, const clock::time_point* deadline) {
+        const int capacity = static_cast<int>(ready_.size());
+        if (!block) return ::epoll_wait(epoll_fd_, ready_.data(), capacity, 0);
+        if (!deadline) return ::epoll_wait(epoll_fd_, ready_.data(), capacity, -1);
+#ifdef __NR_epoll_pwait2
+        if (use_pwait2_) {
+            const auto left = std::max(*deadline - clock::now(), clock::duration::zero());
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count() + 1;
+            timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+            const long rc = ::syscall(__NR_epoll_pwait2, epoll_fd_, ready_.data(), capacity, &timeout, nullptr, 0);
+            if (rc >= 0 || (errno != ENOSYS && errno != EPERM)) return static_cast<int>(rc);
+            use_pwait2_ = false;  // before Linux 5.11, or refused by a seccomp profile
+        }
+#endif
+        arm_timer(*deadline);
+        return ::epoll_wait(epoll_fd_, ready_.data(), capacity, -1);
+    }
+
+    // The nanosecond wait without epoll_pwait2: a timerfd in the epoll set,
+    // armed for the deadline (steady_clock is CLOCK_MONOTONIC).
+    void arm_timer(clock::time_point deadline) {
+        if (timer_fd_ < 0) {
+            timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+            if (timer_fd_ < 0) throw std::system_error(errno, std::system_category(), "zring::scheduler: timerfd_create");
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u64 = timer_tag;
+            if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &ev) != 0)
+                throw std::system_error(errno, std::system_category(), "zring::scheduler: epoll_ctl(timerfd)");
+        }
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+        itimerspec spec{};
+        spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+        spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;  // 0 would disarm
+        if (::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr) != 0)
+            throw std::system_error(errno, std::system_category(), "zring::scheduler: timerfd_settime");
+    }
+
+    void dispatch(const epoll_event& ev) noexcept {
+        if (ev.data.u64 == wake_tag || ev.data.u64 == timer_tag) {
+            std::uint64_t count;
+            [[maybe_unused]] ssize_t n = ::read(ev.data.u64 == wake_tag ? wake_fd_ : timer_fd_, &count, sizeof count);
+            return;
+        }
+        const auto fd = static_cast<std::uint32_t>(ev.data.u64);
+        const auto generation = static_cast<std::uint32_t>(ev.data.u64 >> 32);
+        if (fd >= entries_.size()) return;
+        fd_entry& entry = entries_[fd];
+        if (!entry.registered || entry.generation != generation) return;  // from a registration since removed
+        bool finished_one = false;
+        for (auto* op = entry.watches.front(); op;) {
+            auto* next = static_cast<io_operation*>(op->next);
+            const unsigned match = ev.events & (op->events | always_reported);
+            if (match != 0) {
+                if (!op->multishot) {
+                    entry.watches.erase(op);
+                    finished_one = true;
+                }
+                complete(op, static_cast<int>(match), op->multishot);
+            }
+            op = next;
+        }
+        if (finished_one) update(static_cast<int>(fd), false);
+    }
+
+    void complete(io_operation* op, int result, bool more) noexcept {
+        completed_.push_back({op, result, more});  // reserved by watch()
+    }
+
+    // Handlers may watch, cancel and complete more: the queue is read by
+    // index, and what they add is delivered in this same call.
+    void deliver() noexcept {
+        for (std::size_t i = 0; i < completed_.size(); ++i) {
+            const completion c = completed_[i];
+            if (!c.more) {
+                --operations_;
+                c.op->cancel_requested = false;
+            }
+            c.op->on_complete(c.op, c.result, c.more);
+        }
+        completed_.clear();
+    }
+
+    int epoll_fd_ = -1;
+    int wake_fd_;
+    int timer_fd_ = -1;
+    bool use_pwait2_ = true;
+    std::uint32_t generation_ = 0;
+    std::size_t operations_ = 0;
+    std::vector<fd_entry> entries_;  // by fd
+    std::vector<epoll_event> ready_;
+    std::vector<completion> completed_;
+};
+
+}  // namespace
+
+std::unique_ptr<io_backend> make_epoll_backend(unsigned queue_depth, int wake_fd) {
+    return std::make_unique<epoll_backend>(queue_depth, wake_fd);
+}
+
+}  // namespace zring::detail

@@ -1,0 +1,47 @@
+#pragma once
+// What a scheduler needs from the kernel, behind one interface: readiness
+// watches, a wait bounded by the next timer, a cross-thread wake-up, and a
+// bounded teardown. io_uring and epoll implement it; nothing outside io/src
+// knows which one runs. Only arming, cancelling and waiting go through it:
+// an operation that succeeds at once (ZMQ_DONTWAIT first) never does.
+
+#include <zring/io/backend.hpp>
+#include <zring/io/detail/io_operation.hpp>
+#include <zring/io/detail/timer_heap.hpp>
+#include <zring/io/scheduler.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+namespace zring::detail {
+
+class io_backend {
+public:
+    virtual ~io_backend() = default;
+
+    virtual zring::backend kind() const noexcept = 0;
+    // Starts watching op->fd for op->events; completions go to op (see
+    // io_operation). False if the kernel takes no more work now: then
+    // nothing was started and op will not complete.
+    virtual bool watch(io_operation* op) noexcept = 0;
+    // Ends a pending watch: its final completion follows, on a later call of
+    // wait() or drain(), never inside this call.
+    virtual void cancel(io_operation* op) noexcept = 0;
+    // Hands the kernel what is pending and, if `block`, sleeps until a
+    // completion, a wake-up or `deadline` (none: no limit); then delivers
+    // every completion.
+    virtual void wait(bool block, const clock::time_point* deadline) = 0;
+    // Cancels every watch and delivers the completions, for at most
+    // `patience`. True if the kernel holds nothing of ours any more.
+    virtual bool drain(clock::duration patience) noexcept = 0;
+    // Watches whose final completion is not delivered yet.
+    virtual std::size_t operations() const noexcept = 0;
+};
+
+// Both consume wake_fd (an eventfd that scheduler::wake writes) and leave it
+// open. make_uring_backend throws io_uring_unavailable if the kernel refuses.
+std::unique_ptr<io_backend> make_uring_backend(unsigned queue_depth, int wake_fd, ring_features& features);
+std::unique_ptr<io_backend> make_epoll_backend(unsigned queue_depth, int wake_fd);
+
+}  // namespace zring::detail

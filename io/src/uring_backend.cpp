@@ -1,0 +1,295 @@
+// The io_uring backend: readiness polls are SQEs (multishot for sockets),
+// and one io_uring_enter per loop turn submits them and waits.
+
+#include "io_backend.hpp"
+
+#include <zring/io/errors.hpp>
+
+#include <liburing.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <system_error>
+
+namespace zring::detail {
+
+namespace {
+
+std::string unavailable_message(int error) {
+    std::string msg = "zring::scheduler: io_uring_setup failed: ";
+    msg += std::strerror(error);
+    msg += ". ";
+    int disabled = 0;
+    if (std::ifstream sysctl("/proc/sys/kernel/io_uring_disabled"); sysctl >> disabled && disabled != 0)
+        msg += "io_uring is disabled by the sysctl kernel.io_uring_disabled=" + std::to_string(disabled) +
+               " (set it to 0, or use the epoll backend). ";
+    if (error == ENOSYS)
+        msg += "This kernel has no io_uring (it needs Linux 5.19 or newer); the epoll backend runs anywhere.";
+    else if (error == EPERM || error == EACCES)
+        msg +=
+            "io_uring is not permitted here: check kernel.io_uring_disabled and any seccomp profile "
+            "(container runtimes often block io_uring_setup, io_uring_enter and io_uring_register); "
+            "the epoll backend runs anyway.";
+    else if (error == ENOMEM)
+        msg += "Not enough locked memory for the ring: raise RLIMIT_MEMLOCK or lower queue_depth.";
+    return msg;
+}
+
+// Each setup tried in turn: the newest flags first, plain io_uring last.
+int setup_ring(io_uring& ring, unsigned depth, ring_features& features) {
+    struct attempt {
+        unsigned flags;
+        ring_features features;
+    };
+    const attempt attempts[] = {
+        {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, {true, true, false, false}},
+        {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN, {true, false, true, false}},
+        {IORING_SETUP_COOP_TASKRUN, {false, false, true, false}},
+        {0, {}},
+    };
+    int rc = -EINVAL;
+    for (const attempt& a : attempts) {
+        io_uring_params params{};
+        params.flags = a.flags | IORING_SETUP_CQSIZE;
+        params.cq_entries = depth * 4;
+        rc = io_uring_queue_init_params(depth, &ring, &params);
+        if (rc == 0) {
+            features = a.features;
+            features.ext_arg = (params.features & IORING_FEAT_EXT_ARG) != 0;
+            return 0;
+        }
+        if (rc != -EINVAL) return rc;
+    }
+    return rc;
+}
+
+bool transient(int rc) noexcept { return rc == -EINTR || rc == -EAGAIN || rc == -EBUSY; }
+
+class uring_backend final : public io_backend {
+public:
+    uring_backend(unsigned depth, int wake_fd, ring_features& features) : wake_fd_(wake_fd) {
+        if (const int rc = setup_ring(ring_, depth, features); rc < 0)
+            throw io_uring_unavailable(-rc, unavailable_message(-rc));
+        wakeup_.owner = this;
+        wakeup_.on_complete = [](io_operation* op, int, bool) noexcept {
+            auto* w = static_cast<wakeup_read*>(op);
+            w->owner->wakeup_armed_ = false;
+            if (!w->owner->draining_) w->owner->arm_wakeup();
+        };
+        arm_wakeup();
+    }
+    ~uring_backend() override { io_uring_queue_exit(&ring_); }
+
+    zring::backend kind() const noexcept override { return zring::backend::io_uring; }
+
+    bool watch(io_operation* op) noexcept override {
+        io_uring_sqe* sqe = try_prepare(op);
+        if (!sqe) return false;
+        if (op->multishot && multishot_polls_)
+            io_uring_prep_poll_multishot(sqe, op->fd, op->events);
+        else
+            io_uring_prep_poll_add(sqe, op->fd, op->events);
+        return true;
+    }
+
+    void cancel(io_operation* op) noexcept override {
+        // One path for every cancellation: queued, then submitted now if the
+        // ring takes it, else retried every loop turn.
+        op->cancel_requested = true;
+        if (!op->linked) cancels_.push_back(op);
+        submit_cancels();
+    }
+
+    void wait(bool block, const clock::time_point* deadline) override {
+        if (!wakeup_armed_) arm_wakeup();
+        if (!cancels_.empty()) submit_cancels();
+        __kernel_timespec timeout{};
+        __kernel_timespec* limit = nullptr;
+        if (block && deadline) {
+            const auto left = *deadline - clock::now();
+            if (left <= clock::duration::zero()) {
+                block = false;
+            } else {
+                timeout = to_timespec(std::chrono::duration_cast<std::chrono::nanoseconds>(left) +
+                                      std::chrono::nanoseconds(1));
+                limit = &timeout;
+            }
+        }
+        int rc;
+        if (block) {
+            io_uring_cqe* cqe = nullptr;
+            rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, limit, nullptr);
+        } else {
+            rc = io_uring_submit_and_get_events(&ring_);
+        }
+        if (rc < 0 && rc != -ETIME && !transient(rc))
+            throw std::system_error(-rc, std::system_category(), "zring::scheduler: io_uring_enter");
+        reap();
+    }
+
+    bool drain(clock::duration patience) noexcept override {
+        draining_ = true;
+        // One request cancels everything pending (IORING_ASYNC_CANCEL_ALL,
+        // Linux 5.19); older kernels refuse it (EINVAL) and get one
+        // CANCEL_ANY per operation. The kernel serves each by rescanning what
+        // is pending, so it is sent again only when nothing progressed.
+        struct sweep_op : io_operation {
+            int result = 0;
+        } sweep;
+        sweep.on_complete = [](io_operation* op, int result, bool) noexcept {
+            static_cast<sweep_op*>(op)->result = result;
+        };
+        while (cancels_.pop_front()) {  // whatever waited for a retry is covered by the sweep
+        }
+        const auto give_up = clock::now() + patience;
+        // First take what already finished or was cancelled by its owner (each
+        // closed socket cancels its own poll): the sweep then meets only the rest.
+        bool ring_ok = reap_all(std::chrono::nanoseconds::zero());
+        bool cancel_all = true;
+        bool sweep_again = true;
+        while (ring_ok && in_flight_ > 0 && clock::now() < give_up) {
+            if (sweep_again) {
+                io_uring_sqe* sqe = try_prepare(&sweep);
+                if (!sqe) break;
+                io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | (cancel_all ? IORING_ASYNC_CANCEL_ALL : 0));
+            }
+            const std::size_t before = in_flight_;
+            ring_ok = reap_all(std::chrono::milliseconds(100));
+            if (cancel_all && sweep.result == -EINVAL) cancel_all = false;
+            sweep_again = !cancel_all || in_flight_ == before;
+        }
+        if (in_flight_ == 0) return true;
+        // The memory of what is left stays the kernel's: better leaked than
+        // freed under it. io_uring_queue_exit then cancels it for good.
+        std::fprintf(stderr,
+                     "zring::scheduler: shutdown gave up on %zu operation(s) still in the kernel after %lld ms%s\n",
+                     in_flight_,
+                     static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()),
+                     ring_ok ? "" : " (the ring failed)");
+        return false;
+    }
+
+    std::size_t operations() const noexcept override { return in_flight_ - (wakeup_armed_ ? 1 : 0); }
+
+private:
+    struct wakeup_read : io_operation {
+        uring_backend* owner = nullptr;
+        std::uint64_t value = 0;
+    };
+
+    static __kernel_timespec to_timespec(std::chrono::nanoseconds ns) noexcept {
+        return {ns.count() / 1'000'000'000, ns.count() % 1'000'000'000};
+    }
+
+    // An SQE whose completion goes to op (null: a cancellation, whose CQE
+    // nobody needs), counted until its final CQE; submits what is prepared
+    // to make room when the queue is full. Null if the kernel takes no more.
+    io_uring_sqe* try_prepare(io_operation* op) noexcept {
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+        // The kernel takes SQEs even with a full CQ (IORING_FEAT_NODROP keeps the overflow).
+        for (int attempt = 0; !sqe && attempt < 3; ++attempt) {
+            const int rc = io_uring_submit(&ring_);
+            if (rc < 0 && !transient(rc)) return nullptr;
+            sqe = io_uring_get_sqe(&ring_);
+        }
+        if (!sqe) return nullptr;
+        io_uring_sqe_set_data(sqe, op);
+        ++in_flight_;
+        return sqe;
+    }
+
+    void submit_cancels() noexcept {
+        while (io_operation* op = cancels_.front()) {
+            io_uring_sqe* sqe = try_prepare(nullptr);
+            if (!sqe) return;  // next turn
+            cancels_.erase(op);
+            io_uring_prep_cancel(sqe, op, 0);
+            io_uring_sqe_set_data(sqe, nullptr);
+        }
+    }
+
+    void arm_wakeup() noexcept {
+        // If the ring cannot take it now, the next loop turn tries again.
+        io_uring_sqe* sqe = try_prepare(&wakeup_);
+        wakeup_armed_ = sqe != nullptr;
+        if (sqe) io_uring_prep_read(sqe, wake_fd_, &wakeup_.value, sizeof wakeup_.value, 0);
+    }
+
+    void reap() noexcept {
+        unsigned head;
+        unsigned seen = 0;
+        io_uring_cqe* cqe;
+        io_uring_for_each_cqe(&ring_, head, cqe) {
+            ++seen;
+            if (cqe->user_data == LIBURING_UDATA_TIMEOUT) continue;  // liburing's own wait timeout
+            auto* op = static_cast<io_operation*>(io_uring_cqe_get_data(cqe));
+            bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+            if (!more) --in_flight_;
+            if (!op) continue;  // a cancellation's own CQE
+            if (op->multishot && !more) more = rearm_emulated(op, cqe->res);
+            if (!more) {
+                cancels_.erase(op);  // a cancellation still waiting for room is moot
+                op->cancel_requested = false;
+            }
+            op->on_complete(op, cqe->res, more);
+        }
+        io_uring_cq_advance(&ring_, seen);
+    }
+
+    // Before Linux 5.13 the kernel refuses multishot polls (EINVAL): a
+    // multishot watch becomes a one-shot poll re-armed at each completion.
+    // True if op stays armed.
+    bool rearm_emulated(io_operation* op, int& result) noexcept {
+        if (result == -EINVAL && multishot_polls_) {
+            multishot_polls_ = false;
+        } else if (multishot_polls_ || result < 0 || op->cancel_requested) {
+            return false;
+        }
+        io_uring_sqe* sqe = try_prepare(op);
+        if (!sqe) {
+            result = -ENOBUFS;
+            return false;
+        }
+        io_uring_prep_poll_add(sqe, op->fd, op->events);
+        if (result == -EINVAL) result = 0;  // nothing happened yet: a spurious wake-up
+        return true;
+    }
+
+    bool reap_all(std::chrono::nanoseconds patience) noexcept {
+        // Ask for every completion at once: with DEFER_TASKRUN the kernel runs
+        // deferred completions in batches no larger than the wait asks for.
+        for (;;) {
+            const std::size_t before = in_flight_;
+            const auto want = static_cast<unsigned>(std::min<std::size_t>(in_flight_, ring_.cq.ring_entries));
+            __kernel_timespec timeout = to_timespec(patience);
+            io_uring_cqe* cqe = nullptr;
+            const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, std::max(want, 1u), &timeout, nullptr);
+            reap();
+            if (rc < 0 && rc != -ETIME && !transient(rc)) return false;
+            if (in_flight_ == 0 || in_flight_ == before) return true;
+        }
+    }
+
+    io_uring ring_{};
+    int wake_fd_;
+    std::size_t in_flight_ = 0;  // SQEs whose final CQE has not been reaped
+    bool multishot_polls_ = true;
+    bool draining_ = false;
+    bool wakeup_armed_ = false;
+    wakeup_read wakeup_;
+    intrusive_list<io_operation> cancels_;  // cancellations the ring could not take yet
+};
+
+}  // namespace
+
+std::unique_ptr<io_backend> make_uring_backend(unsigned queue_depth, int wake_fd, ring_features& features) {
+    return std::make_unique<uring_backend>(queue_depth, wake_fd, features);
+}
+
+}  // namespace zring::detail
