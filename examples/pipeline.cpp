@@ -1,6 +1,7 @@
 // Parallel pipeline: a ventilator PUSHes tasks, workers PULL them and PUSH
 // results, a sink PULLs the results. All coroutines on one scheduler.
 #include "common/cli.hpp"
+#include "common/scheduler.hpp"
 
 #include <zring/zring.hpp>
 
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
     if (workers == 0) args.fail("--workers must be at least 1");
 
     zmq::context_t context;
-    zring::scheduler scheduler;
+    const auto started = examples::start_scheduler(args);
+    zring::scheduler& scheduler = *started;
     zring::socket vent(scheduler, context, zmq::socket_type::push);
     zring::socket results(scheduler, context, zmq::socket_type::pull);
     vent.bind("inproc://tasks");

@@ -1,5 +1,6 @@
 // Publishes "updates <n>" every --interval-ms on --endpoint.
 #include "common/cli.hpp"
+#include "common/scheduler.hpp"
 #include "common/pubsub.hpp"
 
 #include <zring/zring.hpp>
@@ -14,7 +15,8 @@ int main(int argc, char** argv) {
     // Before the ZeroMQ context starts its threads, so only signal() sees them.
     zring::block_signals(SIGINT, SIGTERM);
     zmq::context_t context;
-    zring::scheduler scheduler;
+    const auto started = examples::start_scheduler(args);
+    zring::scheduler& scheduler = *started;
     zring::socket pub(scheduler, context, zmq::socket_type::pub);
     try {
         pub.bind(args.get("endpoint", "tcp://127.0.0.1:5556"));

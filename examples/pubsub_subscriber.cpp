@@ -1,5 +1,6 @@
 // Prints every update published on --endpoint under --topic.
 #include "common/cli.hpp"
+#include "common/scheduler.hpp"
 #include "common/pubsub.hpp"
 
 #include <zring/zring.hpp>
@@ -13,7 +14,8 @@ int main(int argc, char** argv) {
                         {"count", "messages to receive before exiting, 0 for no limit (default 0)"}});
     zring::block_signals(SIGINT, SIGTERM);
     zmq::context_t context;
-    zring::scheduler scheduler;
+    const auto started = examples::start_scheduler(args);
+    zring::scheduler& scheduler = *started;
     zring::socket sub(scheduler, context, zmq::socket_type::sub);
     try {
         sub.connect(args.get("endpoint", "tcp://127.0.0.1:5556"));

@@ -1,6 +1,7 @@
 // REQ/REP echo: `--mode server` answers every request with "echo: <request>";
 // `--mode client` sends --count requests and prints the replies.
 #include "common/cli.hpp"
+#include "common/scheduler.hpp"
 #include "common/pubsub.hpp"
 
 #include <zring/zring.hpp>
@@ -37,7 +38,8 @@ int main(int argc, char** argv) {
     if (mode != "server" && mode != "client") args.fail("--mode must be server or client");
     zring::block_signals(SIGINT, SIGTERM);
     zmq::context_t context;
-    zring::scheduler scheduler;
+    const auto started = examples::start_scheduler(args);
+    zring::scheduler& scheduler = *started;
     const bool server = mode == "server";
     zring::socket s(scheduler, context, server ? zmq::socket_type::rep : zmq::socket_type::req);
     const std::string endpoint = args.get("endpoint", "tcp://127.0.0.1:5557");

@@ -3,6 +3,7 @@
 // request goes to a worker that is free. Clients, workers and the broker are
 // coroutines on one scheduler; a channel of free workers does the balancing.
 #include "common/cli.hpp"
+#include "common/scheduler.hpp"
 
 #include <zring/zring.hpp>
 
@@ -87,7 +88,8 @@ int main(int argc, char** argv) {
     if (workers == 0) args.fail("--workers must be at least 1");
 
     zmq::context_t context;
-    zring::scheduler scheduler;
+    const auto started = examples::start_scheduler(args);
+    zring::scheduler& scheduler = *started;
     zring::socket frontend(scheduler, context, zmq::socket_type::router);
     zring::socket backend(scheduler, context, zmq::socket_type::router);
     frontend.bind("inproc://frontend");

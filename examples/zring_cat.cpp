@@ -7,6 +7,7 @@
 // status 0 only when --count messages were handled (without --count: at the
 // end of input, or on SIGINT/SIGTERM).
 #include "common/cli.hpp"
+#include "common/scheduler.hpp"
 #include "common/line_reader.hpp"
 
 #include <zring/zring.hpp>
@@ -185,7 +186,8 @@ int main(int argc, char** argv) {
 
     zring::block_signals(SIGINT, SIGTERM);
     zmq::context_t context;
-    zring::scheduler scheduler;
+    const auto started = examples::start_scheduler(args);
+    zring::scheduler& scheduler = *started;
     zring::socket socket(scheduler, context, type_it->second);
     try {
         for (const auto& e : args.all("bind")) socket.bind(e);

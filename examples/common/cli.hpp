@@ -1,6 +1,7 @@
 #pragma once
 // Minimal `--flag value` parsing for the examples: unknown flags and bad
-// numbers end the program with a message and exit status 2.
+// numbers end the program with a message and exit status 2. Every example
+// also takes --verbose (a switch, no value).
 
 #include <cstdint>
 #include <cstdlib>
@@ -23,6 +24,10 @@ public:
                 print_usage(std::cout);
                 std::exit(0);
             }
+            if (arg == "--verbose") {
+                verbose_ = true;
+                continue;
+            }
             if (arg.rfind("--", 0) != 0 || !flags_.count(arg.substr(2))) fail("unknown option " + arg);
             if (i + 1 >= argc) fail("option " + arg + " needs a value");
             values_[arg.substr(2)].push_back(argv[++i]);
@@ -38,6 +43,7 @@ public:
         return it == values_.end() ? std::vector<std::string>{} : it->second;
     }
     bool has(const std::string& name) const { return values_.count(name) != 0; }
+    bool verbose() const noexcept { return verbose_; }
 
     // A non-negative integer.
     std::int64_t number(const std::string& name, std::int64_t fallback) const {
@@ -62,11 +68,13 @@ private:
     void print_usage(std::ostream& out) const {
         out << "usage: " << usage_ << "\n";
         for (const auto& [name, help] : flags_) out << "  --" << name << "  " << help << "\n";
+        out << "  --verbose  say which scheduler backend runs (io_uring or epoll)\n";
     }
 
     std::string usage_;
     std::map<std::string, std::string> flags_;
     std::map<std::string, std::vector<std::string>> values_;
+    bool verbose_ = false;
 };
 
 }  // namespace examples

@@ -104,7 +104,8 @@ public:
     void wait(bool block, const clock::time_point* deadline) override {
         if (!completed_.empty()) block = false;  // deliver those first
         const int n = wait_for_events(block, deadline);
-        if (n < 0 && errno != EINTR) throw std::system_error(errno, std::system_category(), "zring::scheduler: epoll_wait");
+        if (n < 0 && errno != EINTR)
+            throw std::system_error(errno, std::system_category(), "zring::scheduler: epoll_wait");
         for (int i = 0; i < n; ++i) dispatch(ready_[i]);
         deliver();
     }
@@ -198,7 +199,8 @@ private:
     void arm_timer(clock::time_point deadline) {
         if (timer_fd_ < 0) {
             timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-            if (timer_fd_ < 0) throw std::system_error(errno, std::system_category(), "zring::scheduler: timerfd_create");
+            if (timer_fd_ < 0)
+                throw std::system_error(errno, std::system_category(), "zring::scheduler: timerfd_create");
             epoll_event ev{};
             ev.events = EPOLLIN;
             ev.data.u64 = timer_tag;

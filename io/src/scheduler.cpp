@@ -122,14 +122,28 @@ scheduler::scheduler(scheduler_options options) : owner_(std::this_thread::get_i
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) throw std::system_error(errno, std::system_category(), "zring::scheduler: eventfd");
     try {
+        std::string uring_refusal;
         if (wanted != zring::backend::epoll) {
             try {
                 backend_ = detail::make_uring_backend(options.queue_depth, wake_fd_, features_);
             } catch (const io_uring_unavailable& e) {
                 if (wanted == zring::backend::io_uring || !refused(e)) throw;
+                uring_refusal = std::strerror(e.code().value());
             }
         }
-        if (!backend_) backend_ = detail::make_epoll_backend(options.queue_depth, wake_fd_);
+        if (!backend_) {
+            try {
+                backend_ = detail::make_epoll_backend(options.queue_depth, wake_fd_);
+            } catch (const std::system_error& e) {
+                if (uring_refusal.empty()) throw;
+                // "zring::scheduler: epoll_create1: <reason>" -> "epoll_create1"
+                std::string step = e.what();
+                step = step.substr(0, step.rfind(": " + e.code().message()));
+                step = step.substr(step.find(": ") + 2);
+                throw std::system_error(e.code(), "zring::scheduler: no backend can start: io_uring is refused (" +
+                                                      uring_refusal + ") and so is " + step);
+            }
+        }
     } catch (...) {
         ::close(wake_fd_);
         throw;
@@ -229,8 +243,7 @@ void scheduler::fire_timers() {
     }
 }
 
-bool detail::scheduler_access::watch(scheduler& s, io_operation* op, int fd, unsigned events,
-                                     bool multishot) noexcept {
+bool detail::scheduler_access::watch(scheduler& s, io_operation* op, int fd, unsigned events, bool multishot) noexcept {
     op->fd = fd;
     op->events = events;
     op->multishot = multishot;

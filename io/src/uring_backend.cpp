@@ -167,11 +167,10 @@ public:
         if (in_flight_ == 0) return true;
         // The memory of what is left stays the kernel's: better leaked than
         // freed under it. io_uring_queue_exit then cancels it for good.
-        std::fprintf(stderr,
-                     "zring::scheduler: shutdown gave up on %zu operation(s) still in the kernel after %lld ms%s\n",
-                     in_flight_,
-                     static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()),
-                     ring_ok ? "" : " (the ring failed)");
+        std::fprintf(
+            stderr, "zring::scheduler: shutdown gave up on %zu operation(s) still in the kernel after %lld ms%s\n",
+            in_flight_, static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()),
+            ring_ok ? "" : " (the ring failed)");
         return false;
     }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end checks of the examples as real processes.
-# usage: examples.sh BIN_DIR CASE
+# usage: examples.sh BIN_DIR CASE [REFUSE_SYSCALLS]
 set -euo pipefail
 bin=$1
 case_name=$2
+refuse=${3:-}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 endpoint="ipc://$work/updates"
@@ -103,6 +104,36 @@ cat-errors)
     printf 'a\n' | timeout 20 "$bin/zring-cat" --type PUB --bind "$endpoint" --count 2 > "$work/out" 2>&1; rc=$?
     set -e
     [ $rc -eq 1 ] || fail "input shorter than --count gave exit $rc"
+    ;;
+no-backend)
+    # io_uring and epoll both refused: every program says why in one line and exits 1.
+    [ -n "$refuse" ] || fail "no refuse-syscalls given"
+    for program in pubsub_demo pubsub_publisher pubsub_subscriber pipeline router_dealer_broker zring-cat; do
+        args=()
+        [ "$program" = zring-cat ] && args=(--type PULL --bind "$endpoint")
+        set +e
+        timeout 20 "$refuse" io_uring,epoll -- "$bin/$program" "${args[@]}" > "$work/out" 2>&1; rc=$?
+        set -e
+        [ $rc -eq 1 ] || fail "$program without a backend gave exit $rc"
+        [ "$(wc -l < "$work/out")" -eq 1 ] || fail "$program did not say why in one line"
+        grep -q '^error: .*epoll_create1' "$work/out" || fail "$program did not name what was refused"
+    done
+    set +e
+    ZRING_BACKEND=uring timeout 20 "$bin/reqrep_echo" --mode server --endpoint "$endpoint" > "$work/out" 2>&1; rc=$?
+    set -e
+    [ $rc -eq 1 ] || fail "an unknown ZRING_BACKEND gave exit $rc"
+    grep -q 'ZRING_BACKEND=uring names no backend' "$work/out" || fail "the unknown ZRING_BACKEND was not named"
+    ;;
+verbose)
+    # Where io_uring is refused the demo runs on epoll, and --verbose says so.
+    [ -n "$refuse" ] || fail "no refuse-syscalls given"
+    timeout 20 "$refuse" io_uring -- "$bin/pubsub_demo" --verbose --count 2 --interval-ms 20 --endpoint "$endpoint" \
+        > "$work/demo.out" 2> "$work/demo.err" || fail "demo under a refused io_uring exited with $?"
+    grep -q '^zring: scheduler backend epoll$' "$work/demo.err" || fail "--verbose did not name the epoll backend"
+    [ "$(grep -c '^Received: updates [0-9]*$' "$work/demo.out")" -eq 2 ] || fail "demo on epoll did not receive 2 updates"
+    ZRING_BACKEND=epoll timeout 20 "$bin/zring-cat" --verbose --type PUB --bind "$endpoint" < /dev/null 2> "$work/cat.err" \
+        || fail "zring-cat on epoll exited with $?"
+    grep -q '^zring: scheduler backend epoll$' "$work/cat.err" || fail "zring-cat --verbose did not name the backend"
     ;;
 *) echo "unknown case $case_name"; exit 2 ;;
 esac

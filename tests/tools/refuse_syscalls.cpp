@@ -22,8 +22,9 @@ int main(int argc, char** argv) {
         {"epoll_pwait2", {__NR_epoll_pwait2}},
     };
     if (argc < 4 || std::strcmp(argv[2], "--") != 0) {
-        std::fprintf(stderr, "usage: refuse-syscalls GROUP[,GROUP...] -- COMMAND [ARGS...]\n"
-                             "groups: io_uring, epoll, epoll_pwait2 (each fails with EPERM)\n");
+        std::fprintf(stderr,
+                     "usage: refuse-syscalls GROUP[,GROUP...] -- COMMAND [ARGS...]\n"
+                     "groups: io_uring, epoll, epoll_pwait2 (each fails with EPERM)\n");
         return 2;
     }
     std::vector<long> syscalls;

@@ -1,0 +1,28 @@
+#pragma once
+// The scheduler an example runs on. If no backend can start (io_uring
+// refused and epoll too, or a ZRING_BACKEND that names none), the program
+// says why in one line and exits 1 rather than aborting.
+
+#include "cli.hpp"
+
+#include <zring/io/scheduler.hpp>
+
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <memory>
+
+namespace examples {
+
+inline std::unique_ptr<zring::scheduler> start_scheduler(const cli& args) {
+    try {
+        auto s = std::make_unique<zring::scheduler>();
+        if (args.verbose()) std::cerr << "zring: scheduler backend " << zring::to_string(s->backend()) << std::endl;
+        return s;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << std::endl;
+        std::exit(1);
+    }
+}
+
+}  // namespace examples
