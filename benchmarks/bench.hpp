@@ -21,6 +21,7 @@ struct options {
     std::vector<std::size_t> sizes;       // thr: message sizes (default 16 256 4096 65536); lat: 16
     std::vector<std::string> transports;  // thr: inproc ipc tcp
     std::vector<std::string> variants;    // restrict to these variants (default: all available)
+    std::vector<std::string> backends;    // zring variants on these backends only (default: every one that starts)
 };
 
 void thr(const options& opt, report& out);

@@ -11,11 +11,36 @@
 
 namespace bench {
 
+namespace {
+
+bool backend_starts(zring::backend b) {
+    try {
+        zring::scheduler probe({.backend = b});
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+bool listed(const std::vector<std::string>& list, const std::string& item) {
+    return list.empty() || std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
 std::vector<std::string> selected_variants(const options& opt) {
     std::vector<std::string> out;
-    for (const auto& v : zmq_variants())
-        if (opt.variants.empty() || std::find(opt.variants.begin(), opt.variants.end(), v) != opt.variants.end())
-            out.push_back(v);
+    for (const auto& v : zmq_variants()) {
+        if (!listed(opt.variants, v)) continue;
+        if (is_zring(v)) {
+            const zring::backend b = scheduler_options_for(v).backend;
+            if (!listed(opt.backends, std::string(zring::to_string(b)))) continue;
+            // Where the kernel refuses io_uring, its variant cannot run.
+            static const bool io_uring_starts = backend_starts(zring::backend::io_uring);
+            if (b == zring::backend::io_uring && !io_uring_starts) continue;
+        }
+        out.push_back(v);
+    }
     return out;
 }
 

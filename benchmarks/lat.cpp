@@ -54,8 +54,8 @@ struct lat_run {
 template <class Mark>
 void run_client(const std::string& variant, zmq::context_t& context, zmq::socket_type type, const std::string& endpoint,
                 std::int64_t total, const std::string& payload, Mark mark) {
-    if (variant == "zring") {
-        zring::scheduler s;
+    if (is_zring(variant)) {
+        zring::scheduler s(scheduler_options_for(variant));
         zring::socket c(s, context, type);
         c.connect(endpoint);
         s.run([&]() -> zring::task<void> {

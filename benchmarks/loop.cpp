@@ -20,8 +20,8 @@ constexpr int coroutines = 1000;
 double callbacks(const std::string& variant, std::int64_t n) {
     std::int64_t ran = 0;
     clock::time_point start;
-    if (variant == "zring") {
-        zring::scheduler s;
+    if (is_zring(variant)) {
+        zring::scheduler s(scheduler_options_for(variant));
         start = clock::now();
         for (std::int64_t i = 0; i < n; ++i) s.call_soon([&ran] { ++ran; });
         s.call_soon([&s] { s.stop(); });
@@ -42,8 +42,8 @@ double callbacks(const std::string& variant, std::int64_t n) {
 double resumes(const std::string& variant, std::int64_t n) {
     const std::int64_t per = n / coroutines;
     clock::time_point start;
-    if (variant == "zring") {
-        zring::scheduler s;
+    if (is_zring(variant)) {
+        zring::scheduler s(scheduler_options_for(variant));
         start = clock::now();
         auto yielder = [&]() -> zring::task<void> {
             for (std::int64_t i = 0; i < per; ++i) co_await s.yield();
@@ -74,8 +74,8 @@ double resumes(const std::string& variant, std::int64_t n) {
 double timers(const std::string& variant, std::int64_t n) {
     std::int64_t fired = 0;
     clock::time_point start;
-    if (variant == "zring") {
-        zring::scheduler s;
+    if (is_zring(variant)) {
+        zring::scheduler s(scheduler_options_for(variant));
         start = clock::now();
         for (std::int64_t i = 0; i < n; ++i)
             s.call_later(std::chrono::microseconds(i % 10'000), [&] {
@@ -106,8 +106,8 @@ double remote_posts(const std::string& variant, std::int64_t n) {
     std::int64_t ran = 0;
     std::vector<std::thread> posters;
     clock::time_point start;
-    if (variant == "zring") {
-        zring::scheduler s;
+    if (is_zring(variant)) {
+        zring::scheduler s(scheduler_options_for(variant));
         start = clock::now();
         for (int t = 0; t < posting_threads; ++t)
             posters.emplace_back([&] {
@@ -144,7 +144,8 @@ void loop(const options& opt, report& out) {
     const std::int64_t n = opt.quick ? 100'000 : 1'000'000;
     std::vector<std::string> variants;
     if (ZRING_BENCH_HAVE_ASIO) variants.push_back("asio");
-    variants.push_back("zring");
+    for (const auto& v : selected_variants(opt))
+        if (is_zring(v)) variants.push_back(v);
     struct measure {
         const char* name;
         const char* metric;

@@ -33,7 +33,9 @@ const char* const usage_text =
     "  --procs         thr: the sender runs in another process (ipc and tcp only)\n"
     "  --size N        thr, lat: a message size to run (repeatable)\n"
     "  --transport T   thr: inproc, ipc or tcp (repeatable)\n"
-    "  --variant V     run only these variants: raw zring asio-drain asio-events (repeatable)\n"
+    "  --variant V     run only these variants: raw zring zring-epoll asio-drain asio-events (repeatable)\n"
+    "  --backend B     zring on this scheduler backend only: io_uring or epoll (repeatable;\n"
+    "                  default both, io_uring only where the kernel allows it)\n"
     "  --json FILE     write every run, the medians and the targets as JSON\n"
     "  --tsv FILE      write each variant's speed relative to its baseline (for plots)\n";
 
@@ -69,12 +71,16 @@ std::map<std::string, std::string> machine_info() {
             break;
         }
     }
-    zring::scheduler probe;
-    const auto& f = probe.features();
-    m["ring"] = std::string(f.defer_taskrun  ? "SINGLE_ISSUER|DEFER_TASKRUN"
-                            : f.coop_taskrun ? "COOP_TASKRUN"
-                                             : "plain") +
-                (f.ext_arg ? " EXT_ARG" : "");
+    try {
+        zring::scheduler probe({.backend = zring::backend::io_uring});
+        const auto& f = probe.features();
+        m["ring"] = std::string(f.defer_taskrun  ? "SINGLE_ISSUER|DEFER_TASKRUN"
+                                : f.coop_taskrun ? "COOP_TASKRUN"
+                                                 : "plain") +
+                    (f.ext_arg ? " EXT_ARG" : "");
+    } catch (const std::exception& e) {
+        m["ring"] = std::string("none: ") + e.what();
+    }
     m["asio_baselines"] =
         ZRING_BENCH_HAVE_ASIO ? "yes" : "no (needs libboost-dev, and Asio coroutines for this compiler)";
     return m;
@@ -140,6 +146,10 @@ int main(int argc, char** argv) {
             if (std::find(known.begin(), known.end(), v) == known.end())
                 usage("unknown or unavailable variant '" + v + "'");
             opt.variants.push_back(v);
+        } else if (a == "--backend") {
+            const std::string b = value();
+            if (b != "io_uring" && b != "epoll") usage("unknown backend '" + b + "' (io_uring or epoll)");
+            opt.backends.push_back(b);
         } else if (a == "--json")
             json = value();
         else if (a == "--tsv")

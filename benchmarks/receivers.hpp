@@ -3,6 +3,8 @@
 // the same sockets, set up the same way:
 //   raw          blocking libzmq recv, a thread per socket: the baseline
 //   zring        a coroutine per socket awaiting zring::socket::recv, one scheduler
+//                on the io_uring backend
+//   zring-epoll  the same on the epoll backend
 //   asio-drain   an Asio coroutine per socket on ZMQ_FD: recv with DONTWAIT until
 //                EAGAIN, read ZMQ_EVENTS only then, async_wait on the fd
 //   asio-events  the same, reading ZMQ_EVENTS before every recv (the common way)
@@ -41,8 +43,26 @@
 
 namespace bench {
 
+// zring's variants, one per scheduler backend, and the backend of each.
+inline const std::vector<std::pair<std::string, zring::backend>>& zring_variants() {
+    static const std::vector<std::pair<std::string, zring::backend>> v{{"zring", zring::backend::io_uring},
+                                                                       {"zring-epoll", zring::backend::epoll}};
+    return v;
+}
+inline bool is_zring(const std::string& variant) {
+    for (const auto& [name, b] : zring_variants())
+        if (name == variant) return true;
+    return false;
+}
+// The scheduler a zring variant measures.
+inline zring::scheduler_options scheduler_options_for(const std::string& variant) {
+    for (const auto& [name, b] : zring_variants())
+        if (name == variant) return {.backend = b};
+    throw std::invalid_argument("not a zring variant: " + variant);
+}
+
 inline std::vector<std::string> zmq_variants() {
-    std::vector<std::string> v{"raw", "zring"};
+    std::vector<std::string> v{"raw", "zring", "zring-epoll"};
     if (ZRING_BENCH_HAVE_ASIO) v.insert(v.end(), {"asio-drain", "asio-events"});
     return v;
 }
@@ -110,8 +130,8 @@ zring::task<void> zring_loop(zring::socket& s, int index, OnMessage& on_message)
 }
 
 template <class OnMessage>
-void receive_zring(const receive_setup& setup, OnMessage& on_message) {
-    zring::scheduler scheduler;
+void receive_zring(zring::scheduler_options options, const receive_setup& setup, OnMessage& on_message) {
+    zring::scheduler scheduler(options);
     std::vector<std::unique_ptr<zring::socket>> sockets;
     for (int i = 0; i < setup.sockets; ++i) {
         sockets.push_back(std::make_unique<zring::socket>(scheduler, setup.context, setup.type));
@@ -174,7 +194,7 @@ void receive_asio(const receive_setup& setup, bool drain, OnMessage& on_message)
 template <class OnMessage>
 void receive(const std::string& variant, const receive_setup& setup, OnMessage on_message) {
     if (variant == "raw") return detail::receive_raw(setup, on_message);
-    if (variant == "zring") return detail::receive_zring(setup, on_message);
+    if (is_zring(variant)) return detail::receive_zring(scheduler_options_for(variant), setup, on_message);
 #if ZRING_BENCH_HAVE_ASIO
     if (variant == "asio-drain") return detail::receive_asio(setup, true, on_message);
     if (variant == "asio-events") return detail::receive_asio(setup, false, on_message);

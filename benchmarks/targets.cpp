@@ -43,6 +43,12 @@ void check_targets(report& out) {
         expect(out, what + "asio-drain msgs/s", quotient(zring, asio, "msgs_per_s"), false, 1.0);
         expect(out, what + "asio-drain receiver CPU per msg", quotient(zring, asio, "rx_thread_cpu_ns_per_msg"), true,
                1.0);
+        // The epoll backend: within 10% of io_uring, and no more CPU than Asio (itself on epoll).
+        const row* epoll = lookup(out, "thr", "zring-epoll", p);
+        const std::string on_epoll = "thr 16 B " + transport + ": zring-epoll / ";
+        expect(out, on_epoll + "zring (io_uring) msgs/s", quotient(epoll, zring, "msgs_per_s"), false, 0.90);
+        expect(out, on_epoll + "asio-drain receiver CPU per msg", quotient(epoll, asio, "rx_thread_cpu_ns_per_msg"),
+               true, 1.0);
     }
     const params reqrep{{"REQ/REP", ""}, {"size", "16"}};
     const row* zring = lookup(out, "lat", "zring", reqrep);
@@ -52,6 +58,8 @@ void check_targets(report& out) {
            1.25);
     expect(out, "lat REQ/REP tcp: zring / asio-drain median",
            quotient(zring, lookup(out, "lat", "asio-drain", reqrep), "median_us"), true, 1.0);
+    expect(out, "lat REQ/REP tcp: zring-epoll / zring (io_uring) median",
+           quotient(lookup(out, "lat", "zring-epoll", reqrep), zring, "median_us"), true, 1.10);
 
     if (const row* r = lookup(out, "loop", "zring", {{"call_soon", ""}}))
         expect(out, "loop: call_soon callbacks/s", r->median("callbacks_per_s"), false, 20e6);
