@@ -1,18 +1,15 @@
 #pragma once
 // Refusing system calls the way a container's seccomp profile does: for the
-// tests that prove zring falls back (a child process each), and for
-// refuse-syscalls, which runs a whole command (ctest) that way.
+// tests that prove zring falls back (in_child.hpp), and for refuse-syscalls,
+// which runs a whole command (ctest) that way.
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstddef>
-#include <functional>
-#include <initializer_list>
 #include <vector>
 
 namespace zring_test {
@@ -34,27 +31,6 @@ inline bool refuse_syscalls(const std::vector<long>& syscalls, int error) {
     sock_fprog program{static_cast<unsigned short>(filter.size()), filter.data()};
     return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
            ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0;
-}
-
-// Runs body in a child process that refuses `syscalls` with `error`, and
-// returns body's result as the child's exit status: 0 for success, a
-// number naming the failed step otherwise (100: the filter was refused,
-// 101: body threw, 102: the child died).
-inline int in_child_refusing(const std::vector<long>& syscalls, int error, const std::function<int()>& body) {
-    const pid_t pid = ::fork();
-    if (pid < 0) return 103;
-    if (pid == 0) {
-        if (!refuse_syscalls(syscalls, error)) ::_exit(100);
-        int status = 101;
-        try {
-            status = body();
-        } catch (...) {
-        }
-        ::_exit(status);
-    }
-    int status = 0;
-    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return 102;
-    return WEXITSTATUS(status);
 }
 
 }  // namespace zring_test

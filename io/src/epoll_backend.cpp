@@ -28,6 +28,7 @@
 #include <limits>
 #include <new>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace zring::detail {
@@ -67,7 +68,7 @@ public:
         try {
             // Room for every completion the watch can queue before delivery:
             // cancel() and event handling then never allocate.
-            if (const std::size_t need = 2 * (operations_ + 1); completed_.capacity() < need)
+            if (const std::size_t need = completed_.size() + 2 * (operations_ + 1); completed_.capacity() < need)
                 completed_.reserve(std::max(need, 2 * completed_.capacity()));
             if (op->fd >= 0 && static_cast<std::size_t>(op->fd) >= entries_.size()) entries_.resize(op->fd + 1);
         } catch (const std::bad_alloc&) {
@@ -164,7 +165,11 @@ private:
         int rc = ::epoll_ctl(epoll_fd_, entry.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
         // The fd was closed and its number reused (ENOENT), or another
         // registration of the same open file is left over (EEXIST).
-        if (rc != 0 && errno == ENOENT) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        if (rc != 0 && errno == ENOENT) {
+            entry.generation = ++generation_ % (std::numeric_limits<std::uint32_t>::max() - 2);
+            ev.data.u64 = (std::uint64_t{entry.generation} << 32) | static_cast<std::uint32_t>(fd);
+            rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        }
         if (rc != 0 && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
         if (rc != 0) {
             const int error = errno;
@@ -186,7 +191,7 @@ private:
             const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count() + 1;
             timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
             const long rc = ::syscall(__NR_epoll_pwait2, epoll_fd_, ready_.data(), capacity, &timeout, nullptr, 0);
-            if (rc >= 0 || (errno != ENOSYS && errno != EPERM)) return static_cast<int>(rc);
+            if (rc >= 0 || (errno != ENOSYS && errno != EPERM && errno != EACCES)) return static_cast<int>(rc);
             use_pwait2_ = false;  // before Linux 5.11, or refused by a seccomp profile
         }
 #endif
@@ -204,8 +209,11 @@ private:
             epoll_event ev{};
             ev.events = EPOLLIN;
             ev.data.u64 = timer_tag;
-            if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &ev) != 0)
-                throw std::system_error(errno, std::system_category(), "zring::scheduler: epoll_ctl(timerfd)");
+            if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &ev) != 0) {
+                const int error = errno;
+                ::close(std::exchange(timer_fd_, -1));
+                throw std::system_error(error, std::system_category(), "zring::scheduler: epoll_ctl(timerfd)");
+            }
         }
         const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
         itimerspec spec{};

@@ -36,11 +36,13 @@ backend chosen_backend(backend requested) {
                                 " names no backend; use io_uring, epoll or auto");
 }
 
-// The errors with which a kernel or its sandbox refuses io_uring as such
-// (kernel.io_uring_disabled gives EPERM).
+// The errors with which a kernel or its sandbox refuses io_uring (the sysctl
+// kernel.io_uring_disabled gives EPERM), or offers one too old (EINVAL) or
+// without the locked memory for a ring (ENOMEM, before Linux 5.12): epoll
+// runs on all of them.
 bool refused(const io_uring_unavailable& e) noexcept {
     const int error = e.code().value();
-    return error == EPERM || error == EACCES || error == ENOSYS;
+    return error == EPERM || error == EACCES || error == ENOSYS || error == EINVAL || error == ENOMEM;
 }
 
 void default_exception_handler(std::exception_ptr e) {

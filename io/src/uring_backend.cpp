@@ -30,7 +30,7 @@ std::string unavailable_message(int error) {
         msg += "io_uring is disabled by the sysctl kernel.io_uring_disabled=" + std::to_string(disabled) +
                " (set it to 0, or use the epoll backend). ";
     if (error == ENOSYS)
-        msg += "This kernel has no io_uring (it needs Linux 5.19 or newer); the epoll backend runs anywhere.";
+        msg += "This kernel has no io_uring (Linux 5.1 and newer have it); the epoll backend runs anywhere.";
     else if (error == EPERM || error == EACCES)
         msg +=
             "io_uring is not permitted here: check kernel.io_uring_disabled and any seccomp profile "
@@ -38,7 +38,15 @@ std::string unavailable_message(int error) {
             "the epoll backend runs anyway.";
     else if (error == ENOMEM)
         msg += "Not enough locked memory for the ring: raise RLIMIT_MEMLOCK or lower queue_depth.";
+    else if (error == EINVAL)
+        msg += "This kernel's io_uring is too old for zring (Linux 5.5 or newer is needed).";
     return msg;
+}
+
+std::string enter_refused_message(int error) {
+    return std::string("zring::scheduler: io_uring_enter failed: ") + std::strerror(error) +
+           ". io_uring is not permitted here (a seccomp profile allows io_uring_setup but refuses "
+           "io_uring_enter); the epoll backend runs anyway.";
 }
 
 // Each setup tried in turn: the newest flags first, plain io_uring last.
@@ -83,6 +91,12 @@ public:
             if (!w->owner->draining_) w->owner->arm_wakeup();
         };
         arm_wakeup();
+        // A profile may allow io_uring_setup and refuse io_uring_enter:
+        // find out now, while the scheduler can still choose epoll.
+        if (const int rc = io_uring_submit(&ring_); rc < 0 && !transient(rc)) {
+            io_uring_queue_exit(&ring_);
+            throw io_uring_unavailable(-rc, enter_refused_message(-rc));
+        }
     }
     ~uring_backend() override { io_uring_queue_exit(&ring_); }
 
@@ -91,6 +105,7 @@ public:
     bool watch(io_operation* op) noexcept override {
         io_uring_sqe* sqe = try_prepare(op);
         if (!sqe) return false;
+        op->one_shot_polls = op->multishot && !multishot_polls_;
         if (op->multishot && multishot_polls_)
             io_uring_prep_poll_multishot(sqe, op->fd, op->events);
         else
@@ -174,7 +189,9 @@ public:
         return false;
     }
 
-    std::size_t operations() const noexcept override { return in_flight_ - (wakeup_armed_ ? 1 : 0); }
+    std::size_t operations() const noexcept override {
+        return in_flight_ - cancel_requests_ - (wakeup_armed_ ? 1 : 0);
+    }
 
 private:
     struct wakeup_read : io_operation {
@@ -207,6 +224,7 @@ private:
         while (io_operation* op = cancels_.front()) {
             io_uring_sqe* sqe = try_prepare(nullptr);
             if (!sqe) return;  // next turn
+            ++cancel_requests_;
             cancels_.erase(op);
             io_uring_prep_cancel(sqe, op, 0);
             io_uring_sqe_set_data(sqe, nullptr);
@@ -230,7 +248,10 @@ private:
             auto* op = static_cast<io_operation*>(io_uring_cqe_get_data(cqe));
             bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
             if (!more) --in_flight_;
-            if (!op) continue;  // a cancellation's own CQE
+            if (!op) {  // a cancellation's own CQE
+                --cancel_requests_;
+                continue;
+            }
             if (op->multishot && !more) more = rearm_emulated(op, cqe->res);
             if (!more) {
                 cancels_.erase(op);  // a cancellation still waiting for room is moot
@@ -245,9 +266,12 @@ private:
     // multishot watch becomes a one-shot poll re-armed at each completion.
     // True if op stays armed.
     bool rearm_emulated(io_operation* op, int& result) noexcept {
-        if (result == -EINVAL && multishot_polls_) {
+        if (op->cancel_requested) return false;
+        if (!op->one_shot_polls && result == -EINVAL) {
             multishot_polls_ = false;
-        } else if (multishot_polls_ || result < 0 || op->cancel_requested) {
+            op->one_shot_polls = true;
+            result = 0;  // nothing happened yet: a spurious wake-up
+        } else if (!op->one_shot_polls || result < 0) {
             return false;
         }
         io_uring_sqe* sqe = try_prepare(op);
@@ -256,7 +280,6 @@ private:
             return false;
         }
         io_uring_prep_poll_add(sqe, op->fd, op->events);
-        if (result == -EINVAL) result = 0;  // nothing happened yet: a spurious wake-up
         return true;
     }
 
@@ -277,7 +300,8 @@ private:
 
     io_uring ring_{};
     int wake_fd_;
-    std::size_t in_flight_ = 0;  // SQEs whose final CQE has not been reaped
+    std::size_t in_flight_ = 0;        // SQEs whose final CQE has not been reaped
+    std::size_t cancel_requests_ = 0;  // of which cancellations
     bool multishot_polls_ = true;
     bool draining_ = false;
     bool wakeup_armed_ = false;

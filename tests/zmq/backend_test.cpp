@@ -1,7 +1,7 @@
 // Sockets where io_uring is refused: the scheduler falls back to epoll and
 // ZeroMQ works the same (the whole suite also runs on epoll in CI).
 
-#include "seccomp.hpp"
+#include "in_child.hpp"
 #include "zmq_fixture.hpp"
 
 #include <zring/coro/when_any.hpp>

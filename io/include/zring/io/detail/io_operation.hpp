@@ -23,6 +23,7 @@ struct io_operation : list_hook {  // the hook is the backend's while pending
     unsigned events = 0;
     bool multishot = false;
     bool cancel_requested = false;
+    bool one_shot_polls = false;  // io_uring without multishot polls: re-armed at each completion
 };
 
 // Work another thread hands to the scheduler's thread without allocating;
