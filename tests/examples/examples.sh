@@ -5,6 +5,9 @@ set -euo pipefail
 bin=$1
 case_name=$2
 refuse=${3:-}
+# The cases that refuse io_uring test the automatic choice, whatever backend
+# the rest of the suite is forced onto.
+automatic() { env -u ZRING_BACKEND "$@"; }
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 endpoint="ipc://$work/updates"
@@ -112,7 +115,7 @@ no-backend)
         args=()
         [ "$program" = zring-cat ] && args=(--type PULL --bind "$endpoint")
         set +e
-        timeout 20 "$refuse" io_uring,epoll -- "$bin/$program" "${args[@]}" > "$work/out" 2>&1; rc=$?
+        automatic timeout 20 "$refuse" io_uring,epoll -- "$bin/$program" "${args[@]}" > "$work/out" 2>&1; rc=$?
         set -e
         [ $rc -eq 1 ] || fail "$program without a backend gave exit $rc"
         [ "$(wc -l < "$work/out")" -eq 1 ] || fail "$program did not say why in one line"
@@ -127,7 +130,7 @@ no-backend)
 verbose)
     # Where io_uring is refused the demo runs on epoll, and --verbose says so.
     [ -n "$refuse" ] || fail "no refuse-syscalls given"
-    timeout 20 "$refuse" io_uring -- "$bin/pubsub_demo" --verbose --count 2 --interval-ms 20 --endpoint "$endpoint" \
+    automatic timeout 20 "$refuse" io_uring -- "$bin/pubsub_demo" --verbose --count 2 --interval-ms 20 --endpoint "$endpoint" \
         > "$work/demo.out" 2> "$work/demo.err" || fail "demo under a refused io_uring exited with $?"
     grep -q '^zring: scheduler backend epoll$' "$work/demo.err" || fail "--verbose did not name the epoll backend"
     [ "$(grep -c '^Received: updates [0-9]*$' "$work/demo.out")" -eq 2 ] || fail "demo on epoll did not receive 2 updates"

@@ -198,6 +198,7 @@ TEST_CASE("without epoll_pwait2 the epoll backend times its waits with a timerfd
     std::vector<long> refused = zring_test::io_uring_syscalls;
     refused.push_back(__NR_epoll_pwait2);
     const int status = zring_test::in_child_refusing(refused, EPERM, [] {
+        ::unsetenv("ZRING_BACKEND");
         zring::scheduler s;
         if (s.backend() != zring::backend::epoll) return 1;
         return exercise(s);
@@ -210,6 +211,7 @@ TEST_CASE("with no backend at all, constructing a scheduler throws naming what t
     std::vector<long> refused = zring_test::io_uring_syscalls;
     refused.insert(refused.end(), {__NR_epoll_create, __NR_epoll_create1});
     const int status = zring_test::in_child_refusing(refused, EPERM, [] {
+        ::unsetenv("ZRING_BACKEND");
         try {
             zring::scheduler s;
             return 1;
