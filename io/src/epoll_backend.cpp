@@ -19,14 +19,14 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
-#include <algorithm>
 #include <ctime>
 #include <limits>
 #include <new>
+#include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -45,16 +45,16 @@ constexpr unsigned always_reported = POLLERR | POLLHUP;
 
 class epoll_backend final : public io_backend {
 public:
-    epoll_backend(unsigned depth, int wake_fd) : wake_fd_(wake_fd), ready_(depth) {
+    epoll_backend(unsigned depth, int wake_fd, const std::string& error_context) : wake_fd_(wake_fd), ready_(depth) {
         epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-        if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "zring::scheduler: epoll_create1");
+        if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), error_context + "epoll_create1");
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = wake_tag;
         if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
             const int error = errno;
             ::close(epoll_fd_);
-            throw std::system_error(error, std::system_category(), "zring::scheduler: epoll_ctl(eventfd)");
+            throw std::system_error(error, std::system_category(), error_context + "epoll_ctl(eventfd)");
         }
     }
     ~epoll_backend() override {
@@ -79,11 +79,9 @@ public:
             complete(op, -EBADF, false);
             return true;
         }
-        fd_entry& entry = entries_[op->fd];
-        entry.watches.push_back(op);
+        entries_[op->fd].watches.push_back(op);
         if (const int error = update(op->fd, true); error != 0) {
-            entry.watches.erase(op);
-            update(op->fd, false);
+            detach(op);
             // A regular file cannot be polled by epoll; poll(2) and io_uring
             // report it always ready.
             if (error == EPERM && !op->multishot)
@@ -97,8 +95,7 @@ public:
     void cancel(io_operation* op) noexcept override {
         op->cancel_requested = true;
         if (!op->linked) return;  // its final completion is queued already
-        entries_[op->fd].watches.erase(op);
-        update(op->fd, false);
+        detach(op);
         complete(op, -ECANCELED, false);
     }
 
@@ -115,13 +112,8 @@ public:
         // Nothing is in the kernel's hands: every watch ends at once. A
         // handler may watch again; a few rounds end what it starts.
         for (int round = 0; round < 4 && operations_ > 0; ++round) {
-            for (std::size_t fd = 0; fd < entries_.size(); ++fd) {
-                while (io_operation* op = entries_[fd].watches.front()) {
-                    entries_[fd].watches.erase(op);
-                    complete(op, -ECANCELED, false);
-                }
-                update(static_cast<int>(fd), false);
-            }
+            for (fd_entry& entry : entries_)
+                while (io_operation* op = entry.watches.front()) cancel(op);
             deliver();
         }
         if (operations_ > 0)
@@ -145,6 +137,12 @@ private:
         bool more;
     };
 
+    // Takes op off its fd's watches, and the fd's registration along.
+    void detach(io_operation* op) noexcept {
+        entries_[op->fd].watches.erase(op);
+        update(op->fd, false);
+    }
+
     // Registers fd with its watches' events (unregisters it if none).
     // `arming`: a watch was just added, so readiness must be checked now
     // even if the events did not change. Returns 0 or an errno.
@@ -160,16 +158,17 @@ private:
         if (entry.registered && !arming && events == entry.events) return 0;
         epoll_event ev{};
         ev.events = events | EPOLLET;
-        if (!entry.registered) entry.generation = ++generation_ % (std::numeric_limits<std::uint32_t>::max() - 2);
-        ev.data.u64 = (std::uint64_t{entry.generation} << 32) | static_cast<std::uint32_t>(fd);
-        int rc = ::epoll_ctl(epoll_fd_, entry.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
-        // The fd was closed and its number reused (ENOENT), or another
-        // registration of the same open file is left over (EEXIST).
-        if (rc != 0 && errno == ENOENT) {
+        // Each new registration gets a new generation.
+        const auto add = [&] {
             entry.generation = ++generation_ % (std::numeric_limits<std::uint32_t>::max() - 2);
             ev.data.u64 = (std::uint64_t{entry.generation} << 32) | static_cast<std::uint32_t>(fd);
-            rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-        }
+            return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        };
+        ev.data.u64 = (std::uint64_t{entry.generation} << 32) | static_cast<std::uint32_t>(fd);
+        int rc = entry.registered ? ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) : add();
+        // The fd was closed and its number reused (ENOENT), or another
+        // registration of the same open file is left over (EEXIST).
+        if (rc != 0 && errno == ENOENT) rc = add();
         if (rc != 0 && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
         if (rc != 0) {
             const int error = errno;
@@ -188,8 +187,8 @@ private:
 #ifdef __NR_epoll_pwait2
         if (use_pwait2_) {
             const auto left = std::max(*deadline - clock::now(), clock::duration::zero());
-            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count() + 1;
-            timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+            const auto timeout = to_timespec<timespec>(std::chrono::duration_cast<std::chrono::nanoseconds>(left) +
+                                                       std::chrono::nanoseconds(1));
             const long rc = ::syscall(__NR_epoll_pwait2, epoll_fd_, ready_.data(), capacity, &timeout, nullptr, 0);
             if (rc >= 0 || (errno != ENOSYS && errno != EPERM && errno != EACCES)) return static_cast<int>(rc);
             use_pwait2_ = false;  // before Linux 5.11, or refused by a seccomp profile
@@ -215,10 +214,9 @@ private:
                 throw std::system_error(error, std::system_category(), "zring::scheduler: epoll_ctl(timerfd)");
             }
         }
-        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
         itimerspec spec{};
-        spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-        spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        spec.it_value =
+            to_timespec<timespec>(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()));
         if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;  // 0 would disarm
         if (::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr) != 0)
             throw std::system_error(errno, std::system_category(), "zring::scheduler: timerfd_settime");
@@ -282,8 +280,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<io_backend> make_epoll_backend(unsigned queue_depth, int wake_fd) {
-    return std::make_unique<epoll_backend>(queue_depth, wake_fd);
+std::unique_ptr<io_backend> make_epoll_backend(unsigned queue_depth, int wake_fd, const std::string& error_context) {
+    return std::make_unique<epoll_backend>(queue_depth, wake_fd, error_context);
 }
 
 }  // namespace zring::detail

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 
 namespace zring::detail {
 
@@ -40,8 +41,19 @@ public:
 };
 
 // Both consume wake_fd (an eventfd that scheduler::wake writes) and leave it
-// open. make_uring_backend throws io_uring_unavailable if the kernel refuses.
+// open. make_uring_backend throws io_uring_unavailable if the kernel refuses;
+// make_epoll_backend throws std::system_error whose message is
+// error_context followed by the call that failed ("epoll_create1").
 std::unique_ptr<io_backend> make_uring_backend(unsigned queue_depth, int wake_fd, ring_features& features);
-std::unique_ptr<io_backend> make_epoll_backend(unsigned queue_depth, int wake_fd);
+std::unique_ptr<io_backend> make_epoll_backend(unsigned queue_depth, int wake_fd, const std::string& error_context);
+
+// A duration as one of the kernel's timespecs (timespec, __kernel_timespec).
+template <class Timespec>
+Timespec to_timespec(std::chrono::nanoseconds ns) noexcept {
+    Timespec t{};
+    t.tv_sec = ns.count() / 1'000'000'000;
+    t.tv_nsec = ns.count() % 1'000'000'000;
+    return t;
+}
 
 }  // namespace zring::detail

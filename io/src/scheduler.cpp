@@ -134,23 +134,17 @@ scheduler::scheduler(scheduler_options options) : owner_(std::this_thread::get_i
             }
         }
         if (!backend_) {
-            try {
-                backend_ = detail::make_epoll_backend(options.queue_depth, wake_fd_);
-            } catch (const std::system_error& e) {
-                if (uring_refusal.empty()) throw;
-                // "zring::scheduler: epoll_create1: <reason>" -> "epoll_create1"
-                std::string step = e.what();
-                step = step.substr(0, step.rfind(": " + e.code().message()));
-                step = step.substr(step.find(": ") + 2);
-                throw std::system_error(e.code(), "zring::scheduler: no backend can start: io_uring is refused (" +
-                                                      uring_refusal + ") and so is " + step);
-            }
+            // Where io_uring was refused, a failing epoll leaves no backend: say both.
+            const std::string context =
+                uring_refusal.empty()
+                    ? "zring::scheduler: "
+                    : "zring::scheduler: no backend can start: io_uring is refused (" + uring_refusal + ") and so is ";
+            backend_ = detail::make_epoll_backend(options.queue_depth, wake_fd_, context);
         }
     } catch (...) {
         ::close(wake_fd_);
         throw;
     }
-    backend_kind_ = backend_->kind();
     exception_handler_ = default_exception_handler;
 }
 
@@ -179,6 +173,8 @@ scheduler::~scheduler() {
     backend_.reset();
     ::close(wake_fd_);
 }
+
+zring::backend scheduler::backend() const noexcept { return backend_->kind(); }
 
 std::size_t scheduler::kernel_operations() const noexcept { return backend_->operations(); }
 
@@ -245,10 +241,7 @@ void scheduler::fire_timers() {
     }
 }
 
-bool detail::scheduler_access::watch(scheduler& s, io_operation* op, int fd, unsigned events, bool multishot) noexcept {
-    op->fd = fd;
-    op->events = events;
-    op->multishot = multishot;
+bool detail::scheduler_access::watch(scheduler& s, io_operation* op) noexcept {
     op->cancel_requested = false;
     return s.backend_->watch(op);
 }

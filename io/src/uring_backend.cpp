@@ -131,8 +131,8 @@ public:
             if (left <= clock::duration::zero()) {
                 block = false;
             } else {
-                timeout = to_timespec(std::chrono::duration_cast<std::chrono::nanoseconds>(left) +
-                                      std::chrono::nanoseconds(1));
+                timeout = to_timespec<__kernel_timespec>(std::chrono::duration_cast<std::chrono::nanoseconds>(left) +
+                                                         std::chrono::nanoseconds(1));
                 limit = &timeout;
             }
         }
@@ -189,19 +189,13 @@ public:
         return false;
     }
 
-    std::size_t operations() const noexcept override {
-        return in_flight_ - cancel_requests_ - (wakeup_armed_ ? 1 : 0);
-    }
+    std::size_t operations() const noexcept override { return in_flight_ - cancel_requests_ - (wakeup_armed_ ? 1 : 0); }
 
 private:
     struct wakeup_read : io_operation {
         uring_backend* owner = nullptr;
         std::uint64_t value = 0;
     };
-
-    static __kernel_timespec to_timespec(std::chrono::nanoseconds ns) noexcept {
-        return {ns.count() / 1'000'000'000, ns.count() % 1'000'000'000};
-    }
 
     // An SQE whose completion goes to op (null: a cancellation, whose CQE
     // nobody needs), counted until its final CQE; submits what is prepared
@@ -289,7 +283,7 @@ private:
         for (;;) {
             const std::size_t before = in_flight_;
             const auto want = static_cast<unsigned>(std::min<std::size_t>(in_flight_, ring_.cq.ring_entries));
-            __kernel_timespec timeout = to_timespec(patience);
+            auto timeout = to_timespec<__kernel_timespec>(patience);
             io_uring_cqe* cqe = nullptr;
             const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, std::max(want, 1u), &timeout, nullptr);
             reap();

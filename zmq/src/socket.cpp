@@ -44,10 +44,11 @@ constexpr int shutdown_linger_ms = 100;
 // final completion frees it.
 struct socket::core : detail::io_operation {
     socket* owner;
-    int fd = -1;
     bool poll_armed = false;
 
     explicit core(socket* s) : owner(s) {
+        events = POLLIN;  // of fd, ZMQ_FD, which the socket's constructor reads
+        multishot = true;
         on_complete = [](detail::io_operation* op, int result, bool more) noexcept {
             auto* c = static_cast<core*>(op);
             if (!more) c->poll_armed = false;
@@ -286,7 +287,7 @@ void socket::serve() noexcept {
 
 void socket::arm_poll() noexcept {
     if (core_->poll_armed) return;
-    if (!detail::scheduler_access::watch(scheduler_, core_, core_->fd, POLLIN, true)) {
+    if (!detail::scheduler_access::watch(scheduler_, core_)) {
         // The kernel takes no more: waiting would be forever, so say so.
         fail_waiters(ENOBUFS);
         return;

@@ -19,8 +19,10 @@ namespace zring {
 
 class poll_awaiter : private detail::io_operation {
 public:
-    poll_awaiter(scheduler& s, int fd, unsigned events, std::stop_token token) noexcept
-        : scheduler_(s), fd_(fd), events_(events), token_(std::move(token)) {
+    poll_awaiter(scheduler& s, int watched_fd, unsigned wanted, std::stop_token token) noexcept
+        : scheduler_(s), token_(std::move(token)) {
+        fd = watched_fd;
+        events = wanted;
         on_complete = [](detail::io_operation* op, int result, bool) noexcept {
             auto* self = static_cast<poll_awaiter*>(op);
             self->in_flight_ = false;
@@ -28,8 +30,7 @@ public:
             self->scheduler_.schedule(self->handle_);
         };
     }
-    poll_awaiter(poll_awaiter&& o) noexcept
-        : io_operation(o), scheduler_(o.scheduler_), fd_(o.fd_), events_(o.events_), token_(std::move(o.token_)) {}
+    poll_awaiter(poll_awaiter&& o) noexcept : io_operation(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
 
     bool await_ready() const noexcept { return false; }
     template <class Promise>
@@ -40,9 +41,9 @@ public:
             return false;
         }
         handle_ = h;
-        if (!detail::scheduler_access::watch(scheduler_, this, fd_, events_, false))
+        if (!detail::scheduler_access::watch(scheduler_, this))
             throw std::system_error(EBUSY, std::system_category(),
-                                    "zring::poll(fd=" + std::to_string(fd_) + "): the kernel takes no more work now");
+                                    "zring::poll(fd=" + std::to_string(fd) + "): the kernel takes no more work now");
         in_flight_ = true;
         cancellation_.arm(scheduler_, this, tokens);
         return true;
@@ -50,9 +51,9 @@ public:
     // The events that are ready (POLLIN, POLLOUT, POLLHUP, ...).
     unsigned await_resume() {
         cancellation_.disarm();
-        if (result_ == -ECANCELED) throw operation_cancelled("zring::poll(fd=" + std::to_string(fd_) + ")");
+        if (result_ == -ECANCELED) throw operation_cancelled("zring::poll(fd=" + std::to_string(fd) + ")");
         if (result_ < 0)
-            throw std::system_error(-result_, std::system_category(), "zring::poll(fd=" + std::to_string(fd_) + ")");
+            throw std::system_error(-result_, std::system_category(), "zring::poll(fd=" + std::to_string(fd) + ")");
         return static_cast<unsigned>(result_);
     }
 
@@ -64,8 +65,6 @@ public:
 
 private:
     scheduler& scheduler_;
-    int fd_;
-    unsigned events_;
     std::stop_token token_;
     std::coroutine_handle<> handle_;
     int result_ = 0;

@@ -56,7 +56,7 @@ namespace detail {
 struct callback_timer;
 struct scheduler_access;
 class io_backend;
-}
+}  // namespace detail
 
 // Cancels a call_later/call_at callback. Copyable; use on the scheduler's thread.
 class timer_handle {
@@ -109,7 +109,7 @@ public:
     static scheduler* current() noexcept;
     bool on_owner_thread() const noexcept { return std::this_thread::get_id() == owner_; }
     // io_uring or epoll: the backend running, never automatic.
-    zring::backend backend() const noexcept { return backend_kind_; }
+    zring::backend backend() const noexcept;
     const ring_features& features() const noexcept { return features_; }
     // Readiness watches pending in the kernel for this scheduler's users
     // (sockets, polls), for diagnostics: timers, call_soon work and the
@@ -175,7 +175,6 @@ private:
     void check_thread(const char* operation) const;
 
     std::thread::id owner_;
-    zring::backend backend_kind_ = zring::backend::automatic;
     ring_features features_;
     bool stop_requested_ = false;
     bool running_ = false;
@@ -203,9 +202,10 @@ namespace detail {
 // The scheduler's plumbing, for zring's own operations (poll, timers,
 // sockets, spawn, cancellation relays); not an API for users.
 struct scheduler_access {
-    // Starts a readiness watch (see io_operation). False if the kernel takes
-    // no more work now: nothing was started.
-    static bool watch(scheduler& s, io_operation* op, int fd, unsigned events, bool multishot) noexcept;
+    // Starts watching op->fd for op->events, multishot if op->multishot (see
+    // io_operation). False if the kernel takes no more work now: nothing was
+    // started.
+    static bool watch(scheduler& s, io_operation* op) noexcept;
     // Ends a pending watch; its final completion follows on a later turn.
     static void cancel(scheduler& s, io_operation* op) noexcept;
 

@@ -54,7 +54,8 @@ private:
                 self->relay_.op->cancel();
             } else {
                 self->relayed_.store(true, std::memory_order_release);
-                scheduler_access::post_remote(*self->scheduler_, &self->relay_);  // a second post while queued is a no-op
+                // A second post while queued is a no-op.
+                scheduler_access::post_remote(*self->scheduler_, &self->relay_);
             }
         }
     };

@@ -18,10 +18,11 @@ struct io_operation : list_hook {  // the hook is the backend's while pending
     using handler = void (*)(io_operation*, int result, bool more) noexcept;
     handler on_complete = nullptr;
 
-    // Set by scheduler::watch; the backend's bookkeeping.
+    // What to watch, set by the operation before it is armed.
     int fd = -1;
     unsigned events = 0;
     bool multishot = false;
+    // The backend's bookkeeping.
     bool cancel_requested = false;
     bool one_shot_polls = false;  // io_uring without multishot polls: re-armed at each completion
 };
