@@ -21,6 +21,18 @@
 using namespace std::chrono_literals;
 using zring_test::unique_inproc;
 
+namespace {
+
+// Destroys what `owner` holds once the loop has been to the kernel, so that
+// the coroutines started before this one wait on it, armed.
+template <class Owner>
+zring::task<void> destroy_soon(Owner& owner) {
+    co_await zring::sleep_for(1ms);
+    owner.reset();
+}
+
+}  // namespace
+
 TEST_CASE("destroying a socket under its waiters resumes them with socket_closed naming it", "[zmq][lifetime]") {
     zmq::context_t ctx;
     zring::scheduler s;
@@ -83,11 +95,7 @@ TEST_CASE("destroying a monitor ends a pending next() with socket_closed", "[zmq
     auto waiter = [&]() -> zring::task<bool> {
         co_return co_await zring_test::throws<zring::socket_closed>(m->next());
     };
-    auto destroyer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
-        m.reset();
-    };
-    auto [closed, unused] = zring_test::run(s, zring::when_all(waiter(), destroyer()));
+    auto [closed, unused] = zring_test::run(s, zring::when_all(waiter(), destroy_soon(m)));
     CHECK(closed);
 }
 
@@ -103,11 +111,7 @@ TEST_CASE("destroying an authenticator ends its run() quietly", "[zmq][lifetime]
     zmq::context_t ctx;
     zring::scheduler s;
     auto auth = std::make_unique<zring::authenticator>(s, ctx);
-    auto destroyer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
-        auth.reset();
-    };
-    zring_test::run(s, zring::when_all(auth->run(), destroyer()));
+    zring_test::run(s, zring::when_all(auth->run(), destroy_soon(auth)));
     CHECK_FALSE(auth);
 }
 
@@ -120,11 +124,7 @@ TEST_CASE("destroying a stream with a running receive loop and a pending flush",
     st->on_recv([&](zring::stream::message&) { ++received; });
     st->send("unsent");
     auto flusher = [&]() -> zring::task<void> { co_await st->flush(); };
-    auto destroyer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
-        st.reset();
-    };
-    zring_test::run(s, zring::when_all(flusher(), destroyer()));
+    zring_test::run(s, zring::when_all(flusher(), destroy_soon(st)));
     CHECK(received == 0);
 }
 
@@ -138,11 +138,7 @@ TEST_CASE("destroying a poller resumes its pending poll with object_destroyed", 
     auto waiter = [&]() -> zring::task<bool> {
         co_return co_await zring_test::throws<zring::object_destroyed>(p->poll());
     };
-    auto destroyer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
-        p.reset();
-    };
-    auto [destroyed, unused] = zring_test::run(s, zring::when_all(waiter(), destroyer()));
+    auto [destroyed, unused] = zring_test::run(s, zring::when_all(waiter(), destroy_soon(p)));
     CHECK(destroyed);
 }
 
@@ -161,11 +157,7 @@ TEST_CASE("a poller whose registered socket was destroyed throws socket_closed n
             error = e.what();
         }
     };
-    auto destroyer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
-        pull.reset();
-    };
-    zring_test::run(s, zring::when_all(waiter(), destroyer()));
+    zring_test::run(s, zring::when_all(waiter(), destroy_soon(pull)));
     CHECK_THAT(error, Catch::Contains("PULL inproc://registered"));
     error.clear();
     zring_test::run(s, waiter());  // and again, now that it is gone before the poll
@@ -182,10 +174,6 @@ TEST_CASE("a proxy whose socket is destroyed ends with socket_closed", "[zmq][li
     auto proxied = [&]() -> zring::task<bool> {
         co_return co_await zring_test::throws<zring::socket_closed>(zring::proxy(*frontend, backend));
     };
-    auto destroyer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
-        frontend.reset();
-    };
-    auto [closed, unused] = zring_test::run(s, zring::when_all(proxied(), destroyer()));
+    auto [closed, unused] = zring_test::run(s, zring::when_all(proxied(), destroy_soon(frontend)));
     CHECK(closed);
 }
