@@ -20,6 +20,20 @@ wait_for_line() {
 
 fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
 
+# Waits up to 20 s for background job PID (a `timeout` wrapper) and returns
+# its exit status; if the program under it is still running then, prints
+# every thread's stack (gdb, when installed) and fails, naming WHAT.
+wait_bounded() {
+    for _ in $(seq 400); do
+        kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
+        sleep 0.05
+    done
+    for child in $(pgrep -P "$1"); do
+        command -v gdb > /dev/null && gdb -p "$child" -batch -ex "thread apply all bt" 2>&1 | grep -E '^(#|Thread)'
+    done
+    fail "$2 still running 20 s later"
+}
+
 case "$case_name" in
 demo)
     timeout 20 "$bin/pubsub_demo" --count 3 --interval-ms 20 --endpoint "$endpoint" > "$work/demo.out"
@@ -34,7 +48,7 @@ processes)
     pub=$!
     wait $sub || fail "subscriber exited with $?"
     kill -TERM $pub
-    wait $pub || fail "publisher did not shut down cleanly on SIGTERM ($?)"
+    wait_bounded $pub "the publisher, after SIGTERM," || fail "publisher did not shut down cleanly on SIGTERM ($?)"
     [ "$(grep -c '^Received: updates [0-9]*$' "$work/sub.out")" -eq 3 ] || fail "subscriber did not print 3 updates"
     ;;
 signal)
