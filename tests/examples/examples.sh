@@ -28,7 +28,7 @@ wait_bounded() {
         kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
         sleep 0.05
     done
-    for child in $(pgrep -P "$1"); do
+    for child in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
         command -v gdb > /dev/null && gdb -p "$child" -batch -ex "thread apply all bt" 2>&1 | grep -E '^(#|Thread)'
     done
     fail "$2 still running 20 s later"
@@ -44,7 +44,11 @@ processes)
     timeout 20 "$bin/pubsub_subscriber" --endpoint "$endpoint" --count 3 > "$work/sub.out" &
     sub=$!
     # Publishes until the subscriber has its 3 updates (bounded by --count).
-    timeout 20 "$bin/pubsub_publisher" --endpoint "$endpoint" --interval-ms 10 --count 1000 > "$work/pub.out" &
+    # --foreground: signalled, timeout passes the signal on and adds no SIGCONT.
+    # A SIGCONT racing LeakSanitizer's exit-time ptrace attach can discard the
+    # SIGSTOP it waits for, and the publisher then hangs in the leak check.
+    timeout --foreground 20 "$bin/pubsub_publisher" --endpoint "$endpoint" --interval-ms 10 --count 1000 \
+        > "$work/pub.out" &
     pub=$!
     wait $sub || fail "subscriber exited with $?"
     kill -TERM $pub
