@@ -12,10 +12,15 @@
 #include <zring/coro/when_any.hpp>
 
 #include <zring/io/errors.hpp>
+#include <zring/io/offload.hpp>
 #include <zring/io/poll.hpp>
+#include <zring/io/resume_on.hpp>
 #include <zring/io/scheduler.hpp>
+#include <zring/io/scheduler_pool.hpp>
+#include <zring/io/shared_channel.hpp>
 #include <zring/io/signal.hpp>
 #include <zring/io/spawn.hpp>
+#include <zring/io/thread_pool.hpp>
 #include <zring/io/timer.hpp>
 
 #include <zring/zmq/errors.hpp>

@@ -38,13 +38,25 @@ public:
     virtual bool drain(clock::duration patience) noexcept = 0;
     // Watches whose final completion is not delivered yet.
     virtual std::size_t operations() const noexcept = 0;
+
+    // Cross-ring wake-ups (io_uring's IORING_OP_MSG_RING): the fd other
+    // rings post into, or -1 where this backend takes none.
+    virtual int ring_fd() const noexcept { return -1; }
+    // Queues a wake-up of the ring behind target_ring_fd, handed to the
+    // kernel with this backend's next wait(); target_wake_fd is written
+    // instead if the kernel refuses it then. False if this backend cannot
+    // send one now: the caller writes target_wake_fd itself.
+    virtual bool send_wake(int /*target_ring_fd*/, int /*target_wake_fd*/) noexcept { return false; }
 };
 
 // Both consume wake_fd (an eventfd that scheduler::wake writes) and leave it
 // open. make_uring_backend throws io_uring_unavailable if the kernel refuses;
 // make_epoll_backend throws std::system_error whose message is
 // error_context followed by the call that failed ("epoll_create1").
-std::unique_ptr<io_backend> make_uring_backend(unsigned queue_depth, int wake_fd, ring_features& features);
+// msg_ring: send cross-ring wake-ups with IORING_OP_MSG_RING where the
+// kernel has it (features.msg_ring says whether it does).
+std::unique_ptr<io_backend> make_uring_backend(unsigned queue_depth, int wake_fd, bool msg_ring,
+                                               ring_features& features);
 std::unique_ptr<io_backend> make_epoll_backend(unsigned queue_depth, int wake_fd, const std::string& error_context);
 
 // A duration as one of the kernel's timespecs (timespec, __kernel_timespec).

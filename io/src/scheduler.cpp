@@ -127,7 +127,7 @@ scheduler::scheduler(scheduler_options options) : owner_(std::this_thread::get_i
         std::string uring_refusal;
         if (wanted != zring::backend::epoll) {
             try {
-                backend_ = detail::make_uring_backend(options.queue_depth, wake_fd_, features_);
+                backend_ = detail::make_uring_backend(options.queue_depth, wake_fd_, options.msg_ring, features_);
             } catch (const io_uring_unavailable& e) {
                 if (wanted == zring::backend::io_uring || !refused(e)) throw;
                 uring_refusal = std::strerror(e.code().value());
@@ -145,33 +145,74 @@ scheduler::scheduler(scheduler_options options) : owner_(std::this_thread::get_i
         ::close(wake_fd_);
         throw;
     }
+    ring_fd_ = backend_->ring_fd();
     exception_handler_ = default_exception_handler;
 }
 
 scheduler::~scheduler() {
-    shutting_down_ = true;
-    // Resources (open sockets) first: closing them may cancel watches.
-    close_resources();
-    // No frame may be freed while the kernel can still write into it.
-    const bool drained = backend_->drain(drain_deadline);
-    ready_.clear();
-    for (std::size_t i = 0; i < spawned_.size(); ++i) {
-        if (auto h = std::exchange(spawned_[i], {})) h.destroy();
-    }
-    // Destroyed frames may have closed sockets and cancelled operations.
-    close_resources();
-    if (drained) backend_->drain(drain_deadline);
-    ready_.clear();
-    while (!timers_.empty()) {
-        detail::timer_node* n = timers_.pop();
-        if (n->fire == &detail::callback_timer::on_fire) {
-            auto* t = static_cast<detail::callback_timer*>(n);
-            t->finished = true;
-            detail::callback_timer::release(t);
-        }
-    }
+    shut_down();
     backend_.reset();
     ::close(wake_fd_);
+}
+
+void scheduler::shut_down() noexcept {
+    for (int stage = 0; stage < teardown_stages; ++stage) shut_down(stage);
+}
+
+void scheduler::shut_down(int stage) noexcept {
+    if (stage < teardown_done_) return;
+    teardown_done_ = stage + 1;
+    shutting_down_ = true;
+    switch (stage) {
+    case 0:
+        close_door();
+        // Resources (open sockets) first: closing them may cancel watches.
+        close_resources();
+        // No frame may be freed while the kernel can still write into it.
+        drained_ = backend_->drain(drain_deadline);
+        break;
+    case 1:
+        ready_.clear();
+        for (std::size_t i = 0; i < spawned_.size(); ++i) {
+            if (auto h = std::exchange(spawned_[i], {})) h.destroy();
+        }
+        // Destroyed frames may have closed sockets and cancelled operations.
+        close_resources();
+        break;
+    default:
+        if (drained_) backend_->drain(drain_deadline);
+        ready_.clear();
+        while (!timers_.empty()) {
+            detail::timer_node* n = timers_.pop();
+            if (n->fire == &detail::callback_timer::on_fire) {
+                auto* t = static_cast<detail::callback_timer*>(n);
+                t->finished = true;
+                detail::callback_timer::release(t);
+            }
+        }
+    }
+}
+
+void scheduler::close_door() noexcept {
+    std::vector<detail::callback> callbacks;
+    {
+        std::lock_guard lock(remote_mutex_);
+        door_closed_ = true;
+        callbacks.swap(remote_callbacks_);
+    }
+    callbacks.clear();  // destroyed unrun, here on the scheduler's thread
+    // A node's waiter is told (a hop resumes to throw scheduler_stopped), so
+    // none waits for a loop that will not run again. One at a time, as in
+    // collect_remote: an owner may withdraw its node until it is unlinked.
+    for (;;) {
+        detail::remote_node* n;
+        {
+            std::lock_guard lock(remote_mutex_);
+            n = remote_nodes_.pop_front();
+        }
+        if (!n) break;
+        n->run(n, true);
+    }
 }
 
 zring::backend scheduler::backend() const noexcept { return backend_->kind(); }
@@ -268,24 +309,32 @@ void scheduler::post_remote(detail::callback&& cb) {
     bool wake;
     {
         std::lock_guard lock(remote_mutex_);
+        if (door_closed_) throw scheduler_stopped("zring::scheduler::call_soon_threadsafe");
         remote_callbacks_.push_back(std::move(cb));
         wake = !remote_pending_.exchange(true, std::memory_order_release);
     }
     if (wake) this->wake();
 }
 
-void scheduler::post_remote(detail::remote_node* node) {
+bool scheduler::try_post_remote(detail::remote_node* node) {
     bool wake;
     {
         std::lock_guard lock(remote_mutex_);
-        if (node->linked) return;
+        if (door_closed_) return false;
+        if (node->linked) return true;
         remote_nodes_.push_back(node);
         wake = !remote_pending_.exchange(true, std::memory_order_release);
     }
     if (wake) this->wake();
+    return true;
 }
 
 void scheduler::wake() noexcept {
+    // From another io_uring scheduler's loop: a message into our ring, sent
+    // with that loop's next submission.
+    if (scheduler* from = current_scheduler; from && from != this && !from->shutting_down_ &&
+                                             from->backend_->send_wake(ring_fd_, wake_fd_))
+        return;
     const std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);  // EAGAIN: already awake
 }
@@ -313,7 +362,7 @@ void scheduler::collect_remote() {
             n = remote_nodes_.pop_front();
         }
         if (!n) break;
-        n->run(n);
+        n->run(n, false);
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <liburing.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -79,11 +80,25 @@ int setup_ring(io_uring& ring, unsigned depth, ring_features& features) {
 
 bool transient(int rc) noexcept { return rc == -EINTR || rc == -EAGAIN || rc == -EBUSY; }
 
+// CQE user_data that is not an io_operation (those are pointers, aligned):
+// a wake-up another ring posted here, and this ring's own MSG_RING sends
+// (the low two bits; the target's eventfd above them).
+constexpr std::uint64_t received_wake = 1;
+constexpr std::uint64_t sent_wake_tag = 2;
+constexpr std::uint64_t tag_mask = 3;
+
 class uring_backend final : public io_backend {
 public:
-    uring_backend(unsigned depth, int wake_fd, ring_features& features) : wake_fd_(wake_fd) {
+    uring_backend(unsigned depth, int wake_fd, bool msg_ring, ring_features& features) : wake_fd_(wake_fd) {
         if (const int rc = setup_ring(ring_, depth, features); rc < 0)
             throw io_uring_unavailable(-rc, unavailable_message(-rc));
+        if (msg_ring) {
+            if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
+                msg_ring_ = msg_ring_supported_ = io_uring_opcode_supported(probe, IORING_OP_MSG_RING) != 0;
+                io_uring_free_probe(probe);
+            }
+        }
+        features.msg_ring = msg_ring_;
         wakeup_.owner = this;
         wakeup_.on_complete = [](io_operation* op, int, bool) noexcept {
             auto* w = static_cast<wakeup_read*>(op);
@@ -191,6 +206,20 @@ public:
 
     std::size_t operations() const noexcept override { return in_flight_ - cancel_requests_ - (wakeup_armed_ ? 1 : 0); }
 
+    int ring_fd() const noexcept override { return msg_ring_supported_ ? ring_.ring_fd : -1; }
+
+    bool send_wake(int target_ring_fd, int target_wake_fd) noexcept override {
+        if (!msg_ring_ || target_ring_fd < 0 || draining_) return false;
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+        if (!sqe) return false;
+        // The target sees a CQE tagged received_wake; this ring sees the
+        // send's own, tagged with the eventfd to write should it fail. No
+        // memory of ours is named: neither is counted in flight.
+        io_uring_prep_msg_ring(sqe, target_ring_fd, 0, received_wake, 0);
+        io_uring_sqe_set_data64(sqe, sent_wake_tag | (static_cast<std::uint64_t>(target_wake_fd) << 2));
+        return true;
+    }
+
 private:
     struct wakeup_read : io_operation {
         uring_backend* owner = nullptr;
@@ -239,6 +268,11 @@ private:
         io_uring_for_each_cqe(&ring_, head, cqe) {
             ++seen;
             if (cqe->user_data == LIBURING_UDATA_TIMEOUT) continue;  // liburing's own wait timeout
+            if (cqe->user_data == received_wake) continue;  // another ring woke us: the loop looks at its posts
+            if ((cqe->user_data & tag_mask) == sent_wake_tag) {
+                if (cqe->res < 0) wake_refused(static_cast<int>(cqe->user_data >> 2));
+                continue;
+            }
             auto* op = static_cast<io_operation*>(io_uring_cqe_get_data(cqe));
             bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
             if (!more) --in_flight_;
@@ -277,6 +311,15 @@ private:
         return true;
     }
 
+    // The kernel refused a MSG_RING (e.g. a target ring it cannot post
+    // into): wake that target through its eventfd, and this ring sends no
+    // more.
+    void wake_refused(int target_wake_fd) noexcept {
+        msg_ring_ = false;
+        const std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(target_wake_fd, &one, sizeof one);
+    }
+
     bool reap_all(std::chrono::nanoseconds patience) noexcept {
         // Ask for every completion at once: with DEFER_TASKRUN the kernel runs
         // deferred completions in batches no larger than the wait asks for.
@@ -297,6 +340,8 @@ private:
     std::size_t in_flight_ = 0;        // SQEs whose final CQE has not been reaped
     std::size_t cancel_requests_ = 0;  // of which cancellations
     bool multishot_polls_ = true;
+    bool msg_ring_supported_ = false;  // fixed at start-up
+    bool msg_ring_ = false;            // this ring sends them (until the kernel refuses one)
     bool draining_ = false;
     bool wakeup_armed_ = false;
     wakeup_read wakeup_;
@@ -305,8 +350,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<io_backend> make_uring_backend(unsigned queue_depth, int wake_fd, ring_features& features) {
-    return std::make_unique<uring_backend>(queue_depth, wake_fd, features);
+std::unique_ptr<io_backend> make_uring_backend(unsigned queue_depth, int wake_fd, bool msg_ring,
+                                               ring_features& features) {
+    return std::make_unique<uring_backend>(queue_depth, wake_fd, msg_ring, features);
 }
 
 }  // namespace zring::detail

@@ -42,6 +42,11 @@ struct scheduler_options {
     // the environment variable ZRING_BACKEND=io_uring|epoll|auto decides, so
     // an operator can force one without recompiling.
     zring::backend backend = zring::backend::automatic;
+    // io_uring: wake another io_uring scheduler by posting into its ring
+    // (IORING_OP_MSG_RING, Linux 5.18) rather than writing its eventfd. The
+    // post goes to the kernel with the sender's next loop turn, beside the
+    // turn's other submissions, and saves the target an eventfd read.
+    bool msg_ring = true;
 };
 
 // Which io_uring setup flags the kernel accepted (all false on epoll).
@@ -50,6 +55,7 @@ struct ring_features {
     bool defer_taskrun = false;
     bool coop_taskrun = false;
     bool ext_arg = false;  // timed waits need no timeout SQE
+    bool msg_ring = false;  // wakes other rings with IORING_OP_MSG_RING
 };
 
 namespace detail {
@@ -124,6 +130,8 @@ public:
     // Resumes h on a later loop turn; allocates nothing.
     void schedule(std::coroutine_handle<> h) { ready_.emplace(h); }
     // call_soon from any thread; wakes the loop if it sleeps in the kernel.
+    // Throws scheduler_stopped once the scheduler has shut down; work still
+    // queued when it shuts down is destroyed without running.
     template <class F>
     void call_soon_threadsafe(F&& f) {
         post_remote(detail::callback(std::forward<F>(f)));
@@ -162,8 +170,16 @@ private:
     friend struct detail::callback_timer;
     friend struct detail::scheduler_access;
     void post_remote(detail::callback&& cb);
-    void post_remote(detail::remote_node* n);
+    bool try_post_remote(detail::remote_node* n);
     void withdraw_remote(detail::remote_node* n) noexcept;
+    // Teardown in stages, so that a pool can take all its schedulers through
+    // each stage before the next: (0) refuse remote work, close resources,
+    // drain the kernel; (1) destroy spawned frames; (2) drain what they
+    // cancelled, drop timers.
+    static constexpr int teardown_stages = 3;
+    void shut_down() noexcept;
+    void shut_down(int stage) noexcept;
+    void close_door() noexcept;
     void wake() noexcept;
     void run_until(const bool& done);
     void run_ready();
@@ -179,6 +195,8 @@ private:
     bool stop_requested_ = false;
     bool running_ = false;
     bool shutting_down_ = false;
+    int teardown_done_ = 0;  // stages of shut_down done
+    bool drained_ = false;
 
     detail::ready_queue ready_;
     detail::timer_heap timers_;
@@ -188,7 +206,9 @@ private:
     std::vector<detail::callback> remote_callbacks_;
     detail::intrusive_list<detail::remote_node> remote_nodes_;
     std::atomic<bool> remote_pending_{false};
+    bool door_closed_ = false;  // shut down: remote work is refused
     int wake_fd_ = -1;  // an eventfd the backend watches
+    int ring_fd_ = -1;  // where other rings post wake-ups (io_uring with MSG_RING), else -1
 
     std::unique_ptr<detail::io_backend> backend_;
     detail::intrusive_list<detail::scheduler_resource> resources_;
@@ -215,8 +235,18 @@ struct scheduler_access {
         if (n->armed()) s.timers_.erase(n);
     }
 
-    static void post_remote(scheduler& s, remote_node* n) { s.post_remote(n); }
+    // Queues n for s's thread (once: a node already queued stays queued).
+    // False, and n untouched, once s has shut down.
+    static bool try_post_remote(scheduler& s, remote_node* n) { return s.try_post_remote(n); }
+    // Unlinks n if still queued; s must be alive (a pool's schedulers live
+    // as long as the pool).
     static void withdraw_remote(scheduler& s, remote_node* n) noexcept { s.withdraw_remote(n); }
+    // The destructor's teardown, stage by stage, callable earlier on s's
+    // thread while its loop is not running (scheduler_pool does: a frame
+    // destroyed by one scheduler may wait on another's kernel operation or
+    // timer, so every scheduler finishes a stage before any begins the next).
+    static constexpr int teardown_stages = scheduler::teardown_stages;
+    static void shut_down(scheduler& s, int stage) noexcept { s.shut_down(stage); }
 
     static void add_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.push_back(r); }
     static void remove_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.erase(r); }

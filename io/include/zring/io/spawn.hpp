@@ -1,7 +1,9 @@
 #pragma once
 // spawn: start a task that nobody awaits (fire and forget).
 //
-// It starts on the scheduler's next loop turn. An exception escaping it goes
+// It starts on the scheduler's next loop turn. spawn may be called from any
+// thread: from another, the task is handed over like call_soon_threadsafe
+// (and spawn throws scheduler_stopped once the scheduler has shut down). An exception escaping it goes
 // to the scheduler's exception handler (by default: printed, then
 // std::terminate); it is never silently dropped. If the scheduler is
 // destroyed first, the task's frame is destroyed with it.
@@ -12,6 +14,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <utility>
 
 namespace zring {
 
@@ -46,14 +49,27 @@ spawned_task run_spawned(task<T> t) {
     co_await std::move(t);
 }
 
-}  // namespace detail
+// Owns a spawned frame on its way to the scheduler's thread, so a frame the
+// scheduler never takes (it shut down) is still destroyed.
+class spawn_handover {
+public:
+    spawn_handover(scheduler& s, std::coroutine_handle<spawned_task::promise_type> h) noexcept : s_(s), h_(h) {}
+    spawn_handover(spawn_handover&& o) noexcept : s_(o.s_), h_(std::exchange(o.h_, {})) {}
+    ~spawn_handover() {
+        if (h_) h_.destroy();
+    }
+    void operator()();
 
-template <class T>
-void spawn(scheduler& s, task<T> t) {
-    auto h = detail::run_spawned(std::move(t)).handle;
+private:
+    scheduler& s_;
+    std::coroutine_handle<spawned_task::promise_type> h_;
+};
+
+// Adopts the frame on s's thread and queues its start.
+inline void start_spawned(scheduler& s, std::coroutine_handle<spawned_task::promise_type> h) {
     h.promise().owner = &s;
     try {
-        detail::scheduler_access::adopt(s, h, h.promise().slot);
+        scheduler_access::adopt(s, h, h.promise().slot);
     } catch (...) {  // not adopted: no slot to give back
         h.destroy();
         throw;
@@ -61,10 +77,25 @@ void spawn(scheduler& s, task<T> t) {
     try {
         s.schedule(h);
     } catch (...) {
-        detail::scheduler_access::release(s, h.promise().slot);
+        scheduler_access::release(s, h.promise().slot);
         h.destroy();
         throw;
     }
+}
+
+inline void spawn_handover::operator()() {
+    start_spawned(s_, std::exchange(h_, {}));
+}
+
+}  // namespace detail
+
+template <class T>
+void spawn(scheduler& s, task<T> t) {
+    auto h = detail::run_spawned(std::move(t)).handle;
+    if (s.on_owner_thread())
+        detail::start_spawned(s, h);
+    else
+        s.call_soon_threadsafe(detail::spawn_handover(s, h));  // destroys the frame if this throws
 }
 
 }  // namespace zring

@@ -25,12 +25,15 @@ public:
     io_cancellation() = default;
     // Moved only before arm().
     io_cancellation(io_cancellation&&) noexcept {}
+    // A frame destroyed mid-wait (a teardown) leaves no relay queued.
+    ~io_cancellation() { disarm(); }
 
     // Call once the operation is pending and tokens.stop_requested() was false.
     void arm(scheduler& s, Op* op, operation_tokens tokens) {
         scheduler_ = &s;
         relay_.op = op;
-        relay_.run = [](remote_node* n) noexcept { static_cast<relay*>(n)->op->cancel(); };
+        // Refused: the scheduler's teardown cancels the operation anyway.
+        relay_.run = [](remote_node* n, bool) noexcept { static_cast<relay*>(n)->op->cancel(); };
         watch_.arm(std::move(tokens), on_stop{this});
     }
 
@@ -54,8 +57,9 @@ private:
                 self->relay_.op->cancel();
             } else {
                 self->relayed_.store(true, std::memory_order_release);
-                // A second post while queued is a no-op.
-                scheduler_access::post_remote(*self->scheduler_, &self->relay_);
+                // A second post while queued is a no-op; a scheduler that
+                // shut down has cancelled the operation already.
+                scheduler_access::try_post_remote(*self->scheduler_, &self->relay_);
             }
         }
     };

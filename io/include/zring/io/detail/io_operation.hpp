@@ -28,9 +28,11 @@ struct io_operation : list_hook {  // the hook is the backend's while pending
 };
 
 // Work another thread hands to the scheduler's thread without allocating;
-// the owner can withdraw it while it is still queued (linked).
+// the owner can withdraw it while it is still queued (linked). run() is
+// called on the scheduler's thread; with `refused` when the scheduler shut
+// down before its loop took the node (the node must then finish at once).
 struct remote_node : list_hook {
-    void (*run)(remote_node*) noexcept = nullptr;
+    void (*run)(remote_node*, bool refused) noexcept = nullptr;
 };
 
 // Something the scheduler must close before it is destroyed (e.g. a socket

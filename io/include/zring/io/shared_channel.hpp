@@ -1,0 +1,240 @@
+#pragma once
+// shared_channel<T>: a bounded FIFO between coroutines on different
+// schedulers (threads), awaitable at both ends.
+//
+// send() suspends while the channel is full (backpressure), recv() while it
+// is empty; each waiter resumes on its own scheduler. close() wakes
+// everyone: pending and later senders get channel_closed; receivers drain
+// what was sent before the close, then get std::nullopt. Destroying the
+// channel resumes its waiters with object_destroyed. A waiter whose
+// scheduler has shut down is skipped: no value is handed to it.
+//
+// One mutex guards the channel; zring::channel is the lock-free choice
+// between coroutines of one thread.
+
+#include <zring/coro/channel.hpp>
+#include <zring/coro/detail/intrusive_list.hpp>
+#include <zring/coro/detail/list_waiter.hpp>
+#include <zring/coro/detail/stop_watch.hpp>
+#include <zring/io/detail/cancellation.hpp>
+#include <zring/io/detail/remote_resumption.hpp>
+#include <zring/io/scheduler.hpp>
+
+#include <coroutine>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <stop_token>
+#include <utility>
+
+namespace zring {
+
+template <class T>
+class shared_channel {
+    using outcome = detail::wait_outcome;
+
+    // What both ends' awaiters share: linking, waking across threads, stop.
+    class waiter : public detail::list_hook {
+    public:
+        waiter(shared_channel& c, std::stop_token token) noexcept : channel_(c), token_(std::move(token)) {}
+        waiter(const waiter&) = delete;
+        waiter& operator=(const waiter&) = delete;
+        ~waiter() {
+            watch_.disarm();
+            if (suspended_) {  // only when the frame is torn down mid-wait
+                std::lock_guard lock(channel_.mutex_);
+                if (this->linked) list_->erase(this);
+            }
+        }
+
+        // Resumes the waiter on its scheduler with o; false if that scheduler
+        // has shut down (the waiter was not resumed). Under the channel's lock.
+        bool wake(outcome o) {
+            outcome_ = o;
+            return resumption_.post(*scheduler_, handle_);
+        }
+        static void wake_all(detail::intrusive_list<waiter>& list, outcome o) {
+            while (waiter* w = list.pop_front()) w->wake(o);
+        }
+
+    protected:
+        // Under the channel's lock: false (no suspension) if stop was requested.
+        template <class Promise>
+        bool suspend_on(detail::intrusive_list<waiter>& list, std::coroutine_handle<Promise> h,
+                        std::unique_lock<std::mutex>& lock, const char* operation) {
+            const auto tokens = detail::operation_tokens::of(token_, h);
+            if (tokens.stop_requested()) {
+                outcome_ = outcome::cancelled;
+                return false;
+            }
+            scheduler_ = &detail::current_scheduler(operation);
+            handle_ = h;
+            list_ = &list;
+            list.push_back(this);
+            suspended_ = true;
+            lock.unlock();  // a stop callback run by arm() takes the lock
+            watch_.arm(tokens, on_stop{this});
+            return true;
+        }
+        outcome resume_outcome(const char* operation) {
+            watch_.disarm();
+            suspended_ = false;  // unlinked by whoever resumed it
+            resumption_.check(operation);
+            if (outcome_ == outcome::cancelled) throw operation_cancelled(operation);
+            if (outcome_ == outcome::destroyed) throw object_destroyed(operation);
+            return outcome_;
+        }
+        shared_channel& channel_;
+
+    private:
+        struct on_stop {
+            waiter* self;
+            void operator()() const noexcept {
+                std::lock_guard lock(self->channel_.mutex_);
+                if (!self->linked) return;  // already woken: that outcome wins
+                self->list_->erase(self);
+                self->wake(outcome::cancelled);
+            }
+        };
+
+        std::stop_token token_;
+        scheduler* scheduler_ = nullptr;
+        std::coroutine_handle<> handle_;
+        detail::intrusive_list<waiter>* list_ = nullptr;
+        detail::remote_resumption resumption_;
+        outcome outcome_ = outcome::pending;
+        bool suspended_ = false;
+        detail::stop_watch<on_stop> watch_;
+    };
+
+public:
+    explicit shared_channel(std::size_t capacity) : capacity_(capacity) {
+        if (capacity == 0) throw std::invalid_argument("zring::shared_channel: capacity must be at least 1");
+    }
+    ~shared_channel() {
+        std::lock_guard lock(mutex_);
+        waiter::wake_all(senders_, outcome::destroyed);
+        waiter::wake_all(receivers_, outcome::destroyed);
+    }
+    shared_channel(const shared_channel&) = delete;
+    shared_channel& operator=(const shared_channel&) = delete;
+
+    std::size_t capacity() const noexcept { return capacity_; }
+    std::size_t size() const {
+        std::lock_guard lock(mutex_);
+        return buffer_.size();
+    }
+    bool closed() const {
+        std::lock_guard lock(mutex_);
+        return closed_;
+    }
+
+    // From any thread. False (value kept) when the channel is full.
+    bool try_send(T& value) {
+        std::lock_guard lock(mutex_);
+        return try_send_locked(value, "zring::shared_channel::try_send");
+    }
+    // From any thread.
+    std::optional<T> try_recv() {
+        std::lock_guard lock(mutex_);
+        return try_recv_locked();
+    }
+    // From any thread.
+    void close() {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        closed_ = true;
+        waiter::wake_all(senders_, outcome::closed);
+        waiter::wake_all(receivers_, outcome::closed);  // they wait only on an empty buffer
+    }
+
+    class send_awaiter : public waiter {
+    public:
+        send_awaiter(shared_channel& c, T value, std::stop_token token)
+            : waiter(c, std::move(token)), value_(std::move(value)) {}
+        bool await_ready() { return false; }
+        template <class Promise>
+        bool await_suspend(std::coroutine_handle<Promise> h) {
+            std::unique_lock lock(this->channel_.mutex_);
+            if (this->channel_.try_send_locked(value_, "zring::shared_channel::send")) return false;
+            return this->suspend_on(this->channel_.senders_, h, lock, "zring::shared_channel::send");
+        }
+        void await_resume() {
+            if (this->resume_outcome("zring::shared_channel::send") == outcome::closed)
+                throw channel_closed("zring::shared_channel::send");
+        }
+
+    private:
+        friend class shared_channel;
+        T value_;
+    };
+
+    class recv_awaiter : public waiter {
+    public:
+        recv_awaiter(shared_channel& c, std::stop_token token) noexcept : waiter(c, std::move(token)) {}
+        bool await_ready() { return false; }
+        template <class Promise>
+        bool await_suspend(std::coroutine_handle<Promise> h) {
+            std::unique_lock lock(this->channel_.mutex_);
+            value_ = this->channel_.try_recv_locked();
+            if (value_ || this->channel_.closed_) return false;
+            return this->suspend_on(this->channel_.receivers_, h, lock, "zring::shared_channel::recv");
+        }
+        std::optional<T> await_resume() {
+            this->resume_outcome("zring::shared_channel::recv");
+            return std::move(value_);
+        }
+
+    private:
+        friend class shared_channel;
+        std::optional<T> value_;
+    };
+
+    // Throws channel_closed if the channel is or becomes closed before the
+    // value is accepted.
+    [[nodiscard]] send_awaiter send(T value, std::stop_token token = {}) {
+        return send_awaiter{*this, std::move(value), std::move(token)};
+    }
+    // Yields std::nullopt once the channel is closed and drained.
+    [[nodiscard]] recv_awaiter recv(std::stop_token token = {}) { return recv_awaiter{*this, std::move(token)}; }
+
+private:
+    bool try_send_locked(T& value, const char* operation) {
+        if (closed_) throw channel_closed(operation);
+        while (waiter* w = receivers_.pop_front()) {
+            auto* r = static_cast<recv_awaiter*>(w);
+            r->value_.emplace(std::move(value));
+            if (r->wake(outcome::woken)) return true;
+            value = std::move(*r->value_);  // its scheduler shut down: try the next
+            r->value_.reset();
+        }
+        if (buffer_.size() >= capacity_) return false;
+        buffer_.push_back(std::move(value));
+        return true;
+    }
+    std::optional<T> try_recv_locked() {
+        if (buffer_.empty()) return std::nullopt;
+        std::optional<T> value(std::move(buffer_.front()));
+        buffer_.pop_front();
+        // A slot freed: the first blocked sender whose scheduler runs takes it.
+        while (waiter* w = senders_.pop_front()) {
+            auto* s = static_cast<send_awaiter*>(w);
+            buffer_.push_back(std::move(s->value_));
+            if (s->wake(outcome::woken)) break;
+            s->value_ = std::move(buffer_.back());
+            buffer_.pop_back();
+        }
+        return value;
+    }
+
+    mutable std::mutex mutex_;
+    std::size_t capacity_;
+    std::deque<T> buffer_;
+    bool closed_ = false;
+    detail::intrusive_list<waiter> senders_;
+    detail::intrusive_list<waiter> receivers_;
+};
+
+}  // namespace zring
