@@ -2,10 +2,11 @@
 // The publisher and subscriber coroutines shared by pubsub_publisher,
 // pubsub_subscriber and pubsub_demo.
 
+#include "until_signal.hpp"
+
 #include <zring/zring.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -28,17 +29,6 @@ inline zring::task<void> subscribe(zring::socket& sub, std::int64_t count) {
         auto message = co_await sub.recv();
         std::cout << "Received: " << message.to_string_view() << std::endl;
     }
-}
-
-// Runs work until it finishes or SIGINT/SIGTERM arrives; true if it finished.
-template <class Work>
-zring::task<bool> until_signal(Work work) {
-    auto outcome = co_await zring::when_any(std::move(work), zring::signal(SIGINT, SIGTERM));
-    if (outcome.index() == 1) {
-        std::cerr << "Signal " << std::get<1>(outcome) << " received, shutting down" << std::endl;
-        co_return false;
-    }
-    co_return true;
 }
 
 }  // namespace examples

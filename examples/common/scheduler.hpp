@@ -1,11 +1,12 @@
 #pragma once
-// The scheduler an example runs on. If no backend can start (io_uring
+// The scheduler (or pool) an example runs on. If no backend can start (io_uring
 // refused and epoll too, or a ZRING_BACKEND that names none), the program
 // says why in one line and exits 1 rather than aborting.
 
 #include "cli.hpp"
 
 #include <zring/io/scheduler.hpp>
+#include <zring/io/scheduler_pool.hpp>
 
 #include <cstdlib>
 #include <exception>
@@ -19,6 +20,20 @@ inline std::unique_ptr<zring::scheduler> start_scheduler(const cli& args) {
         auto s = std::make_unique<zring::scheduler>();
         if (args.verbose()) std::cerr << "zring: scheduler backend " << zring::to_string(s->backend()) << std::endl;
         return s;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << std::endl;
+        std::exit(1);
+    }
+}
+
+// The same for a pool of `threads` schedulers.
+inline std::unique_ptr<zring::scheduler_pool> start_pool(const cli& args, std::size_t threads) {
+    try {
+        auto pool = std::make_unique<zring::scheduler_pool>(threads);
+        if (args.verbose())
+            std::cerr << "zring: " << threads << " schedulers, backend " << zring::to_string(pool->at(0).backend())
+                      << std::endl;
+        return pool;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << std::endl;
         std::exit(1);

@@ -93,6 +93,25 @@ pipeline)
     timeout 20 "$bin/pipeline" --tasks 3000 --workers 3 > "$work/pipeline.out" || fail "pipeline exit status $?"
     grep -q '^Sink received 3000 results, sum of squares 9004500500$' "$work/pipeline.out" || fail "wrong sum"
     ;;
+sharded)
+    timeout 20 "$bin/sharded_workers" --workers 2 --clients 4 --requests 2000 --rounds 20 --report-ms 100 \
+        > "$work/sharded.out" || fail "sharded_workers exit status $?"
+    grep -q '^Handled 2000 requests in ' "$work/sharded.out" || fail "not every request was answered"
+    for w in 0 1; do
+        grep -Eq "^Worker $w handled [1-9][0-9]*$" "$work/sharded.out" || fail "worker $w took no work"
+    done
+    ;;
+sharded-signal)
+    # Runs until Ctrl-C: stops every scheduler, joins, reports, exits 0.
+    timeout --foreground 20 "$bin/sharded_workers" --workers 2 --report-ms 50 \
+        > "$work/sharded.out" 2> "$work/sharded.err" &
+    service=$!
+    wait_for_line "$work/sharded.out" '^Requests/s: [1-9]'
+    kill -INT $service
+    wait_bounded $service "sharded_workers, after SIGINT," || fail "sharded_workers exit status $? after SIGINT"
+    grep -q 'Signal 2 received, shutting down' "$work/sharded.err" || fail "no shutdown message"
+    grep -Eq '^Handled [1-9][0-9]* requests in ' "$work/sharded.out" || fail "no final report"
+    ;;
 cat-pushpull)
     timeout 20 "$bin/zring-cat" --type PULL --bind "$endpoint" --count 3 --multipart-sep '|' > "$work/pull.out" &
     pull=$!
@@ -129,7 +148,7 @@ cat-errors)
 no-backend)
     # io_uring and epoll both refused: every program says why in one line and exits 1.
     [ -n "$refuse" ] || fail "no refuse-syscalls given"
-    for program in pubsub_demo pubsub_publisher pubsub_subscriber pipeline router_dealer_broker zring-cat; do
+    for program in pubsub_demo pubsub_publisher pubsub_subscriber pipeline router_dealer_broker sharded_workers zring-cat; do
         args=()
         [ "$program" = zring-cat ] && args=(--type PULL --bind "$endpoint")
         set +e
