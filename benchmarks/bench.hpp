@@ -29,6 +29,7 @@ void lat(const options& opt, report& out);
 void pubsub(const options& opt, report& out);
 void fanin(const options& opt, report& out);
 void loop(const options& opt, report& out);
+void mt(const options& opt, report& out);
 
 // Checks this run's numbers against zring's published targets.
 void check_targets(report& out);

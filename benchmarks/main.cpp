@@ -26,6 +26,7 @@ const char* const usage_text =
     "  pubsub  1 publisher -> N subscribers, N publishers -> 1 subscriber\n"
     "  fanin   1 to 10,000 sockets on one scheduler, a coroutine each; memory per socket\n"
     "  loop    call_soon, suspend+resume, timers, call_soon_threadsafe\n"
+    "  mt      several cores: receivers scaling over N threads, resume_on hops, offload\n"
     "  all     every benchmark above\n"
     "options:\n"
     "  --repeat N      repetitions of each measurement; medians are reported (default 5)\n"
@@ -118,7 +119,8 @@ int main(int argc, char** argv) {
         {"lat", bench::lat},
         {"pubsub", bench::pubsub},
         {"fanin", bench::fanin},
-        {"loop", bench::loop}};
+        {"loop", bench::loop},
+        {"mt", bench::mt}};
     std::vector<std::string> chosen;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];

@@ -68,6 +68,30 @@ void check_targets(report& out) {
     if (const row* r = lookup(out, "loop", "zring", {{"timers scheduled+fired", ""}, {"n", "1000000"}}))
         expect(out, "loop: 1,000,000 timers scheduled+fired, seconds", r->median("seconds"), true, 1.0);
 
+    // Multi-core: zring keeps up with a blocking thread per socket at every
+    // N, and two receivers on two cores do nearly twice the work of one.
+    const row* one_receiver = nullptr;
+    const row* two_receivers = nullptr;
+    for (const row& x : out.rows()) {
+        if (x.benchmark != "mt" || x.variant != "zring") continue;
+        const std::string n = x.param("receivers").value_or("");
+        if (n.empty()) continue;
+        if (n == "1") one_receiver = &x;
+        if (n == "2") two_receivers = &x;
+        expect(out, "mt scaling " + n + " receivers: zring / raw msgs/s",
+               quotient(&x, lookup(out, "mt", "raw", {{"receivers", n}}), "msgs_per_s"), false, 0.95);
+    }
+    expect(out, "mt scaling: zring 2 receivers / 1 receiver msgs/s",
+           quotient(two_receivers, one_receiver, "msgs_per_s"), false, 1.7);
+    for (const std::string hopper : {"zring", "zring-eventfd", "zring-epoll"})
+        expect(out, "mt hop: " + hopper + " / asio post median",
+               quotient(lookup(out, "mt", hopper, {{"hop", ""}}), lookup(out, "mt", "asio", {{"hop", ""}}), "median_ns"),
+               true, 1.0);
+    expect(out, "mt offload round trip: zring / asio thread_pool median",
+           quotient(lookup(out, "mt", "zring", {{"offload", ""}}), lookup(out, "mt", "asio", {{"offload", ""}}),
+                    "median_ns"),
+           true, 1.0);
+
     // Fan-in: the most sockets measured, against one socket.
     const row* one = lookup(out, "fanin", "zring", {{"sockets", "1"}});
     const row* most = nullptr;
