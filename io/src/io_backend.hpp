@@ -47,6 +47,8 @@ public:
     // instead if the kernel refuses it then. False if this backend cannot
     // send one now: the caller writes target_wake_fd itself.
     virtual bool send_wake(int /*target_ring_fd*/, int /*target_wake_fd*/) noexcept { return false; }
+    // Hands the kernel what is queued (such wake-ups) without waiting.
+    virtual void flush() noexcept {}
 };
 
 // Both consume wake_fd (an eventfd that scheduler::wake writes) and leave it

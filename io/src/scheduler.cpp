@@ -259,6 +259,9 @@ void scheduler::run_until(const bool& done) {
         if (!timers_.empty()) next_timer = timers_.top()->deadline;
         backend_->wait(block, timers_.empty() ? nullptr : &next_timer);
     }
+    // The last turn may have queued wake-ups of other schedulers (MSG_RING):
+    // they must not wait for a turn that may never come.
+    backend_->flush();
 }
 
 void scheduler::run_ready() {

@@ -26,6 +26,11 @@ scheduler_pool::scheduler_pool(std::size_t threads, scheduler_options options) {
         started_ += threads - threads_.size();
         if (!start_error_) start_error_ = std::current_exception();
     }
+    {
+        std::lock_guard lock(mutex_);
+        running_threads_ = threads_.size();
+        changed_.notify_all();
+    }
     std::exception_ptr error;
     {
         std::unique_lock lock(mutex_);
@@ -90,10 +95,13 @@ void scheduler_pool::thread_main(std::size_t index, scheduler_options options) {
     // across the pool: a frame destroyed here may be suspended on another
     // scheduler (it hopped), and touches that scheduler's structures while
     // it is idle and after its kernel operations are drained.
-    const std::size_t n = schedulers_.size();
     std::unique_lock lock(mutex_);
     ++loops_exited_;
     changed_.notify_all();
+    // Threads that failed to start take no turn; the stop waits for the
+    // constructor to know how many did.
+    changed_.wait(lock, [&] { return running_threads_ != 0; });
+    const std::size_t n = running_threads_;
     for (int stage = 0; stage < detail::scheduler_access::teardown_stages; ++stage) {
         const std::size_t turn = static_cast<std::size_t>(stage) * n + index;
         changed_.wait(lock, [&] { return loops_exited_ == n && teardown_turn_ == turn; });

@@ -7,6 +7,7 @@
 
 #include <liburing.h>
 #include <poll.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,7 +52,7 @@ std::string enter_refused_message(int error) {
 }
 
 // Each setup tried in turn: the newest flags first, plain io_uring last.
-int setup_ring(io_uring& ring, unsigned depth, ring_features& features) {
+int setup_ring(io_uring& ring, unsigned depth, ring_features& features, unsigned& kernel_features) {
     struct attempt {
         unsigned flags;
         ring_features features;
@@ -71,11 +72,22 @@ int setup_ring(io_uring& ring, unsigned depth, ring_features& features) {
         if (rc == 0) {
             features = a.features;
             features.ext_arg = (params.features & IORING_FEAT_EXT_ARG) != 0;
+            kernel_features = params.features;
             return 0;
         }
         if (rc != -EINVAL) return rc;
     }
     return rc;
+}
+
+// Linux posts a MSG_RING into a DEFER_TASKRUN ring owned by another task
+// reliably from 6.3 (through task_work); before, such rings get the eventfd.
+bool msg_ring_reaches(const ring_features& features) {
+    if (!features.defer_taskrun) return true;
+    utsname u{};
+    int major = 0, minor = 0;
+    if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+    return major > 6 || (major == 6 && minor >= 3);
 }
 
 bool transient(int rc) noexcept { return rc == -EINTR || rc == -EAGAIN || rc == -EBUSY; }
@@ -90,14 +102,16 @@ constexpr std::uint64_t tag_mask = 3;
 class uring_backend final : public io_backend {
 public:
     uring_backend(unsigned depth, int wake_fd, bool msg_ring, ring_features& features) : wake_fd_(wake_fd) {
-        if (const int rc = setup_ring(ring_, depth, features); rc < 0)
+        if (const int rc = setup_ring(ring_, depth, features, params_features_); rc < 0)
             throw io_uring_unavailable(-rc, unavailable_message(-rc));
         if (msg_ring) {
             if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
-                msg_ring_ = msg_ring_supported_ = io_uring_opcode_supported(probe, IORING_OP_MSG_RING) != 0;
+                msg_ring_ = msg_ring_supported_ = io_uring_opcode_supported(probe, IORING_OP_MSG_RING) != 0 &&
+                                                  msg_ring_reaches(features);
                 io_uring_free_probe(probe);
             }
         }
+        skip_success_ = (params_features_ & IORING_FEAT_CQE_SKIP) != 0;
         features.msg_ring = msg_ring_;
         wakeup_.owner = this;
         wakeup_.on_complete = [](io_operation* op, int, bool) noexcept {
@@ -217,7 +231,14 @@ public:
         // memory of ours is named: neither is counted in flight.
         io_uring_prep_msg_ring(sqe, target_ring_fd, 0, received_wake, 0);
         io_uring_sqe_set_data64(sqe, sent_wake_tag | (static_cast<std::uint64_t>(target_wake_fd) << 2));
+        // Only a failure posts a CQE here: a success would end this
+        // ring's next wait at once, for nothing.
+        if (skip_success_) io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
         return true;
+    }
+
+    void flush() noexcept override {
+        if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
     }
 
 private:
@@ -270,7 +291,7 @@ private:
             if (cqe->user_data == LIBURING_UDATA_TIMEOUT) continue;  // liburing's own wait timeout
             if (cqe->user_data == received_wake) continue;  // another ring woke us: the loop looks at its posts
             if ((cqe->user_data & tag_mask) == sent_wake_tag) {
-                if (cqe->res < 0) wake_refused(static_cast<int>(cqe->user_data >> 2));
+                if (cqe->res < 0) wake_refused(static_cast<int>(cqe->user_data >> 2), cqe->res);
                 continue;
             }
             auto* op = static_cast<io_operation*>(io_uring_cqe_get_data(cqe));
@@ -314,8 +335,9 @@ private:
     // The kernel refused a MSG_RING (e.g. a target ring it cannot post
     // into): wake that target through its eventfd, and this ring sends no
     // more.
-    void wake_refused(int target_wake_fd) noexcept {
-        msg_ring_ = false;
+    void wake_refused(int target_wake_fd, int error) noexcept {
+        // A full target CQ is its own state, not the kernel refusing.
+        if (error != -EOVERFLOW && error != -EAGAIN) msg_ring_ = false;
         const std::uint64_t one = 1;
         [[maybe_unused]] ssize_t n = ::write(target_wake_fd, &one, sizeof one);
     }
@@ -340,6 +362,8 @@ private:
     std::size_t in_flight_ = 0;        // SQEs whose final CQE has not been reaped
     std::size_t cancel_requests_ = 0;  // of which cancellations
     bool multishot_polls_ = true;
+    unsigned params_features_ = 0;     // IORING_FEAT_* the kernel reported
+    bool skip_success_ = false;        // IOSQE_CQE_SKIP_SUCCESS (5.17)
     bool msg_ring_supported_ = false;  // fixed at start-up
     bool msg_ring_ = false;            // this ring sends them (until the kernel refuses one)
     bool draining_ = false;

@@ -135,6 +135,39 @@ TEST_CASE("hops wake an idle scheduler through MSG_RING and through the eventfd"
     }
 }
 
+TEST_CASE("a loop that ends right after waking another scheduler still wakes it", "[io][pool][threads]") {
+    // The wake-up (a MSG_RING on io_uring) leaves with the loop's last turn,
+    // not with a turn that never comes.
+    zring::scheduler_pool pool(1);
+    zring::scheduler s;  // on this thread, run once, then idle
+    std::promise<void> arrived;
+    auto f = arrived.get_future();
+    s.run([](zring::scheduler& target, std::promise<void>& p) -> zring::task<void> {
+        target.call_soon_threadsafe([&p] { p.set_value(); });
+        co_return;
+    }(pool.at(0), arrived));
+    get_bounded(f, "the callback posted by a loop that then stopped");
+}
+
+TEST_CASE("pool.run racing pool.stop returns or throws, never hangs", "[io][pool][threads]") {
+    for (int i = 0; i < 50; ++i) {
+        zring::scheduler_pool pool(2);
+        auto stopper = std::async(std::launch::async, [&] { pool.stop(); });
+        auto runner = std::async(std::launch::async, [&] {
+            try {
+                return pool.run([]() -> zring::task<int> { co_return 1; }());
+            } catch (const zring::scheduler_stopped&) {
+                return 0;
+            } catch (const zring::operation_cancelled&) {
+                return 0;
+            }
+        });
+        const int v = get_bounded(runner, "pool.run racing pool.stop");
+        CHECK((v == 0 || v == 1));
+        get_bounded(stopper, "pool.stop");
+    }
+}
+
 TEST_CASE("an exception thrown after a hop reaches pool.run's caller intact", "[io][pool][threads]") {
     zring::scheduler_pool pool(2);
     struct custom_error : std::runtime_error {
@@ -396,6 +429,42 @@ TEST_CASE("a shared channel keeps order across threads and applies backpressure"
     CHECK(max_ahead >= static_cast<int>(capacity) - 1);  // the channel did fill up
     int value = 1;
     CHECK_THROWS_AS(ch.try_send(value), zring::channel_closed);
+}
+
+TEST_CASE("a shared channel destroyed under its waiters is never touched by them again", "[io][channel][threads]") {
+    zring::scheduler_pool pool(2);
+    // Destroyed on the waiter's own thread, while it waits.
+    std::promise<std::string> outcome;
+    auto f = outcome.get_future();
+    auto* ch = new zring::shared_channel<int>(1);
+    zring::spawn(pool.at(1), [](zring::shared_channel<int>& ch, std::promise<std::string>& p) -> zring::task<void> {
+        try {
+            co_await ch.recv();
+            p.set_value("received");
+        } catch (const zring::object_destroyed&) {
+            p.set_value("object_destroyed");
+        }
+    }(*ch, outcome));
+    // Spawned after the receiver on the same scheduler: it runs once the receiver waits.
+    zring::spawn(pool.at(1), [](zring::shared_channel<int>* ch) -> zring::task<void> {
+        delete ch;
+        co_return;
+    }(ch));
+    CHECK(get_bounded(f, "the receiver of a destroyed channel") == "object_destroyed");
+
+    // Owned by a frame on at(0), waited on from at(1), both destroyed by the
+    // pool's teardown (ASan checks that the waiter leaves the channel alone).
+    std::latch waiting(1);
+    zring::spawn(pool.at(0), [](zring::scheduler& other, std::latch& waiting) -> zring::task<void> {
+        zring::shared_channel<int> owned(1);
+        zring::spawn(other, [](zring::shared_channel<int>& ch, std::latch& w) -> zring::task<void> {
+            w.count_down();
+            co_await ch.recv();
+        }(owned, waiting));
+        co_await zring::sleep_for(1h);
+    }(pool.at(1), waiting));
+    waiting.wait();
+    pool.stop();
 }
 
 TEST_CASE("a shared channel's waiters can be cancelled from another thread and are woken by close",

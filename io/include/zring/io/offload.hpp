@@ -18,6 +18,7 @@
 #include <zring/io/thread_pool.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <exception>
 #include <functional>
@@ -106,8 +107,14 @@ private:
         self->finished_.store(true, std::memory_order_release);
     }
     // The worker posts the resumption just before it lets go of the awaiter.
+    // Brief after a resumption; as long as the call itself in a teardown.
     void wait_for_worker() const noexcept {
-        while (!finished_.load(std::memory_order_acquire)) std::this_thread::yield();
+        for (int spins = 0; !finished_.load(std::memory_order_acquire); ++spins) {
+            if (spins < 64)
+                std::this_thread::yield();
+            else
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
     }
 
     thread_pool& pool_;

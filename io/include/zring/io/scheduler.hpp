@@ -247,6 +247,8 @@ struct scheduler_access {
     // timer, so every scheduler finishes a stage before any begins the next).
     static constexpr int teardown_stages = scheduler::teardown_stages;
     static void shut_down(scheduler& s, int stage) noexcept { s.shut_down(stage); }
+    // False once s has begun shutting down. On s's thread.
+    static bool accepts_work(const scheduler& s) noexcept { return !s.shutting_down_; }
 
     static void add_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.push_back(r); }
     static void remove_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.erase(r); }

@@ -25,6 +25,7 @@
 #include <stop_token>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace zring {
@@ -69,7 +70,7 @@ private:
     template <class T>
     struct run_state;
     template <class T>
-    static task<void> drive(task<T> t, run_state<T>& state);
+    static task<void> drive(task<T> t, typename run_state<T>::reporter report);
 
     void thread_main(std::size_t index, scheduler_options options);
     bool on_pool_thread() const noexcept;
@@ -85,6 +86,7 @@ private:
     std::size_t started_ = 0;       // schedulers created (or failed)
     std::exception_ptr start_error_;
     bool stopping_ = false;
+    std::size_t running_threads_ = 0;  // threads started, known once the constructor has tried them all
     std::size_t loops_exited_ = 0;
     std::size_t teardown_turn_ = 0;  // the thread whose scheduler tears down now
     std::mutex join_mutex_;
@@ -101,23 +103,32 @@ struct scheduler_pool::run_state {
     std::optional<stored> result;
     std::exception_ptr error;
 
-    // Lives in drive()'s frame: reports to the waiting thread however the
-    // frame ends, completed or destroyed by the pool's teardown.
-    struct reporter {
-        run_state& state;
+    // A parameter of drive(), so it lives in the frame from its creation:
+    // it reports to the waiting thread however the frame ends, completed,
+    // or destroyed by the pool's teardown before or after it started.
+    class reporter {
+    public:
+        explicit reporter(run_state& s) noexcept : state_(&s) {}
+        reporter(reporter&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
+        reporter& operator=(reporter&&) = delete;
         ~reporter() {
-            std::lock_guard lock(state.mutex);
-            if (!state.result && !state.error)
-                state.error = std::make_exception_ptr(scheduler_stopped("zring::scheduler_pool::run"));
-            state.done = true;
-            state.finished.notify_all();  // under the lock: the state dies once the waiter sees done
+            if (!state_) return;
+            std::lock_guard lock(state_->mutex);
+            if (!state_->result && !state_->error)
+                state_->error = std::make_exception_ptr(scheduler_stopped("zring::scheduler_pool::run"));
+            state_->done = true;
+            state_->finished.notify_all();  // under the lock: the state dies once the waiter sees done
         }
+        run_state& state() const noexcept { return *state_; }
+
+    private:
+        run_state* state_;
     };
 };
 
 template <class T>
-task<void> scheduler_pool::drive(task<T> t, run_state<T>& state) {
-    typename run_state<T>::reporter report{state};
+task<void> scheduler_pool::drive(task<T> t, typename run_state<T>::reporter report) {
+    run_state<T>& state = report.state();
     try {
         if constexpr (std::is_void_v<T>) {
             co_await std::move(t);
@@ -135,7 +146,8 @@ T scheduler_pool::run(task<T> t) {
     if (on_pool_thread())
         throw std::logic_error("zring::scheduler_pool::run: called on one of the pool's threads; it would wait for itself");
     run_state<T> state;
-    spawn(at(0), drive(std::move(t).with_stop_token(stop_source_.get_token()), state));
+    spawn(at(0), drive<T>(std::move(t).with_stop_token(stop_source_.get_token()),
+                          typename run_state<T>::reporter(state)));
     std::unique_lock lock(state.mutex);
     state.finished.wait(lock, [&] { return state.done; });
     if (state.error) std::rethrow_exception(state.error);

@@ -7,7 +7,9 @@
 // everyone: pending and later senders get channel_closed; receivers drain
 // what was sent before the close, then get std::nullopt. Destroying the
 // channel resumes its waiters with object_destroyed. A waiter whose
-// scheduler has shut down is skipped: no value is handed to it.
+// scheduler has shut down is skipped: no value is handed to it. (A value
+// handed to a receiver whose scheduler shuts down before resuming it ends
+// with that receiver, which gets scheduler_stopped.)
 //
 // One mutex guards the channel; zring::channel is the lock-free choice
 // between coroutines of one thread.
@@ -20,6 +22,7 @@
 #include <zring/io/detail/remote_resumption.hpp>
 #include <zring/io/scheduler.hpp>
 
+#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <deque>
@@ -43,21 +46,36 @@ class shared_channel {
         waiter& operator=(const waiter&) = delete;
         ~waiter() {
             watch_.disarm();
-            if (suspended_) {  // only when the frame is torn down mid-wait
+            // Still listed only when the frame is torn down mid-wait; a
+            // waiter the channel let go of never touches it again (the
+            // channel may be gone).
+            if (listed_.load(std::memory_order_acquire)) {
                 std::lock_guard lock(channel_.mutex_);
-                if (this->linked) list_->erase(this);
+                unlist();
             }
         }
 
-        // Resumes the waiter on its scheduler with o; false if that scheduler
-        // has shut down (the waiter was not resumed). Under the channel's lock.
+        // Under the channel's lock: takes the waiter off its list.
+        void unlist() noexcept {
+            if (this->linked) list_->erase(this);
+            listed_.store(false, std::memory_order_release);
+        }
+        // Under the channel's lock, once unlisted: resumes the waiter on its
+        // scheduler with o; false if that scheduler has shut down (the waiter
+        // was not resumed).
         bool wake(outcome o) {
             outcome_ = o;
             return resumption_.post(*scheduler_, handle_);
         }
         static void wake_all(detail::intrusive_list<waiter>& list, outcome o) {
-            while (waiter* w = list.pop_front()) w->wake(o);
+            while (waiter* w = list.front()) {
+                w->unlist();
+                w->wake(o);
+            }
         }
+        // The channel's destructor: after this no stop callback of the
+        // waiter runs any more (one running now finds it unlisted).
+        void forget_stop() noexcept { watch_.disarm(); }
 
     protected:
         // Under the channel's lock: false (no suspension) if stop was requested.
@@ -73,14 +91,13 @@ class shared_channel {
             handle_ = h;
             list_ = &list;
             list.push_back(this);
-            suspended_ = true;
+            listed_.store(true, std::memory_order_relaxed);
             lock.unlock();  // a stop callback run by arm() takes the lock
             watch_.arm(tokens, on_stop{this});
             return true;
         }
         outcome resume_outcome(const char* operation) {
             watch_.disarm();
-            suspended_ = false;  // unlinked by whoever resumed it
             resumption_.check(operation);
             if (outcome_ == outcome::cancelled) throw operation_cancelled(operation);
             if (outcome_ == outcome::destroyed) throw object_destroyed(operation);
@@ -93,8 +110,8 @@ class shared_channel {
             waiter* self;
             void operator()() const noexcept {
                 std::lock_guard lock(self->channel_.mutex_);
-                if (!self->linked) return;  // already woken: that outcome wins
-                self->list_->erase(self);
+                if (!self->listed_.load(std::memory_order_relaxed)) return;  // already woken: that outcome wins
+                self->unlist();
                 self->wake(outcome::cancelled);
             }
         };
@@ -105,7 +122,7 @@ class shared_channel {
         detail::intrusive_list<waiter>* list_ = nullptr;
         detail::remote_resumption resumption_;
         outcome outcome_ = outcome::pending;
-        bool suspended_ = false;
+        std::atomic<bool> listed_{false};  // on one of the channel's lists
         detail::stop_watch<on_stop> watch_;
     };
 
@@ -114,9 +131,25 @@ public:
         if (capacity == 0) throw std::invalid_argument("zring::shared_channel: capacity must be at least 1");
     }
     ~shared_channel() {
-        std::lock_guard lock(mutex_);
-        waiter::wake_all(senders_, outcome::destroyed);
-        waiter::wake_all(receivers_, outcome::destroyed);
+        // Let go of every waiter first, then silence their stop callbacks
+        // (one may be running on another thread, waiting for the lock), and
+        // only then resume them: nothing touches the channel after it dies.
+        detail::intrusive_list<waiter> gone;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto* list : {&senders_, &receivers_}) {
+                while (waiter* w = list->front()) {
+                    w->unlist();
+                    gone.push_back(w);
+                }
+            }
+        }
+        detail::intrusive_list<waiter> silent;
+        while (waiter* w = gone.pop_front()) {
+            w->forget_stop();
+            silent.push_back(w);
+        }
+        while (waiter* w = silent.pop_front()) w->wake(outcome::destroyed);
     }
     shared_channel(const shared_channel&) = delete;
     shared_channel& operator=(const shared_channel&) = delete;
@@ -203,7 +236,8 @@ public:
 private:
     bool try_send_locked(T& value, const char* operation) {
         if (closed_) throw channel_closed(operation);
-        while (waiter* w = receivers_.pop_front()) {
+        while (waiter* w = receivers_.front()) {
+            w->unlist();
             auto* r = static_cast<recv_awaiter*>(w);
             r->value_.emplace(std::move(value));
             if (r->wake(outcome::woken)) return true;
@@ -219,7 +253,8 @@ private:
         std::optional<T> value(std::move(buffer_.front()));
         buffer_.pop_front();
         // A slot freed: the first blocked sender whose scheduler runs takes it.
-        while (waiter* w = senders_.pop_front()) {
+        while (waiter* w = senders_.front()) {
+            w->unlist();
             auto* s = static_cast<send_awaiter*>(w);
             buffer_.push_back(std::move(s->value_));
             if (s->wake(outcome::woken)) break;

@@ -2,13 +2,15 @@
 // spawn: start a task that nobody awaits (fire and forget).
 //
 // It starts on the scheduler's next loop turn. spawn may be called from any
-// thread: from another, the task is handed over like call_soon_threadsafe
-// (and spawn throws scheduler_stopped once the scheduler has shut down). An exception escaping it goes
+// thread: from another, the task is handed over like call_soon_threadsafe.
+// spawn throws scheduler_stopped once the scheduler has shut down (the task,
+// which never started, is destroyed on the calling thread). An exception escaping it goes
 // to the scheduler's exception handler (by default: printed, then
 // std::terminate); it is never silently dropped. If the scheduler is
 // destroyed first, the task's frame is destroyed with it.
 
 #include <zring/coro/task.hpp>
+#include <zring/io/errors.hpp>
 #include <zring/io/scheduler.hpp>
 
 #include <coroutine>
@@ -39,7 +41,16 @@ struct spawned_task {
             return self_destroy{};
         }
         void return_void() noexcept {}
-        void unhandled_exception() noexcept { owner->report_exception(std::current_exception()); }
+        void unhandled_exception() noexcept {
+            // A task cut off by a scheduler's shutdown (a hop it refused)
+            // ends there: that is not a failure to report.
+            try {
+                throw;
+            } catch (const scheduler_stopped&) {
+            } catch (...) {
+                owner->report_exception(std::current_exception());
+            }
+        }
     };
     std::coroutine_handle<promise_type> handle;
 };
@@ -67,6 +78,10 @@ private:
 
 // Adopts the frame on s's thread and queues its start.
 inline void start_spawned(scheduler& s, std::coroutine_handle<spawned_task::promise_type> h) {
+    if (!scheduler_access::accepts_work(s)) {
+        h.destroy();
+        throw scheduler_stopped("zring::spawn");
+    }
     h.promise().owner = &s;
     try {
         scheduler_access::adopt(s, h, h.promise().slot);

@@ -9,6 +9,7 @@
 
 #include <coroutine>
 #include <string>
+#include <utility>
 
 namespace zring::detail {
 
@@ -23,8 +24,8 @@ public:
         if (target_) scheduler_access::withdraw_remote(*target_, this);
     }
 
-    // Resumes h on target's thread, in its loop; false (nothing queued) if
-    // target has shut down.
+    // Resumes h on target's thread, on its loop's next turn; false (nothing
+    // queued) if target has shut down.
     bool post(scheduler& target, std::coroutine_handle<> h) {
         target_ = &target;
         handle_ = h;
@@ -41,9 +42,15 @@ public:
 private:
     static void on_run(remote_node* n, bool refused) noexcept {
         auto* self = static_cast<remote_resumption*>(n);
-        self->refused_ = refused;
-        self->target_ = nullptr;  // unlinked: nothing to withdraw
-        self->handle_.resume();
+        scheduler* target = std::exchange(self->target_, nullptr);  // unlinked: nothing to withdraw
+        if (refused) {
+            self->refused_ = true;
+            self->handle_.resume();
+        } else {
+            // Through the ready queue, behind work already ready: hops never
+            // starve a loop, however often coroutines come and go.
+            target->schedule(self->handle_);
+        }
     }
 
     scheduler* target_ = nullptr;
