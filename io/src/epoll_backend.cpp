@@ -48,8 +48,11 @@ public:
     epoll_backend(unsigned depth, int wake_fd, const std::string& error_context) : wake_fd_(wake_fd), ready_(depth) {
         epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
         if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), error_context + "epoll_create1");
+        // Edge-triggered: every write to an eventfd is an edge, readable or
+        // not, so the counter need never be read back (a system call per
+        // wake-up saved); it cannot reach its limit in 2^64 wake-ups.
         epoll_event ev{};
-        ev.events = EPOLLIN;
+        ev.events = EPOLLIN | EPOLLET;
         ev.data.u64 = wake_tag;
         if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
             const int error = errno;
@@ -223,9 +226,10 @@ private:
     }
 
     void dispatch(const epoll_event& ev) noexcept {
-        if (ev.data.u64 == wake_tag || ev.data.u64 == timer_tag) {
+        if (ev.data.u64 == wake_tag) return;  // the loop looks at its posts next turn
+        if (ev.data.u64 == timer_tag) {
             std::uint64_t count;
-            [[maybe_unused]] ssize_t n = ::read(ev.data.u64 == wake_tag ? wake_fd_ : timer_fd_, &count, sizeof count);
+            [[maybe_unused]] ssize_t n = ::read(timer_fd_, &count, sizeof count);
             return;
         }
         const auto fd = static_cast<std::uint32_t>(ev.data.u64);
