@@ -288,22 +288,19 @@ void mt(const options& opt, report& out) {
             for (const auto& v : receivers)
                 out.at("mt", p, v, "msgs_per_s", true).record("msgs_per_s", scaling(v, n, messages, rounds));
         }
-        const params hop{{"hop", ""}, {"n", std::to_string(round_trips)}};
-        progress("mt", hop, rep, opt.repeat);
-        for (const auto& v : hoppers) {
-            const latencies l = hops(v, round_trips);
-            auto& r = out.at("mt", hop, v, "median_ns", false);
-            r.record("median_ns", l.median_ns);
-            r.record("p99_ns", l.p99_ns);
-        }
-        const params off{{"offload", ""}, {"n", std::to_string(round_trips)}};
-        progress("mt", off, rep, opt.repeat);
-        for (const auto& v : offloaders) {
-            const latencies l = offloads(v, round_trips);
-            auto& r = out.at("mt", off, v, "median_ns", false);
-            r.record("median_ns", l.median_ns);
-            r.record("p99_ns", l.p99_ns);
-        }
+        const auto timed = [&](const char* name, const std::vector<std::string>& variants,
+                               latencies (*measure)(const std::string&, std::int64_t)) {
+            const params p{{name, ""}, {"n", std::to_string(round_trips)}};
+            progress("mt", p, rep, opt.repeat);
+            for (const auto& v : variants) {
+                const latencies l = measure(v, round_trips);
+                auto& r = out.at("mt", p, v, "median_ns", false);
+                r.record("median_ns", l.median_ns);
+                r.record("p99_ns", l.p99_ns);
+            }
+        };
+        timed("hop", hoppers, hops);
+        timed("offload", offloaders, offloads);
     }
 }
 

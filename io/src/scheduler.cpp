@@ -202,8 +202,13 @@ void scheduler::close_door() noexcept {
     }
     callbacks.clear();  // destroyed unrun, here on the scheduler's thread
     // A node's waiter is told (a hop resumes to throw scheduler_stopped), so
-    // none waits for a loop that will not run again. One at a time, as in
-    // collect_remote: an owner may withdraw its node until it is unlinked.
+    // none waits for a loop that will not run again.
+    run_remote_nodes(true);
+}
+
+void scheduler::run_remote_nodes(bool refused) noexcept {
+    // One node at a time, under the lock: a node's owner may withdraw it
+    // (from another thread) until it is unlinked here.
     for (;;) {
         detail::remote_node* n;
         {
@@ -211,7 +216,7 @@ void scheduler::close_door() noexcept {
             n = remote_nodes_.pop_front();
         }
         if (!n) break;
-        n->run(n, true);
+        n->run(n, refused);
     }
 }
 
@@ -356,17 +361,7 @@ void scheduler::collect_remote() {
         remote_pending_.store(false, std::memory_order_relaxed);
     }
     for (auto& cb : batch) ready_.emplace(std::move(cb));
-    // One node at a time, under the lock: a node's owner may withdraw it
-    // (from another thread) until it is unlinked here.
-    for (;;) {
-        detail::remote_node* n;
-        {
-            std::lock_guard lock(remote_mutex_);
-            n = remote_nodes_.pop_front();
-        }
-        if (!n) break;
-        n->run(n, false);
-    }
+    run_remote_nodes(false);
 }
 
 void scheduler::set_exception_handler(std::function<void(std::exception_ptr)> handler) {

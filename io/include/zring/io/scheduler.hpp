@@ -180,6 +180,7 @@ private:
     void shut_down() noexcept;
     void shut_down(int stage) noexcept;
     void close_door() noexcept;
+    void run_remote_nodes(bool refused) noexcept;
     void wake() noexcept;
     void run_until(const bool& done);
     void run_ready();
