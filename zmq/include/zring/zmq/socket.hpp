@@ -41,6 +41,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -134,7 +135,9 @@ public:
     // Shared with whoever must outlive the socket safely (waiters, monitor, poller).
     std::shared_ptr<const detail::socket_identity> identity() const noexcept { return identity_; }
 
-    template <class Operation>
+    // AsValue: a timeout is a value (an empty optional, or false) rather
+    // than timed_out: the try_ forms below.
+    template <class Operation, bool AsValue = false>
     class awaiter;
     struct recv_op;
     struct recv_into_op;
@@ -170,6 +173,22 @@ public:
     template <class Range>
     requires requires(const Range& r) { std::string_view(*std::begin(r)); }
     awaiter<send_multipart_op> send_multipart(const Range& frames, std::stop_token token = {});
+    // Timeouts as values, for retry loops (C++ allows no co_await in a
+    // catch block): a timeout yields std::nullopt or false and consumes or
+    // sends nothing. Cancellation and closing still throw (they end the
+    // coroutine's work; a timeout does not), as do errors.
+    //   co_await s.try_recv(1s)               -> std::optional<zmq::message_t>
+    //   co_await s.try_recv(message, 1s)      -> bool
+    //   co_await s.try_recv_multipart(1s)     -> std::optional<std::vector<zmq::message_t>>
+    //   co_await s.try_send(message, 1s)      -> bool (false: not sent)
+    //   co_await s.try_send_multipart(parts, 1s) -> bool
+    awaiter<recv_op, true> try_recv(duration timeout, std::stop_token token = {});
+    awaiter<recv_into_op, true> try_recv(::zmq::message_t& message, duration timeout, std::stop_token token = {});
+    awaiter<recv_multipart_op, true> try_recv_multipart(duration timeout, std::stop_token token = {});
+    awaiter<send_op, true> try_send(::zmq::message_t message, duration timeout, std::stop_token token = {});
+    awaiter<send_op, true> try_send(std::string_view data, duration timeout, std::stop_token token = {});
+    awaiter<send_multipart_op, true> try_send_multipart(std::vector<::zmq::message_t> parts, duration timeout,
+                                                        std::stop_token token = {});
     // co_await s.wait(ZMQ_POLLIN) -> the requested events that are ready,
     // consuming nothing: for polling several sockets (see poller.hpp).
     awaiter<wait_op> wait(short events, std::stop_token token = {});
@@ -290,7 +309,7 @@ struct socket::wait_op {
     short result() noexcept { return ready; }
 };
 
-template <class Operation>
+template <class Operation, bool AsValue>
 class socket::awaiter : private detail::socket_waiter {
 public:
     // The operation is built in place from op_args: no message is moved twice.
@@ -356,9 +375,26 @@ public:
     decltype(auto) await_resume() {
         cancellation_.disarm();
         detail::scheduler_access::remove_timer(*sched, this);
-        if (outcome != state::done) [[unlikely]]
-            throw_outcome(op_.name);
-        return op_.result();
+        if constexpr (AsValue) {
+            using result = decltype(op_.result());
+            constexpr bool gives_bool = std::is_void_v<result>;
+            if (outcome == state::timed_out) {
+                if constexpr (gives_bool)
+                    return false;
+                else
+                    return std::optional<result>();
+            }
+            if (outcome != state::done) [[unlikely]]
+                throw_outcome(op_.name);
+            if constexpr (gives_bool)
+                return true;
+            else
+                return std::optional<result>(op_.result());
+        } else {
+            if (outcome != state::done) [[unlikely]]
+                throw_outcome(op_.name);
+            return op_.result();
+        }
     }
 
 private:
@@ -429,6 +465,30 @@ inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::ve
 }
 inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
                                                                          duration timeout, std::stop_token token) {
+    return {*this, timeout, std::move(token), std::move(parts)};
+}
+
+inline socket::awaiter<socket::recv_op, true> socket::try_recv(duration timeout, std::stop_token token) {
+    return {*this, timeout, std::move(token)};
+}
+inline socket::awaiter<socket::recv_into_op, true> socket::try_recv(::zmq::message_t& message, duration timeout,
+                                                                    std::stop_token token) {
+    return {*this, timeout, std::move(token), &message};
+}
+inline socket::awaiter<socket::recv_multipart_op, true> socket::try_recv_multipart(duration timeout,
+                                                                                   std::stop_token token) {
+    return {*this, timeout, std::move(token)};
+}
+inline socket::awaiter<socket::send_op, true> socket::try_send(::zmq::message_t message, duration timeout,
+                                                               std::stop_token token) {
+    return {*this, timeout, std::move(token), std::move(message)};
+}
+inline socket::awaiter<socket::send_op, true> socket::try_send(std::string_view data, duration timeout,
+                                                               std::stop_token token) {
+    return {*this, timeout, std::move(token), ::zmq::message_t(data.data(), data.size())};
+}
+inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(
+    std::vector<::zmq::message_t> parts, duration timeout, std::stop_token token) {
     return {*this, timeout, std::move(token), std::move(parts)};
 }
 

@@ -1,0 +1,109 @@
+// Timeouts as values: the try_ forms of recv and send.
+
+#include "zmq_fixture.hpp"
+
+#include <zring/coro/when_all.hpp>
+#include <zring/io/timer.hpp>
+#include <zring/zmq/socket.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using zring_test::bind_ephemeral_tcp;
+
+TEST_CASE("try_recv yields nothing on a timeout, consumes nothing, and the message once one comes",
+          "[zmq][try]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    push.connect(bind_ephemeral_tcp(pull));
+    zring_test::run(s, [&]() -> zring::task<void> {
+        std::optional<zmq::message_t> none = co_await pull.try_recv(5ms);
+        CHECK_FALSE(none.has_value());
+        co_await push.send("kept");
+        std::optional<zmq::message_t> got = co_await pull.try_recv(5s);
+        REQUIRE(got.has_value());
+        CHECK(got->to_string() == "kept");
+
+        // Into a reused message: false leaves it empty.
+        zmq::message_t m("old", 3);
+        // (Results named first: g++ 12 mishandles co_await inside Catch's macros.)
+        const bool early = co_await pull.try_recv(m, 5ms);
+        CHECK_FALSE(early);
+        CHECK(m.size() == 0);
+        co_await push.send("second");
+        const bool later = co_await pull.try_recv(m, 5s);
+        CHECK(later);
+        CHECK(m.to_string() == "second");
+    }());
+}
+
+TEST_CASE("try_recv_multipart yields every frame, or nothing on a timeout", "[zmq][try]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    push.connect(bind_ephemeral_tcp(pull));
+    zring_test::run(s, [&]() -> zring::task<void> {
+        const auto none = co_await pull.try_recv_multipart(5ms);
+        CHECK_FALSE(none.has_value());
+        const std::vector<std::string> frames{"a", "b", "c"};
+        co_await push.send_multipart(frames);
+        auto got = co_await pull.try_recv_multipart(5s);
+        REQUIRE(got.has_value());
+        REQUIRE(got->size() == 3);
+        CHECK((*got)[2].to_string() == "c");
+    }());
+}
+
+TEST_CASE("try_send yields false and sends nothing when the peer cannot take the message in time", "[zmq][try]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    // A PUSH with no peer at all: nothing can go out, nothing is queued.
+    zring::socket push(s, ctx, zmq::socket_type::push);
+    zring_test::run(s, [&]() -> zring::task<void> {
+        const bool lost = co_await push.try_send("lost", 5ms);
+        CHECK_FALSE(lost);
+        std::vector<zmq::message_t> parts;
+        parts.emplace_back("x", 1);
+        parts.emplace_back("y", 1);
+        const bool lost_too = co_await push.try_send_multipart(std::move(parts), 5ms);
+        CHECK_FALSE(lost_too);
+        zring::socket pull(s, ctx, zmq::socket_type::pull);
+        push.connect(bind_ephemeral_tcp(pull));
+        const bool sent = co_await push.try_send("first", 5s);
+        CHECK(sent);
+        // Only what was sent arrives: the timed-out sends left nothing queued.
+        auto got = co_await pull.try_recv(5s);
+        REQUIRE(got.has_value());
+        CHECK(got->to_string() == "first");
+        const auto nothing_more = co_await pull.try_recv(20ms);
+        CHECK_FALSE(nothing_more.has_value());
+    }());
+}
+
+TEST_CASE("try_ forms still throw for cancellation and for a closed socket", "[zmq][try]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull);
+    pull.bind(zring_test::unique_inproc("try-throws"));
+    zring_test::run(s, [&]() -> zring::task<void> {
+        std::stop_source stop;
+        stop.request_stop();
+        const bool cancelled = co_await zring_test::throws<zring::operation_cancelled>(pull.try_recv(1s, stop.get_token()));
+        CHECK(cancelled);
+        auto closer = [&]() -> zring::task<void> {
+            co_await zring::sleep_for(1ms);
+            pull.close();
+        };
+        auto waiter = [&]() -> zring::task<void> {
+            const bool closed = co_await zring_test::throws<zring::socket_closed>(pull.try_recv(5s));
+            CHECK(closed);
+        };
+        co_await zring::when_all(waiter(), closer());
+    }());
+}
