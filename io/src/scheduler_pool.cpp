@@ -128,6 +128,8 @@ void scheduler_pool::stop() noexcept {
             try {
                 scheduler* target = s.get();
                 target->call_soon_threadsafe([target] { target->stop(); });
+            } catch (const scheduler_stopped&) {
+                // Its thread saw the stop before its loop began, and has shut it down.
             } catch (...) {
                 // Only allocation can fail here; the loop then never learns
                 // of the stop, so nothing can end the pool cleanly.
