@@ -14,6 +14,7 @@
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace zring {
 
@@ -253,12 +254,18 @@ void scheduler::run() {
     stop_requested_ = false;
 }
 
-void scheduler::run_until(const bool& done) {
+void scheduler::run_until(const bool& done, std::stop_source* cancel) {
     while (!done) {
         collect_remote();
         fire_timers();
         run_ready();
         if (done) break;
+        if (cancel && stop_requested_) {
+            stop_requested_ = false;
+            // Stop callbacks may resume coroutines inline: not inside run_ready.
+            std::exchange(cancel, nullptr)->request_stop();
+            continue;
+        }
         const bool block = ready_.empty() && !stop_requested_;
         clock::time_point next_timer{};
         if (!timers_.empty()) next_timer = timers_.top()->deadline;

@@ -201,3 +201,41 @@ TEST_CASE("operations outside a running scheduler are a clear error", "[io][sche
 TEST_CASE("a zero queue depth is rejected", "[io][scheduler]") {
     CHECK_THROWS_AS(zring::scheduler(zring::scheduler_options{0}), std::invalid_argument);
 }
+
+TEST_CASE("stop() during run(task) cancels the task, and run throws operation_cancelled", "[io][scheduler]") {
+    zring::scheduler s;
+    s.call_later(1ms, [&] { s.stop(); });
+    auto forever = []() -> zring::task<int> {
+        co_await zring::sleep_for(1h);
+        co_return 1;
+    };
+    // Bounded by the stop itself: a regression would sleep for an hour, so
+    // the test's own limit is the sleep's.
+    CHECK_THROWS_AS(s.run(zring_test::within(forever(), zring_test::default_limit)), zring::operation_cancelled);
+    // The stop was consumed: the scheduler runs the next task normally.
+    CHECK(s.run([]() -> zring::task<int> { co_return 2; }()) == 2);
+}
+
+TEST_CASE("stop() during run(task) lets a task that handles the cancellation return its result",
+          "[io][scheduler]") {
+    zring::scheduler s;
+    s.call_later(1ms, [&] { s.stop(); });
+    // Bounded without within(): its timer would hear the stop too.
+    auto graceful = []() -> zring::task<int> {
+        try {
+            co_await zring::sleep_for(zring_test::default_limit);
+        } catch (const zring::operation_cancelled&) {
+            co_return 7;  // the token stays stopped: a later await would be cancelled too
+        }
+        co_return 8;  // not cancelled
+    };
+    CHECK(s.run(graceful()) == 7);
+}
+
+TEST_CASE("stop() posted from another thread cancels run(task)", "[io][scheduler][threads]") {
+    zring::scheduler s;
+    std::thread other([&] { s.call_soon_threadsafe([&] { s.stop(); }); });
+    auto forever = []() -> zring::task<void> { co_await zring::sleep_for(1h); };
+    CHECK_THROWS_AS(s.run(zring_test::within(forever(), zring_test::default_limit)), zring::operation_cancelled);
+    other.join();
+}

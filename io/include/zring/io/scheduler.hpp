@@ -27,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -99,7 +100,13 @@ public:
 
     // Runs until stop() is called.
     void run();
-    // Runs until the task completes; returns its result or rethrows.
+    // Runs until the task completes; returns its result or rethrows. stop()
+    // meanwhile requests stop on the task's token: the task unwinds through
+    // its cancellation points (run then throws operation_cancelled) or
+    // completes anyway (run returns its result; the token stays stopped, so
+    // any later await in it is cancelled too). So a service stops on
+    // SIGINT with: zring::block_signals(SIGINT); ... a coroutine doing
+    // co_await zring::signal(SIGINT); s.stop();  (or use when_any).
     template <class T>
     T run(task<T> t);
     // Runs until the awaitable (e.g. when_all(...)) completes.
@@ -107,8 +114,9 @@ public:
     decltype(auto) run(A&& a) {
         return run(as_task(std::forward<A>(a)));
     }
-    // Makes run() return after the current turn. Call from the loop's thread;
-    // from another, use call_soon_threadsafe([&] { s.stop(); }).
+    // Makes run() return after the current turn, and run(task) cancel its
+    // task (see run). Call from the loop's thread; from another, use
+    // call_soon_threadsafe([&] { s.stop(); }).
     void stop() noexcept { stop_requested_ = true; }
 
     // The scheduler whose run() is active on this thread, or nullptr.
@@ -182,7 +190,9 @@ private:
     void close_door() noexcept;
     void run_remote_nodes(bool refused) noexcept;
     void wake() noexcept;
-    void run_until(const bool& done);
+    // Runs loop turns until done; stop() then requests stop on *cancel, if
+    // given, and the loop goes on until done.
+    void run_until(const bool& done, std::stop_source* cancel = nullptr);
     void run_ready();
     void collect_remote();
     void fire_timers();
@@ -328,10 +338,11 @@ T scheduler::run(task<T> t) {
             err = std::current_exception();
         }
     };
-    detail::run_root<T> root = body(std::move(t), error, result);
+    std::stop_source cancel;
+    detail::run_root<T> root = body(std::move(t).with_stop_token(cancel.get_token()), error, result);
     schedule(root.handle);
     run_guard guard(*this);
-    run_until(root.handle.promise().done);
+    run_until(root.handle.promise().done, &cancel);
     if (error) std::rethrow_exception(error);
     if constexpr (std::is_reference_v<T>)
         return result->get();
