@@ -14,12 +14,8 @@ scheduler_pool::scheduler_pool(std::size_t threads, scheduler_options options) {
     if (threads == 0) throw std::invalid_argument("zring::scheduler_pool: needs at least one thread");
     schedulers_.resize(threads);
     threads_.reserve(threads);
-    thread_ids_.reserve(threads);
     try {
-        for (std::size_t i = 0; i < threads; ++i) {
-            threads_.emplace_back([this, i, options] { thread_main(i, options); });
-            thread_ids_.push_back(threads_.back().get_id());
-        }
+        for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i, options] { thread_main(i, options); });
     } catch (...) {
         // Threads that could not start never report; count them as failed.
         std::lock_guard lock(mutex_);
@@ -52,14 +48,16 @@ scheduler& scheduler_pool::at(std::size_t i) {
     return *schedulers_[i];
 }
 
-bool scheduler_pool::on_pool_thread() const noexcept {
-    const auto self = std::this_thread::get_id();
-    for (const auto id : thread_ids_)
-        if (id == self) return true;
-    return false;
-}
+namespace {
+// The pool whose thread this is (thread ids are reused once a thread exits:
+// they cannot tell).
+thread_local const scheduler_pool* this_threads_pool = nullptr;
+}  // namespace
+
+bool scheduler_pool::on_pool_thread() const noexcept { return this_threads_pool == this; }
 
 void scheduler_pool::thread_main(std::size_t index, scheduler_options options) {
+    this_threads_pool = this;
     bool created = false;
     try {
         schedulers_[index] = std::make_unique<scheduler>(options);

@@ -78,7 +78,6 @@ private:
 
     std::vector<std::unique_ptr<scheduler>> schedulers_;
     std::vector<std::thread> threads_;
-    std::vector<std::thread::id> thread_ids_;  // never changes once started: read without a lock
     std::stop_source stop_source_;
 
     std::mutex mutex_;
