@@ -64,6 +64,14 @@ TEST_CASE("a poller reports every ready socket and consumes nothing", "[zmq][pol
         REQUIRE(again.size() == 1);
         CHECK(again[0].sock == &c);
         CHECK(again[0].events == ZMQ_POLLIN);
+        // Looked up by socket, as pyzmq's dict(poller.poll()).
+        CHECK(again.ready(c) == ZMQ_POLLIN);
+        CHECK(again.ready(a) == 0);
+        CHECK(again.ready(b) == 0);
+        CHECK(again.ready(to_a) == 0);  // not registered
+        int seen = 0;
+        for (const auto& item : again) seen += item.sock == &c;
+        CHECK(seen == 1);
     };
     zring_test::run(s, t());
 }

@@ -29,21 +29,21 @@ void poller::remove(socket& s) noexcept {
     std::erase_if(items_, [&](const registration& r) { return r.registered.sock == &s; });
 }
 
-std::vector<poller::item> poller::ready_now() const {
-    std::vector<item> ready;
+poller::result poller::ready_now() const {
+    result ready;
     for (const auto& r : items_) {
         if (!r.identity->handle)
             throw socket_closed("zring::poller::poll: registered zring::socket(" + r.identity->name + ")");
         const auto& i = r.registered;
         const short events = static_cast<short>(i.sock->get(zmq::sockopt::events) & i.events);
-        if (events) ready.push_back({i.sock, events});
+        if (events) ready.add({i.sock, events});
     }
     return ready;
 }
 
-task<std::vector<poller::item>> poller::poll(std::stop_token token) { return poll(std::nullopt, std::move(token)); }
+task<poller::result> poller::poll(std::stop_token token) { return poll(std::nullopt, std::move(token)); }
 
-task<std::vector<poller::item>> poller::poll(socket::duration timeout, std::stop_token token) {
+task<poller::result> poller::poll(socket::duration timeout, std::stop_token token) {
     return poll(std::optional<socket::duration>(timeout), std::move(token));
 }
 
@@ -59,7 +59,7 @@ task<bool> first_ready(std::vector<socket::awaiter<socket::wait_op>> waits) {
 }
 }  // namespace
 
-task<std::vector<poller::item>> poller::poll(std::optional<socket::duration> timeout, std::stop_token token) {
+task<poller::result> poller::poll(std::optional<socket::duration> timeout, std::stop_token token) {
     if (items_.empty()) throw std::logic_error("zring::poller::poll: no sockets registered");
     if (auto ready = ready_now(); !ready.empty()) co_return ready;
     std::vector<socket::awaiter<socket::wait_op>> waits;
@@ -81,7 +81,7 @@ task<std::vector<poller::item>> poller::poll(std::optional<socket::duration> tim
     if (me.destroyed) throw object_destroyed("zring::poller::poll");
     polls_.erase(&me);
     if (error) std::rethrow_exception(error);
-    if (!any_ready) co_return std::vector<item>{};
+    if (!any_ready) co_return result{};
     co_return ready_now();
 }
 

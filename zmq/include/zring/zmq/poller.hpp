@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <stop_token>
+#include <unordered_map>
 #include <vector>
 
 namespace zring {
@@ -22,6 +23,33 @@ public:
     struct item {
         socket* sock;
         short events;  // ZMQ_POLLIN and/or ZMQ_POLLOUT
+    };
+
+    // What poll() found ready: iterable (in registration order), and
+    // answering "is this socket ready?" in O(1), as pyzmq's dict(poll()).
+    class result {
+    public:
+        using const_iterator = std::vector<item>::const_iterator;
+        const_iterator begin() const noexcept { return items_.begin(); }
+        const_iterator end() const noexcept { return items_.end(); }
+        std::size_t size() const noexcept { return items_.size(); }
+        bool empty() const noexcept { return items_.empty(); }
+        const item& operator[](std::size_t i) const { return items_[i]; }
+        // The ready events of s (ZMQ_POLLIN, ZMQ_POLLOUT); 0 if it is not
+        // ready, or not registered.
+        short ready(const socket& s) const noexcept {
+            const auto it = by_socket_.find(&s);
+            return it == by_socket_.end() ? 0 : it->second;
+        }
+
+    private:
+        friend class poller;
+        void add(item i) {
+            items_.push_back(i);
+            by_socket_.emplace(i.sock, i.events);
+        }
+        std::vector<item> items_;
+        std::unordered_map<const socket*, short> by_socket_;
     };
 
     poller() = default;
@@ -37,9 +65,9 @@ public:
 
     // Every registered socket that is ready, with its ready events; waits
     // until at least one is. An empty poller is an error (std::logic_error).
-    task<std::vector<item>> poll(std::stop_token token = {});
-    // The same, or an empty vector once the timeout passed.
-    task<std::vector<item>> poll(socket::duration timeout, std::stop_token token = {});
+    task<result> poll(std::stop_token token = {});
+    // The same, or an empty result once the timeout passed.
+    task<result> poll(socket::duration timeout, std::stop_token token = {});
 
 private:
     struct registration {
@@ -52,9 +80,9 @@ private:
         bool destroyed = false;
     };
 
-    task<std::vector<item>> poll(std::optional<socket::duration> timeout, std::stop_token token);
+    task<result> poll(std::optional<socket::duration> timeout, std::stop_token token);
     // Throws socket_closed if a registered socket is gone.
-    std::vector<item> ready_now() const;
+    result ready_now() const;
 
     std::vector<registration> items_;
     detail::intrusive_list<pending_poll> polls_;
