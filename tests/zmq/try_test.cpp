@@ -107,3 +107,37 @@ TEST_CASE("try_ forms still throw for cancellation and for a closed socket", "[z
         co_await zring::when_all(waiter(), closer());
     }());
 }
+
+TEST_CASE("cppzmq's multipart_t is received into and sent from, envelope helpers included", "[zmq][multipart]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket router(s, ctx, zmq::socket_type::router), dealer(s, ctx, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::routing_id, "client-1");
+    dealer.connect(bind_ephemeral_tcp(router));
+    zring_test::run(s, [&]() -> zring::task<void> {
+        zmq::multipart_t request;
+        request.addstr("");
+        request.addstr("hello");
+        co_await dealer.send_multipart(std::move(request));
+
+        zmq::multipart_t got;
+        got.addstr("stale");  // replaced, not appended to
+        co_await router.recv_multipart(got, 5s);
+        REQUIRE(got.size() == 3);
+        zmq::message_t identity = got.pop();  // the envelope: identity, then the empty delimiter
+        CHECK(identity.to_string() == "client-1");
+        CHECK(got.popstr().empty());
+        const std::string body = got.popstr();
+        CHECK(body == "hello");
+
+        zmq::multipart_t reply;
+        reply.addstr("world");
+        reply.pushstr("");
+        reply.push(std::move(identity));
+        co_await router.send_multipart(std::move(reply), 5s);
+        auto back = co_await dealer.try_recv_multipart(5s);
+        REQUIRE(back.has_value());
+        REQUIRE(back->size() == 2);
+        CHECK((*back)[1].to_string() == "world");
+    }());
+}

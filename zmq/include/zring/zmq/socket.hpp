@@ -33,6 +33,7 @@
 #include <zring/zmq/errors.hpp>
 
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include <chrono>
 #include <coroutine>
@@ -142,6 +143,7 @@ public:
     struct recv_op;
     struct recv_into_op;
     struct recv_multipart_op;
+    struct recv_multipart_into_op;
     struct send_op;
     struct send_multipart_op;
     struct wait_op;
@@ -161,6 +163,11 @@ public:
     // or interleaved with another receiver's.
     awaiter<recv_multipart_op> recv_multipart(std::stop_token token = {});
     awaiter<recv_multipart_op> recv_multipart(duration timeout, std::stop_token token = {});
+    // Into cppzmq's zmq::multipart_t (its envelope helpers: pop, unwrap,
+    // wrap, pushstr, ...), replacing what it held.
+    awaiter<recv_multipart_into_op> recv_multipart(::zmq::multipart_t& into, std::stop_token token = {});
+    awaiter<recv_multipart_into_op> recv_multipart(::zmq::multipart_t& into, duration timeout,
+                                                   std::stop_token token = {});
     // Suspends while the socket cannot accept the message (high-water mark on
     // PUSH, DEALER, PAIR, ...); PUB drops at its high-water mark as libzmq does.
     awaiter<send_op> send(::zmq::message_t message, ::zmq::send_flags flags = ::zmq::send_flags::none,
@@ -173,6 +180,9 @@ public:
     template <class Range>
     requires requires(const Range& r) { std::string_view(*std::begin(r)); }
     awaiter<send_multipart_op> send_multipart(const Range& frames, std::stop_token token = {});
+    // From cppzmq's zmq::multipart_t, whose frames it takes.
+    awaiter<send_multipart_op> send_multipart(::zmq::multipart_t parts, std::stop_token token = {});
+    awaiter<send_multipart_op> send_multipart(::zmq::multipart_t parts, duration timeout, std::stop_token token = {});
     // Timeouts as values, for retry loops (C++ allows no co_await in a
     // catch block): a timeout yields std::nullopt or false and consumes or
     // sends nothing. Cancellation and closing still throw (they end the
@@ -275,6 +285,15 @@ struct socket::recv_multipart_op {
     std::vector<::zmq::message_t> parts;
     int attempt(void* raw) noexcept;
     std::vector<::zmq::message_t> result() noexcept { return std::move(parts); }
+};
+
+struct socket::recv_multipart_into_op : socket::recv_multipart_op {
+    ::zmq::multipart_t* into;
+    explicit recv_multipart_into_op(::zmq::multipart_t* m) noexcept : into(m) {}
+    void result() {
+        into->clear();
+        for (auto& part : parts) into->add(std::move(part));
+    }
 };
 
 struct socket::send_op {
@@ -490,6 +509,34 @@ inline socket::awaiter<socket::send_op, true> socket::try_send(std::string_view 
 inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(
     std::vector<::zmq::message_t> parts, duration timeout, std::stop_token token) {
     return {*this, timeout, std::move(token), std::move(parts)};
+}
+
+inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
+                                                                              std::stop_token token) {
+    return {*this, std::nullopt, std::move(token), &into};
+}
+inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
+                                                                              duration timeout,
+                                                                              std::stop_token token) {
+    return {*this, timeout, std::move(token), &into};
+}
+
+namespace detail {
+inline std::vector<::zmq::message_t> frames_of(::zmq::multipart_t& parts) {
+    std::vector<::zmq::message_t> frames;
+    frames.reserve(parts.size());
+    while (!parts.empty()) frames.push_back(parts.pop());
+    return frames;
+}
+}  // namespace detail
+
+inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(::zmq::multipart_t parts,
+                                                                         std::stop_token token) {
+    return send_multipart(detail::frames_of(parts), std::move(token));
+}
+inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(::zmq::multipart_t parts, duration timeout,
+                                                                         std::stop_token token) {
+    return send_multipart(detail::frames_of(parts), timeout, std::move(token));
 }
 
 template <class Range>
