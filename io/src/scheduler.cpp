@@ -163,7 +163,6 @@ void scheduler::shut_down() noexcept {
 void scheduler::shut_down(int stage) noexcept {
     if (stage < teardown_done_) return;
     teardown_done_ = stage + 1;
-    shutting_down_ = true;
     switch (stage) {
     case 0:
         close_door();
@@ -347,7 +346,7 @@ bool scheduler::try_post_remote(detail::remote_node* node) {
 void scheduler::wake() noexcept {
     // From another io_uring scheduler's loop: a message into our ring, sent
     // with that loop's next submission.
-    if (scheduler* from = current_scheduler; from && from != this && !from->shutting_down_ &&
+    if (scheduler* from = current_scheduler; from && from != this && !from->shutting_down() &&
                                              from->backend_->send_wake(ring_fd_, wake_fd_))
         return;
     const std::uint64_t one = 1;
@@ -397,7 +396,7 @@ void scheduler::adopt(std::coroutine_handle<> root, std::size_t& slot) {
 
 void scheduler::release(std::size_t slot) noexcept {
     spawned_[slot] = {};
-    if (!shutting_down_) free_spawn_slots_.push_back(slot);
+    if (!shutting_down()) free_spawn_slots_.push_back(slot);
 }
 
 }  // namespace zring

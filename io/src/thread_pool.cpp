@@ -1,14 +1,12 @@
 #include <zring/io/errors.hpp>
+#include <zring/io/scheduler_pool.hpp>
 #include <zring/io/thread_pool.hpp>
 
 #include <stdexcept>
 
 namespace zring {
 
-std::size_t thread_pool::default_size() noexcept {
-    const unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 1 : n;
-}
+std::size_t thread_pool::default_size() noexcept { return scheduler_pool::default_size(); }
 
 thread_pool::thread_pool(std::size_t threads) {
     if (threads == 0) throw std::invalid_argument("zring::thread_pool: needs at least one thread");

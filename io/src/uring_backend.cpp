@@ -102,7 +102,8 @@ constexpr std::uint64_t tag_mask = 3;
 class uring_backend final : public io_backend {
 public:
     uring_backend(unsigned depth, int wake_fd, bool msg_ring, ring_features& features) : wake_fd_(wake_fd) {
-        if (const int rc = setup_ring(ring_, depth, features, params_features_); rc < 0)
+        unsigned kernel_features = 0;
+        if (const int rc = setup_ring(ring_, depth, features, kernel_features); rc < 0)
             throw io_uring_unavailable(-rc, unavailable_message(-rc));
         if (msg_ring) {
             if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
@@ -111,7 +112,7 @@ public:
                 io_uring_free_probe(probe);
             }
         }
-        skip_success_ = (params_features_ & IORING_FEAT_CQE_SKIP) != 0;
+        skip_success_ = (kernel_features & IORING_FEAT_CQE_SKIP) != 0;
         features.msg_ring = msg_ring_;
         wakeup_.owner = this;
         wakeup_.on_complete = [](io_operation* op, int, bool) noexcept {
@@ -362,7 +363,6 @@ private:
     std::size_t in_flight_ = 0;        // SQEs whose final CQE has not been reaped
     std::size_t cancel_requests_ = 0;  // of which cancellations
     bool multishot_polls_ = true;
-    unsigned params_features_ = 0;     // IORING_FEAT_* the kernel reported
     bool skip_success_ = false;        // IOSQE_CQE_SKIP_SUCCESS (5.17)
     bool msg_ring_supported_ = false;  // fixed at start-up
     bool msg_ring_ = false;            // this ring sends them (until the kernel refuses one)

@@ -6,6 +6,7 @@
 // scheduler, use scheduler::run(task)).
 
 #include <zring/coro/awaitable_traits.hpp>
+#include <zring/coro/detail/result_slot.hpp>
 
 #include <atomic>
 #include <coroutine>
@@ -25,10 +26,7 @@ public:
     struct promise_type {
         std::atomic<bool> done{false};
         std::exception_ptr exception;
-        // References stay references: the awaited object outlives the frame.
-        std::optional<std::conditional_t<std::is_reference_v<R>, std::reference_wrapper<std::remove_reference_t<R>>,
-                                         non_void_t<R>>>
-            value;
+        result_slot<R> value;
 
         sync_wait_task get_return_object() noexcept {
             return sync_wait_task{std::coroutine_handle<promise_type>::from_promise(*this)};
@@ -62,10 +60,7 @@ public:
         auto& p = handle_.promise();
         p.done.wait(false, std::memory_order_acquire);
         if (p.exception) std::rethrow_exception(p.exception);
-        if constexpr (std::is_reference_v<R>)
-            return p.value->get();
-        else if constexpr (!std::is_void_v<R>)
-            return std::move(*p.value);
+        return take_result<R>(p.value);
     }
 
 private:

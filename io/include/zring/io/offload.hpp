@@ -11,6 +11,7 @@
 // scheduler's teardown waits for a started call too.
 
 #include <zring/coro/cancellation.hpp>
+#include <zring/coro/detail/result_slot.hpp>
 #include <zring/coro/detail/stop_watch.hpp>
 #include <zring/io/detail/cancellation.hpp>
 #include <zring/io/detail/remote_resumption.hpp>
@@ -33,10 +34,6 @@ namespace zring {
 template <class F>
 class offload_awaiter : private detail::pool_job {
     using result_type = std::invoke_result_t<F&>;
-    using stored = std::conditional_t<
-        std::is_void_v<result_type>, bool,
-        std::conditional_t<std::is_reference_v<result_type>,
-                           std::reference_wrapper<std::remove_reference_t<result_type>>, result_type>>;
 
 public:
     offload_awaiter(thread_pool& pool, F fn, std::stop_token token)
@@ -72,10 +69,7 @@ public:
         wait_for_worker();
         resumption_.check("zring::offload");
         if (error_) std::rethrow_exception(error_);
-        if constexpr (std::is_reference_v<result_type>)
-            return result_->get();
-        else if constexpr (!std::is_void_v<result_type>)
-            return std::move(*result_);
+        return detail::take_result<result_type>(result_);
     }
 
 private:
@@ -95,7 +89,7 @@ private:
         try {
             if constexpr (std::is_void_v<result_type>) {
                 std::invoke(self->fn_);
-                self->result_.emplace(true);
+                self->result_.emplace();
             } else {
                 self->result_.emplace(std::invoke(self->fn_));
             }
@@ -123,7 +117,7 @@ private:
     scheduler* origin_ = nullptr;
     std::coroutine_handle<> handle_;
     detail::remote_resumption resumption_;
-    std::optional<stored> result_;
+    detail::result_slot<result_type> result_;
     std::exception_ptr error_;
     std::atomic<bool> finished_{false};
     bool submitted_ = false;

@@ -9,6 +9,7 @@
 // io_uring submitting and waiting is one io_uring_enter.
 
 #include <zring/coro/awaitable_traits.hpp>
+#include <zring/coro/detail/result_slot.hpp>
 #include <zring/coro/task.hpp>
 #include <zring/io/backend.hpp>
 #include <zring/io/detail/callback.hpp>
@@ -187,6 +188,7 @@ private:
     static constexpr int teardown_stages = 3;
     void shut_down() noexcept;
     void shut_down(int stage) noexcept;
+    bool shutting_down() const noexcept { return teardown_done_ > 0; }
     void close_door() noexcept;
     void run_remote_nodes(bool refused) noexcept;
     void wake() noexcept;
@@ -205,7 +207,6 @@ private:
     ring_features features_;
     bool stop_requested_ = false;
     bool running_ = false;
-    bool shutting_down_ = false;
     int teardown_done_ = 0;  // stages of shut_down done
     bool drained_ = false;
 
@@ -259,7 +260,7 @@ struct scheduler_access {
     static constexpr int teardown_stages = scheduler::teardown_stages;
     static void shut_down(scheduler& s, int stage) noexcept { s.shut_down(stage); }
     // False once s has begun shutting down. On s's thread.
-    static bool accepts_work(const scheduler& s) noexcept { return !s.shutting_down_; }
+    static bool accepts_work(const scheduler& s) noexcept { return !s.shutting_down(); }
 
     static void add_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.push_back(r); }
     static void remove_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.erase(r); }
@@ -322,15 +323,12 @@ T scheduler::run(task<T> t) {
     check_thread("zring::scheduler::run(task)");
     if (running_) throw std::logic_error("zring::scheduler::run(task): the scheduler is already running");
     std::exception_ptr error;
-    std::optional<std::conditional_t<
-        std::is_void_v<T>, bool,
-        std::conditional_t<std::is_reference_v<T>, std::reference_wrapper<std::remove_reference_t<T>>, T>>>
-        result;
+    detail::result_slot<T> result;
     auto body = [](task<T> inner, std::exception_ptr& err, auto& out) -> detail::run_root<T> {
         try {
             if constexpr (std::is_void_v<T>) {
                 co_await std::move(inner);
-                out.emplace(true);
+                out.emplace();
             } else {
                 out.emplace(co_await std::move(inner));
             }
@@ -344,10 +342,7 @@ T scheduler::run(task<T> t) {
     run_guard guard(*this);
     run_until(root.handle.promise().done, &cancel);
     if (error) std::rethrow_exception(error);
-    if constexpr (std::is_reference_v<T>)
-        return result->get();
-    else if constexpr (!std::is_void_v<T>)
-        return std::move(*result);
+    return detail::take_result<T>(result);
 }
 
 }  // namespace zring

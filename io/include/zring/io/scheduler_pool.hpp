@@ -10,6 +10,7 @@
 // shared between the threads on the hot path: work crosses over only through
 // a scheduler's cross-thread door (resume_on, spawn, call_soon_threadsafe).
 
+#include <zring/coro/detail/result_slot.hpp>
 #include <zring/coro/task.hpp>
 #include <zring/io/errors.hpp>
 #include <zring/io/scheduler.hpp>
@@ -93,13 +94,10 @@ private:
 
 template <class T>
 struct scheduler_pool::run_state {
-    using stored = std::conditional_t<
-        std::is_void_v<T>, bool,
-        std::conditional_t<std::is_reference_v<T>, std::reference_wrapper<std::remove_reference_t<T>>, T>>;
     std::mutex mutex;
     std::condition_variable finished;
     bool done = false;
-    std::optional<stored> result;
+    detail::result_slot<T> result;
     std::exception_ptr error;
 
     // A parameter of drive(), so it lives in the frame from its creation:
@@ -131,7 +129,7 @@ task<void> scheduler_pool::drive(task<T> t, typename run_state<T>::reporter repo
     try {
         if constexpr (std::is_void_v<T>) {
             co_await std::move(t);
-            state.result.emplace(true);
+            state.result.emplace();
         } else {
             state.result.emplace(co_await std::move(t));
         }
@@ -150,10 +148,7 @@ T scheduler_pool::run(task<T> t) {
     std::unique_lock lock(state.mutex);
     state.finished.wait(lock, [&] { return state.done; });
     if (state.error) std::rethrow_exception(state.error);
-    if constexpr (std::is_reference_v<T>)
-        return state.result->get();
-    else if constexpr (!std::is_void_v<T>)
-        return std::move(*state.result);
+    return detail::take_result<T>(state.result);
 }
 
 }  // namespace zring

@@ -4,10 +4,10 @@
 // It starts on the scheduler's next loop turn. spawn may be called from any
 // thread: from another, the task is handed over like call_soon_threadsafe.
 // spawn throws scheduler_stopped once the scheduler has shut down (the task,
-// which never started, is destroyed on the calling thread). An exception escaping it goes
-// to the scheduler's exception handler (by default: printed, then
-// std::terminate); it is never silently dropped. If the scheduler is
-// destroyed first, the task's frame is destroyed with it.
+// which never started, is destroyed on the calling thread). An exception
+// escaping the task goes to the scheduler's exception handler (by default:
+// printed, then std::terminate); it is never silently dropped. If the
+// scheduler is destroyed first, the task's frame is destroyed with it.
 
 #include <zring/coro/task.hpp>
 #include <zring/io/errors.hpp>
