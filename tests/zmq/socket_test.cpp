@@ -158,6 +158,11 @@ TEST_CASE("send and recv on one DEALER from two coroutines at once", "[zmq][sock
     zmq::context_t ctx;
     zring::scheduler s;
     zring::socket router(s, ctx, zmq::socket_type::router), dealer(s, ctx, zmq::socket_type::dealer);
+    // Small queues, so both ends wait on full pipes. A ROUTER drops what
+    // it cannot queue unless mandatory, which makes it wait instead.
+    router.set(zmq::sockopt::router_mandatory, 1);
+    router.set(zmq::sockopt::sndhwm, 5);
+    dealer.set(zmq::sockopt::rcvhwm, 5);
     dealer.connect(bind_ephemeral_tcp(router));
     constexpr int n = 2000;
     auto echo = [&]() -> zring::task<void> {
