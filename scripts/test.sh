@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh libboost-dev gdb  # Boost.Asio: zring-bench's baselines; gdb: the test watchdog's stacks
+scripts/deps.sh libboost-dev gdb clang  # Boost.Asio: zring-bench's baselines; gdb: the test watchdog's stacks; clang: the README snippets
 # Every preset's suite runs once per backend: io_uring (where the kernel
 # allows it; else the fallback) and epoll.
 for preset in release asan tsan; do

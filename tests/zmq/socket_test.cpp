@@ -154,6 +154,49 @@ TEST_CASE("a multipart message is never split between two concurrent receivers",
     }
 }
 
+TEST_CASE("send_multipart takes a braced list, a range, a vector of messages and a multipart_t", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    const auto ep = unique_inproc("forms");
+    pull.bind(ep);
+    push.connect(ep);
+    auto t = [&]() -> zring::task<std::vector<std::vector<std::string>>> {
+        // Braced lists inside the co_await operand: g++ 12 rejects an
+        // std::initializer_list there, so these compile only through
+        // frame_list's variadic constructor.
+        const std::string id = "id";
+        const std::string_view body = "body";
+        co_await push.send_multipart({"a", "b"});
+        co_await push.send_multipart({id, "", body}, 5s);
+        co_await push.send_multipart({"single"});
+        const bool sent = co_await push.try_send_multipart({"c", id}, 5s);
+        CHECK(sent);
+        const std::vector<std::string> strings{"d", "e"};
+        co_await push.send_multipart(strings);
+        std::vector<zmq::message_t> messages;
+        messages.emplace_back(std::string_view("f"));
+        messages.emplace_back(std::string_view("g"));
+        co_await push.send_multipart(std::move(messages));
+        zmq::multipart_t multipart;
+        multipart.addstr("h");
+        multipart.addstr("i");
+        co_await push.send_multipart(std::move(multipart));
+        CHECK(multipart.empty());
+        std::vector<std::vector<std::string>> got;
+        for (int i = 0; i < 7; ++i) {
+            std::vector<std::string> frames;
+            for (auto& f : co_await pull.recv_multipart(5s)) frames.push_back(f.to_string());
+            got.push_back(std::move(frames));
+        }
+        co_return got;
+    };
+    using frames = std::vector<std::string>;
+    const std::vector<frames> expected{{"a", "b"}, {"id", "", "body"}, {"single"}, {"c", "id"},
+                                       {"d", "e"}, {"f", "g"},        {"h", "i"}};
+    CHECK(zring_test::run(s, t()) == expected);
+}
+
 TEST_CASE("send and recv on one DEALER from two coroutines at once", "[zmq][socket]") {
     zmq::context_t ctx;
     zring::scheduler s;
@@ -181,6 +224,22 @@ TEST_CASE("send and recv on one DEALER from two coroutines at once", "[zmq][sock
     };
     auto [a, b, received] = zring_test::run(s, zring::when_all(echo(), sender(), receiver()));
     CHECK(received == n);
+}
+
+TEST_CASE("a mandatory ROUTER refuses a message for an unknown peer with EHOSTUNREACH", "[zmq][socket]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket router(s, ctx, zmq::socket_type::router);
+    router.set(zmq::sockopt::router_mandatory, 1);
+    auto t = [&]() -> zring::task<int> {
+        try {
+            co_await router.send_multipart({"nobody", "", "hello"}, 5s);
+        } catch (const zring::socket_error& e) {
+            co_return e.code().value();
+        }
+        co_return 0;
+    };
+    CHECK(zring_test::run(s, t()) == EHOSTUNREACH);
 }
 
 TEST_CASE("a subscriber receives only the topics it subscribed to", "[zmq][socket]") {

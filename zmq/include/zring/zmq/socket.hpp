@@ -86,6 +86,40 @@ struct socket_waiter : list_hook, timer_node {
 
 }  // namespace detail
 
+// What send_multipart sends, one frame per element:
+//   send_multipart(std::move(messages))   a std::vector<zmq::message_t>, moved
+//   send_multipart(std::move(multipart))  cppzmq's zmq::multipart_t, its frames taken
+//   send_multipart(strings)               any range of string-likes, copied
+//   send_multipart({"a", id, body})       a braced list of string-likes, copied
+// The braced list reaches a variadic constructor rather than an
+// std::initializer_list, whose array g++ 12 rejects inside a co_await
+// operand ("array used as initializer").
+class frame_list {
+public:
+    frame_list(std::vector<::zmq::message_t>&& parts) noexcept : parts_(std::move(parts)) {}
+    frame_list(::zmq::multipart_t&& parts) {
+        parts_.reserve(parts.size());
+        while (!parts.empty()) parts_.push_back(parts.pop());
+    }
+    template <class Range>
+    requires requires(const Range& r) { std::string_view(*std::begin(r)); }
+    frame_list(const Range& frames) {
+        for (const auto& f : frames) add(f);
+    }
+    template <class... Frames>
+    requires(sizeof...(Frames) > 0 && (std::is_convertible_v<const Frames&, std::string_view> && ...))
+    frame_list(const Frames&... frames) {
+        parts_.reserve(sizeof...(Frames));
+        (add(frames), ...);
+    }
+
+    std::vector<::zmq::message_t> take() && noexcept { return std::move(parts_); }
+
+private:
+    void add(std::string_view frame) { parts_.emplace_back(frame.data(), frame.size()); }
+    std::vector<::zmq::message_t> parts_;
+};
+
 class socket final : private detail::scheduler_resource {
 public:
     using clock = detail::clock;
@@ -174,15 +208,10 @@ public:
                           std::stop_token token = {});
     awaiter<send_op> send(std::string_view data, std::stop_token token = {});
     awaiter<send_op> send(::zmq::message_t message, duration timeout, std::stop_token token = {});
-    awaiter<send_multipart_op> send_multipart(std::vector<::zmq::message_t> parts, std::stop_token token = {});
-    awaiter<send_multipart_op> send_multipart(std::vector<::zmq::message_t> parts, duration timeout,
-                                              std::stop_token token = {});
-    template <class Range>
-    requires requires(const Range& r) { std::string_view(*std::begin(r)); }
-    awaiter<send_multipart_op> send_multipart(const Range& frames, std::stop_token token = {});
-    // From cppzmq's zmq::multipart_t, whose frames it takes.
-    awaiter<send_multipart_op> send_multipart(::zmq::multipart_t parts, std::stop_token token = {});
-    awaiter<send_multipart_op> send_multipart(::zmq::multipart_t parts, duration timeout, std::stop_token token = {});
+    // Any frame_list (below the socket): a vector of messages, a multipart_t,
+    // a range or a braced list of strings.
+    awaiter<send_multipart_op> send_multipart(frame_list frames, std::stop_token token = {});
+    awaiter<send_multipart_op> send_multipart(frame_list frames, duration timeout, std::stop_token token = {});
     // Timeouts as values, for retry loops (C++ allows no co_await in a
     // catch block): a timeout yields std::nullopt or false and consumes or
     // sends nothing. Cancellation and closing still throw (they end the
@@ -197,7 +226,7 @@ public:
     awaiter<recv_multipart_op, true> try_recv_multipart(duration timeout, std::stop_token token = {});
     awaiter<send_op, true> try_send(::zmq::message_t message, duration timeout, std::stop_token token = {});
     awaiter<send_op, true> try_send(std::string_view data, duration timeout, std::stop_token token = {});
-    awaiter<send_multipart_op, true> try_send_multipart(std::vector<::zmq::message_t> parts, duration timeout,
+    awaiter<send_multipart_op, true> try_send_multipart(frame_list frames, duration timeout,
                                                         std::stop_token token = {});
     // co_await s.wait(ZMQ_POLLIN) -> the requested events that are ready,
     // consuming nothing: for polling several sockets (see poller.hpp).
@@ -478,13 +507,12 @@ inline socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, d
                                                      std::stop_token token) {
     return {*this, timeout, std::move(token), std::move(message)};
 }
-inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
-                                                                         std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), std::move(parts)};
+inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(frame_list frames, std::stop_token token) {
+    return {*this, std::nullopt, std::move(token), std::move(frames).take()};
 }
-inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(std::vector<::zmq::message_t> parts,
-                                                                         duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(parts)};
+inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(frame_list frames, duration timeout,
+                                                                         std::stop_token token) {
+    return {*this, timeout, std::move(token), std::move(frames).take()};
 }
 
 inline socket::awaiter<socket::recv_op, true> socket::try_recv(duration timeout, std::stop_token token) {
@@ -506,9 +534,10 @@ inline socket::awaiter<socket::send_op, true> socket::try_send(std::string_view 
                                                                std::stop_token token) {
     return {*this, timeout, std::move(token), ::zmq::message_t(data.data(), data.size())};
 }
-inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(
-    std::vector<::zmq::message_t> parts, duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(parts)};
+inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(frame_list frames,
+                                                                                   duration timeout,
+                                                                                   std::stop_token token) {
+    return {*this, timeout, std::move(token), std::move(frames).take()};
 }
 
 inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
@@ -519,35 +548,6 @@ inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::
                                                                               duration timeout,
                                                                               std::stop_token token) {
     return {*this, timeout, std::move(token), &into};
-}
-
-namespace detail {
-inline std::vector<::zmq::message_t> frames_of(::zmq::multipart_t& parts) {
-    std::vector<::zmq::message_t> frames;
-    frames.reserve(parts.size());
-    while (!parts.empty()) frames.push_back(parts.pop());
-    return frames;
-}
-}  // namespace detail
-
-inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(::zmq::multipart_t parts,
-                                                                         std::stop_token token) {
-    return send_multipart(detail::frames_of(parts), std::move(token));
-}
-inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(::zmq::multipart_t parts, duration timeout,
-                                                                         std::stop_token token) {
-    return send_multipart(detail::frames_of(parts), timeout, std::move(token));
-}
-
-template <class Range>
-requires requires(const Range& r) { std::string_view(*std::begin(r)); }
-socket::awaiter<socket::send_multipart_op> socket::send_multipart(const Range& frames, std::stop_token token) {
-    std::vector<::zmq::message_t> parts;
-    for (const auto& f : frames) {
-        const std::string_view v(f);
-        parts.emplace_back(v.data(), v.size());
-    }
-    return send_multipart(std::move(parts), std::move(token));
 }
 
 }  // namespace zring
