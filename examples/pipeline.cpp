@@ -54,20 +54,18 @@ int main(int argc, char** argv) {
     zring::socket results(scheduler, context, zmq::socket_type::pull);
     vent.bind("inproc://tasks");
     results.bind("inproc://results");
-    std::vector<std::unique_ptr<zring::socket>> ins, outs;
+    std::vector<zring::socket> ins, outs;  // sockets move: a vector holds them
     std::vector<std::int64_t> done(static_cast<std::size_t>(workers), 0);
     for (int w = 0; w < workers; ++w) {
-        ins.push_back(std::make_unique<zring::socket>(scheduler, context, zmq::socket_type::pull));
-        outs.push_back(std::make_unique<zring::socket>(scheduler, context, zmq::socket_type::push));
-        ins.back()->connect("inproc://tasks");
-        outs.back()->connect("inproc://results");
+        ins.emplace_back(scheduler, context, zmq::socket_type::pull).connect("inproc://tasks");
+        outs.emplace_back(scheduler, context, zmq::socket_type::push).connect("inproc://results");
     }
 
     auto run = [&]() -> zring::task<std::int64_t> {
         std::int64_t total = 0;
         co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
             for (int w = 0; w < workers; ++w)
-                group.spawn(worker(*ins[static_cast<std::size_t>(w)], *outs[static_cast<std::size_t>(w)],
+                group.spawn(worker(ins[static_cast<std::size_t>(w)], outs[static_cast<std::size_t>(w)],
                                    done[static_cast<std::size_t>(w)]));
             group.spawn(ventilator(vent, tasks));
             total = co_await sink(results, tasks);

@@ -16,17 +16,18 @@ poller::~poller() {
 void poller::add(socket& s, short events) {
     if ((events & (ZMQ_POLLIN | ZMQ_POLLOUT)) == 0)
         throw std::invalid_argument("zring::poller::add: events must include ZMQ_POLLIN or ZMQ_POLLOUT");
+    // By identity, which follows the socket when it is moved.
     for (auto& r : items_) {
-        if (r.registered.sock == &s && r.identity == s.identity()) {
-            r.registered.events = events;
+        if (r.identity == s.identity()) {
+            r.events = events;
             return;
         }
     }
-    items_.push_back({{&s, events}, s.identity()});
+    items_.push_back({s.identity(), events});
 }
 
 void poller::remove(socket& s) noexcept {
-    std::erase_if(items_, [&](const registration& r) { return r.registered.sock == &s; });
+    std::erase_if(items_, [&](const registration& r) { return r.identity == s.identity(); });
 }
 
 poller::result poller::ready_now() const {
@@ -34,9 +35,9 @@ poller::result poller::ready_now() const {
     for (const auto& r : items_) {
         if (!r.identity->handle)
             throw socket_closed("zring::poller::poll: registered zring::socket(" + r.identity->name + ")");
-        const auto& i = r.registered;
-        const short events = static_cast<short>(i.sock->get(zmq::sockopt::events) & i.events);
-        if (events) ready.add({i.sock, events});
+        socket* sock = r.identity->owner;
+        const short events = static_cast<short>(sock->get(zmq::sockopt::events) & r.events);
+        if (events) ready.add({sock, events});
     }
     return ready;
 }
@@ -65,8 +66,8 @@ task<poller::result> poller::poll(std::optional<socket::duration> timeout, std::
     std::vector<socket::awaiter<socket::wait_op>> waits;
     waits.reserve(items_.size());
     for (const auto& r : items_) {
-        const auto& i = r.registered;
-        waits.push_back(timeout ? i.sock->wait(i.events, *timeout, token) : i.sock->wait(i.events, token));
+        socket* sock = r.identity->owner;
+        waits.push_back(timeout ? sock->wait(r.events, *timeout, token) : sock->wait(r.events, token));
     }
     pending_poll me;
     polls_.push_back(&me);

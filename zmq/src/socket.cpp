@@ -89,7 +89,7 @@ void detail::socket_waiter::throw_outcome(const char* operation) const {
 }
 
 socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
-    : scheduler_(s), context_(context), type_(type), core_(nullptr) {
+    : scheduler_(&s), context_(context), type_(type), core_(nullptr) {
     // Bookkeeping first: once libzmq made the socket, nothing here throws
     // before the socket owns it.
     auto identity = std::make_shared<detail::socket_identity>();
@@ -109,10 +109,51 @@ socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
     identity_->handle = handle_;
     identity_->owner = this;
     core_ = c.release();
-    detail::scheduler_access::add_resource(scheduler_, this);
+    detail::scheduler_access::add_resource(*scheduler_, this);
 }
 
 socket::~socket() { close(); }
+
+socket::socket(socket&& other)
+    : scheduler_(other.scheduler_), context_(other.context_), type_(other.type_), core_(nullptr) {
+    other.check_movable("socket(socket&&)");
+    auto left = std::make_shared<detail::socket_identity>();
+    left->name = other.identity_->name;
+    take_over(other, std::move(left));
+}
+
+socket& socket::operator=(socket&& other) {
+    if (&other == this) return *this;
+    other.check_movable("operator=(socket&&)");
+    if (core_ && !scheduler_->on_owner_thread()) throw_unusable("operator=(socket&&)");
+    auto left = std::make_shared<detail::socket_identity>();
+    left->name = other.identity_->name;
+    close();  // nothing throws from here on
+    scheduler_ = other.scheduler_;
+    context_ = other.context_;
+    type_ = other.type_;
+    take_over(other, std::move(left));
+    return *this;
+}
+
+void socket::check_movable(const char* operation) const {
+    if (!core_) return;  // closed: nothing to hand over but the name
+    if (!scheduler_->on_owner_thread()) throw_unusable(operation);
+    if (!readers_.empty() || !writers_.empty())
+        throw std::logic_error(describe(operation) +
+                               ": coroutines are waiting on it (a socket moves only while none does)");
+}
+
+void socket::take_over(socket& other, std::shared_ptr<detail::socket_identity> left) noexcept {
+    handle_ = std::exchange(other.handle_, nullptr);
+    core_ = std::exchange(other.core_, nullptr);
+    identity_ = std::exchange(other.identity_, std::move(left));
+    if (!core_) return;
+    core_->owner = this;
+    identity_->owner = this;
+    detail::scheduler_access::remove_resource(*scheduler_, &other);
+    detail::scheduler_access::add_resource(*scheduler_, this);
+}
 
 void socket::close() noexcept {
     if (!core_) return;
@@ -121,7 +162,7 @@ void socket::close() noexcept {
         while (auto* w = queue->front()) finish(w, detail::socket_waiter::state::closed);
     if (c->poll_armed) {
         c->owner = nullptr;
-        detail::scheduler_access::cancel(scheduler_, c);
+        detail::scheduler_access::cancel(*scheduler_, c);
     } else {
         delete c;
     }
@@ -129,7 +170,7 @@ void socket::close() noexcept {
     handle_ = nullptr;
     identity_->handle = nullptr;
     identity_->owner = nullptr;
-    detail::scheduler_access::remove_resource(scheduler_, this);
+    detail::scheduler_access::remove_resource(*scheduler_, this);
 }
 
 void socket::on_scheduler_shutdown() noexcept {
@@ -162,7 +203,7 @@ void socket::throw_unusable(const char* operation) const {
     void* raw = check_usable(operation);
     if (!readers_.empty() || !writers_.empty()) {
         // The caller's use of the socket comes after this returns.
-        scheduler_.call_soon([identity = identity_]() noexcept {
+        scheduler_->call_soon([identity = identity_]() noexcept {
             if (socket* s = identity->owner) s->reserve_waiters();
         });
     }
@@ -237,7 +278,7 @@ void socket::unlink(detail::socket_waiter* w) noexcept { (w->inbound ? readers_ 
 void socket::finish(detail::socket_waiter* w, detail::socket_waiter::state outcome, int error) noexcept {
     unlink(w);
     w->conclude(outcome, error);
-    scheduler_.schedule(w->handle);
+    scheduler_->schedule(w->handle);
 }
 
 void socket::expire(detail::socket_waiter* w) noexcept {
@@ -254,7 +295,7 @@ bool socket::serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) n
     while (auto* w = queue.front()) {
         if (!w->attempt(w)) break;
         queue.erase(w);
-        scheduler_.schedule(w->handle);
+        scheduler_->schedule(w->handle);
         progressed = true;
     }
     return progressed;
@@ -287,7 +328,7 @@ void socket::serve() noexcept {
 
 void socket::arm_poll() noexcept {
     if (core_->poll_armed) return;
-    if (!detail::scheduler_access::watch(scheduler_, core_)) {
+    if (!detail::scheduler_access::watch(*scheduler_, core_)) {
         // The kernel takes no more: waiting would be forever, so say so.
         fail_waiters(ENOBUFS);
         return;

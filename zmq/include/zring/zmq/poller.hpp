@@ -71,8 +71,8 @@ public:
 
 private:
     struct registration {
-        item registered;
-        std::shared_ptr<const detail::socket_identity> identity;
+        std::shared_ptr<const detail::socket_identity> identity;  // its owner is the socket, moved or not
+        short events;
     };
     // A poll() in progress; the poller's destructor stops it.
     struct pending_poll : detail::list_hook {

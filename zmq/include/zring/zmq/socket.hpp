@@ -133,6 +133,13 @@ public:
     ~socket();
     socket(const socket&) = delete;
     socket& operator=(const socket&) = delete;
+    // Movable on its scheduler's thread while no coroutine waits on it (else
+    // std::logic_error naming it). Pollers and monitors follow the moved
+    // socket; the moved-from one is closed and keeps its name for errors.
+    // Move-assigning closes the assigned-to socket first, with its linger,
+    // as destroying it would: its waiters get socket_closed.
+    socket(socket&& other);
+    socket& operator=(socket&& other);
 
     void bind(const std::string& endpoint);
     void connect(const std::string& endpoint);
@@ -162,7 +169,7 @@ public:
     void close() noexcept;
     bool is_open() const noexcept { return core_ != nullptr; }
     ::zmq::socket_type type() const noexcept { return type_; }
-    scheduler& get_scheduler() const noexcept { return scheduler_; }
+    scheduler& get_scheduler() const noexcept { return *scheduler_; }
     // The libzmq context the socket was created in (for inproc companions).
     void* context() const noexcept { return context_; }
     // "PUSH tcp://127.0.0.1:5555": names the socket in error messages.
@@ -241,11 +248,16 @@ private:
     void on_scheduler_shutdown() noexcept override;
     // The libzmq socket, if this thread may use it; throws otherwise.
     void* check_usable(const char* operation) const {
-        if (core_ && scheduler_.on_owner_thread()) [[likely]]
+        if (core_ && scheduler_->on_owner_thread()) [[likely]]
             return handle_;
         throw_unusable(operation);
     }
     [[noreturn]] void throw_unusable(const char* operation) const;
+    // Throws unless other may be moved from here and now.
+    void check_movable(const char* operation) const;
+    // Takes other's libzmq socket, poll and identity; other is left closed
+    // under `left`, a fresh identity.
+    void take_over(socket& other, std::shared_ptr<detail::socket_identity> left) noexcept;
     bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
     // Queues w behind earlier waiters and re-checks, or arms the ZMQ_FD poll.
     void enqueue(detail::socket_waiter* w, bool fresh_eagain);
@@ -271,7 +283,7 @@ private:
     // Re-serves the waiters, then throws socket_error if rc reports a failure.
     void after_command(int rc, const char* operation, const std::string* endpoint = nullptr);
 
-    scheduler& scheduler_;
+    scheduler* scheduler_;
     void* context_;
     void* handle_ = nullptr;  // the libzmq socket, owned
     ::zmq::socket_type type_;
@@ -365,7 +377,7 @@ public:
     awaiter(socket& s, std::optional<duration> timeout, std::stop_token token, OpArgs&&... op_args)
         : op_{std::forward<OpArgs>(op_args)...}, timeout_(timeout), token_(std::move(token)) {
         owner = &s;
-        sched = &s.scheduler_;
+        sched = s.scheduler_;
         inbound = op_.inbound;
         attempt = &attempt_once;
         fire = &on_timeout;
