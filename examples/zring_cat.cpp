@@ -17,6 +17,8 @@
 #include <csignal>
 #include <cstdint>
 #include <iostream>
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <string>
@@ -167,7 +169,7 @@ private:
 
 int main(int argc, char** argv) {
     examples::cli args(argc, argv, "zring-cat --type TYPE (--bind|--connect ENDPOINT)... [options]",
-                       {{"type", "socket type: PUB SUB XPUB XSUB PUSH PULL REQ REP DEALER ROUTER PAIR STREAM"},
+                       {{"type", "socket type, any case: pub sub xpub xsub push pull req rep dealer router pair stream"},
                         {"bind", "endpoint to bind (repeatable)"},
                         {"connect", "endpoint to connect to (repeatable)"},
                         {"subscribe", "SUB prefix (repeatable; default: everything)"},
@@ -175,7 +177,10 @@ int main(int argc, char** argv) {
                         {"timeout-ms", "give up (exit 1) when a message takes longer than this"},
                         {"multipart-sep", "split lines into frames at this separator, and join frames with it"}});
     if (!args.has("type")) args.fail("--type is required");
-    const auto type_it = socket_types.find(args.get("type", ""));
+    std::string type_name = args.get("type", "");  // any case, as pyzmq and zmqc take it
+    std::transform(type_name.begin(), type_name.end(), type_name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    const auto type_it = socket_types.find(type_name);
     if (type_it == socket_types.end()) args.fail("unknown socket type '" + args.get("type", "") + "'");
     if (!args.has("bind") && !args.has("connect")) args.fail("give at least one --bind or --connect");
 

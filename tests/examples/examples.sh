@@ -113,9 +113,9 @@ sharded-signal)
     grep -Eq '^Handled [1-9][0-9]* requests in ' "$work/sharded.out" || fail "no final report"
     ;;
 cat-pushpull)
-    timeout 20 "$bin/zring-cat" --type PULL --bind "$endpoint" --count 3 --multipart-sep '|' > "$work/pull.out" &
+    timeout 20 "$bin/zring-cat" --type pull --bind "$endpoint" --count 3 --multipart-sep '|' > "$work/pull.out" &
     pull=$!
-    printf 'one\ntwo|frames\nthree\n' | timeout 20 "$bin/zring-cat" --type PUSH --connect "$endpoint" --count 3 \
+    printf 'one\ntwo|frames\nthree\n' | timeout 20 "$bin/zring-cat" --type Push --connect "$endpoint" --count 3 \
         --multipart-sep '|' || fail "push exit status $?"
     wait $pull || fail "pull exit status $?"
     [ "$(cat "$work/pull.out")" = "$(printf 'one\ntwo|frames\nthree')" ] || fail "pull printed the wrong lines"
