@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
                        {{"endpoint", "endpoint to bind (default tcp://127.0.0.1:5556)"},
                         {"interval-ms", "milliseconds between updates (default 1000)"},
                         {"count", "updates to send, 0 for no limit (default 0)"}});
+    // Argument errors before any output.
+    const auto interval = std::chrono::milliseconds(args.number("interval-ms", 1000));
+    const auto count = args.number("count", 0);
     // Before the ZeroMQ context starts its threads, so only signal() sees them.
     zring::block_signals(SIGINT, SIGTERM);
     zmq::context_t context;
@@ -24,6 +27,5 @@ int main(int argc, char** argv) {
         args.fail(e.what());
     }
     std::cerr << "Publishing on " << pub.name() << std::endl;
-    const auto interval = std::chrono::milliseconds(args.number("interval-ms", 1000));
-    scheduler.run(examples::until_signal(examples::publish(pub, interval, args.number("count", 0))));
+    scheduler.run(examples::until_signal(examples::publish(pub, interval, count)));
 }

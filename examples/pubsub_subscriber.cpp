@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
                        {{"endpoint", "endpoint to connect to (default tcp://127.0.0.1:5556)"},
                         {"topic", "subscription prefix (default updates)"},
                         {"count", "messages to receive before exiting, 0 for no limit (default 0)"}});
+    const auto count = args.number("count", 0);  // argument errors before any output
     zring::block_signals(SIGINT, SIGTERM);
     zmq::context_t context;
     const auto started = examples::start_scheduler(args);
@@ -24,5 +25,5 @@ int main(int argc, char** argv) {
     }
     sub.subscribe(args.get("topic", "updates"));
     std::cerr << "Subscribed to '" << args.get("topic", "updates") << "' on " << sub.name() << std::endl;
-    scheduler.run(examples::until_signal(examples::subscribe(sub, args.number("count", 0))));
+    scheduler.run(examples::until_signal(examples::subscribe(sub, count)));
 }

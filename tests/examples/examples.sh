@@ -74,6 +74,15 @@ bad-input)
     set -e
     [ $rc -eq 2 ] || fail "bad endpoint gave exit $rc"
     grep -q "connect(nosuch://x)" "$work/out" || fail "bad endpoint not named"
+    # An argument error comes first, before anything else is printed.
+    for program in pubsub_publisher pubsub_subscriber; do
+        set +e
+        timeout 20 "$bin/$program" --endpoint "$endpoint" --count -1 > "$work/out" 2>&1; rc=$?
+        set -e
+        [ $rc -eq 2 ] || fail "$program --count -1 gave exit $rc"
+        head -n 1 "$work/out" | grep -q "^error: --count needs a non-negative integer" \
+            || fail "$program printed before its argument error: $(head -n 1 "$work/out")"
+    done
     ;;
 reqrep)
     "$bin/reqrep_echo" --mode server --endpoint "$endpoint" --count 3 > "$work/server.out" &
