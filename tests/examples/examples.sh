@@ -150,6 +150,11 @@ cat-errors)
     [ $rc -eq 2 ] || fail "an unknown type gave exit $rc"
     grep -q "unknown socket type 'FOO'" "$work/out" || fail "unknown type not named"
     set +e
+    timeout 20 "$bin/zring-cat" --type pull --bind tcp://127.0.0.1:99999 > "$work/out" 2>&1; rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "an invalid port gave exit $rc"
+    grep -q "bind(tcp://127.0.0.1:99999): port out of range" "$work/out" || fail "invalid port not explained"
+    set +e
     printf 'a\n' | timeout 20 "$bin/zring-cat" --type PUB --bind "$endpoint" --count 2 > "$work/out" 2>&1; rc=$?
     set -e
     [ $rc -eq 1 ] || fail "input shorter than --count gave exit $rc"

@@ -69,6 +69,24 @@ TEST_CASE("bad endpoints are clear errors naming the socket and the operation", 
     }
 }
 
+TEST_CASE("a tcp port past 65535 is refused, not wrapped around", "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull);
+    for (const std::string endpoint : {"tcp://127.0.0.1:99999", "tcp://127.0.0.1:65536", "tcp://[::1]:123456"}) {
+        try {
+            pull.bind(endpoint);
+            FAIL("bound " << endpoint << " as " << pull.get(zmq::sockopt::last_endpoint));
+        } catch (const zring::socket_error& e) {
+            CHECK(e.code().value() == EINVAL);
+            CHECK_THAT(e.what(), Catch::Contains("bind(" + endpoint + "): port out of range"));
+        }
+    }
+    CHECK_THROWS_WITH(pull.connect("tcp://127.0.0.1:1;127.0.0.1:70000"), Catch::Contains("port out of range"));
+    pull.connect("tcp://127.0.0.1:65535");  // the largest port is fine
+    pull.bind("tcp://127.0.0.1:*");          // and so is a wildcard
+}
+
 TEST_CASE("REQ/REP misuse is reported as EFSM", "[zmq][lifecycle]") {
     zmq::context_t ctx;
     zring::scheduler s;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <stdexcept>
+#include <string_view>
 
 namespace zring {
 
@@ -34,6 +35,31 @@ constexpr int default_linger_ms = 1000;
 // When the scheduler is destroyed with the socket open, an infinite
 // ZMQ_LINGER would block zmq_ctx_term forever: it becomes this long.
 constexpr int shutdown_linger_ms = 100;
+
+// libzmq parses a tcp port with strtol and keeps it modulo 2^16: port 99999
+// would silently bind 34463. Ports past 65535 are refused instead (EINVAL),
+// in every address of the endpoint ("tcp://source:port;host:port").
+bool tcp_ports_valid(std::string_view endpoint) noexcept {
+    constexpr std::string_view scheme = "tcp://";
+    if (endpoint.substr(0, scheme.size()) != scheme) return true;
+    endpoint.remove_prefix(scheme.size());
+    for (;;) {
+        const auto end = endpoint.find(';');
+        const std::string_view address = endpoint.substr(0, end);
+        const auto colon = address.rfind(':');
+        if (colon != std::string_view::npos) {
+            const std::string_view port = address.substr(colon + 1);
+            if (!port.empty() && std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+                if (port.size() > 5) return false;
+                int value = 0;
+                for (char c : port) value = value * 10 + (c - '0');
+                if (value > 65535) return false;
+            }
+        }
+        if (end == std::string_view::npos) return true;
+        endpoint.remove_prefix(end + 1);
+    }
+}
 
 }  // namespace
 
@@ -231,12 +257,16 @@ void socket::after_command(int rc, const char* operation, const std::string* end
 }
 
 void socket::bind(const std::string& endpoint) {
-    after_command(zmq_bind(check_usable("bind"), endpoint.c_str()), "bind", &endpoint);
+    void* raw = check_usable("bind");
+    if (!tcp_ports_valid(endpoint)) throw_error(("bind(" + endpoint + "): port out of range").c_str(), EINVAL);
+    after_command(zmq_bind(raw, endpoint.c_str()), "bind", &endpoint);
     note_endpoint(endpoint);
 }
 
 void socket::connect(const std::string& endpoint) {
-    after_command(zmq_connect(check_usable("connect"), endpoint.c_str()), "connect", &endpoint);
+    void* raw = check_usable("connect");
+    if (!tcp_ports_valid(endpoint)) throw_error(("connect(" + endpoint + "): port out of range").c_str(), EINVAL);
+    after_command(zmq_connect(raw, endpoint.c_str()), "connect", &endpoint);
     note_endpoint(endpoint);
 }
 
