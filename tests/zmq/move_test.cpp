@@ -46,6 +46,31 @@ TEST_CASE("a moved socket keeps its connections; the moved-from one is closed an
     }
 }
 
+TEST_CASE("a socket moved after waiting keeps serving its new waiters", "[zmq][socket][move]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    const auto ep = bind_ephemeral_tcp(pull);
+    push.connect(ep);
+    auto t = [&]() -> zring::task<std::vector<std::string>> {
+        // Waiting arms the ZMQ_FD watch; it stays armed past the timeout.
+        const auto none = co_await pull.try_recv(10ms);
+        CHECK_FALSE(none.has_value());
+        zring::socket moved(std::move(pull));
+        auto receiver = [&]() -> zring::task<std::vector<std::string>> {
+            std::vector<std::string> got;
+            for (int i = 0; i < 3; ++i) got.push_back((co_await moved.recv(5s)).to_string());
+            co_return got;
+        };
+        auto sender = [&]() -> zring::task<void> {  // starts once the receiver waits
+            for (const char* m : {"a", "b", "c"}) co_await push.send(m);
+        };
+        auto [got, sent] = co_await zring::when_all(receiver(), sender());
+        co_return got;
+    };
+    CHECK(zring_test::run(s, t()) == std::vector<std::string>{"a", "b", "c"});
+}
+
 TEST_CASE("sockets live in a growing vector", "[zmq][socket][move]") {
     zmq::context_t ctx;
     zring::scheduler s;
@@ -137,13 +162,30 @@ TEST_CASE("a poller follows a socket that was moved after it was registered", "[
     p.add(pull, ZMQ_POLLIN);
     zring::socket moved(std::move(pull));
     auto t = [&]() -> zring::task<bool> {
-        co_await push.send("ready");
-        const auto result = co_await p.poll(5s);
+        // The poll waits (nothing is queued yet), on the moved socket.
+        auto polling = [&]() -> zring::task<zring::poller::result> { co_return co_await p.poll(5s); };
+        auto sender = [&]() -> zring::task<void> { co_await push.send("ready"); };
+        auto [result, sent] = co_await zring::when_all(polling(), sender());
         co_return result.size() == 1 && result.ready(moved) == ZMQ_POLLIN;
     };
     CHECK(zring_test::run(s, t()));
     p.remove(moved);
     CHECK(p.size() == 0);
+}
+
+TEST_CASE("a poller forgets a socket removed after it was assigned a new one", "[zmq][socket][move]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull);
+    pull.bind(unique_inproc("reassigned"));
+    zring::poller p;
+    p.add(pull, ZMQ_POLLIN);
+    pull = zring::socket(s, ctx, zmq::socket_type::pull);  // closes the registered one
+    p.remove(pull);
+    CHECK(p.size() == 0);
+    p.add(pull, ZMQ_POLLIN);
+    auto t = [&]() -> zring::task<std::size_t> { co_return (co_await p.poll(10ms)).size(); };
+    CHECK(zring_test::run(s, t()) == 0);  // a timeout, not socket_closed from the old entry
 }
 
 TEST_CASE("moving a socket on another thread throws std::logic_error", "[zmq][socket][move][threads]") {

@@ -23,11 +23,15 @@ void poller::add(socket& s, short events) {
             return;
         }
     }
-    items_.push_back({s.identity(), events});
+    items_.push_back({s.identity(), &s, events});
 }
 
 void poller::remove(socket& s) noexcept {
-    std::erase_if(items_, [&](const registration& r) { return r.identity == s.identity(); });
+    // Also what was registered as s before s was assigned another socket
+    // (closing the registered one): that entry could be named no other way.
+    std::erase_if(items_, [&](const registration& r) {
+        return r.identity == s.identity() || (r.added_as == &s && !r.identity->handle);
+    });
 }
 
 poller::result poller::ready_now() const {

@@ -72,6 +72,7 @@ public:
 private:
     struct registration {
         std::shared_ptr<const detail::socket_identity> identity;  // its owner is the socket, moved or not
+        const socket* added_as;  // the object add() was given, which may since hold another socket
         short events;
     };
     // A poll() in progress; the poller's destructor stops it.

@@ -102,7 +102,7 @@ public:
         while (!parts.empty()) parts_.push_back(parts.pop());
     }
     template <class Range>
-    requires requires(const Range& r) { std::string_view(*std::begin(r)); }
+    requires std::is_convertible_v<decltype(*std::begin(std::declval<const Range&>())), std::string_view>
     frame_list(const Range& frames) {
         for (const auto& f : frames) add(f);
     }
