@@ -14,11 +14,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdint>
 #include <iostream>
-#include <algorithm>
-#include <cctype>
 #include <map>
 #include <optional>
 #include <string>

@@ -142,18 +142,13 @@ socket::~socket() { close(); }
 
 socket::socket(socket&& other)
     : scheduler_(other.scheduler_), context_(other.context_), type_(other.type_), core_(nullptr) {
-    other.check_movable("socket(socket&&)");
-    auto left = std::make_shared<detail::socket_identity>();
-    left->name = other.identity_->name;
-    take_over(other, std::move(left));
+    take_over(other, other.prepare_move("socket(socket&&)"));
 }
 
 socket& socket::operator=(socket&& other) {
     if (&other == this) return *this;
-    other.check_movable("operator=(socket&&)");
+    auto left = other.prepare_move("operator=(socket&&)");
     if (core_ && !scheduler_->on_owner_thread()) throw_unusable("operator=(socket&&)");
-    auto left = std::make_shared<detail::socket_identity>();
-    left->name = other.identity_->name;
     close();  // nothing throws from here on
     scheduler_ = other.scheduler_;
     context_ = other.context_;
@@ -162,12 +157,16 @@ socket& socket::operator=(socket&& other) {
     return *this;
 }
 
-void socket::check_movable(const char* operation) const {
-    if (!core_) return;  // closed: nothing to hand over but the name
-    if (!scheduler_->on_owner_thread()) throw_unusable(operation);
-    if (!readers_.empty() || !writers_.empty())
-        throw std::logic_error(describe(operation) +
-                               ": coroutines are waiting on it (a socket moves only while none does)");
+std::shared_ptr<detail::socket_identity> socket::prepare_move(const char* operation) const {
+    if (core_) {  // a closed socket hands over nothing but its name
+        if (!scheduler_->on_owner_thread()) throw_unusable(operation);
+        if (!readers_.empty() || !writers_.empty())
+            throw std::logic_error(describe(operation) +
+                                   ": coroutines are waiting on it (a socket moves only while none does)");
+    }
+    auto left = std::make_shared<detail::socket_identity>();
+    left->name = identity_->name;
+    return left;
 }
 
 void socket::take_over(socket& other, std::shared_ptr<detail::socket_identity> left) noexcept {
@@ -256,17 +255,20 @@ void socket::after_command(int rc, const char* operation, const std::string* end
     throw_error(operation, error);
 }
 
+void* socket::check_endpoint(const char* operation, const std::string& endpoint) const {
+    void* raw = check_usable(operation);
+    if (!tcp_ports_valid(endpoint))
+        throw_error((std::string(operation) + "(" + endpoint + "): port out of range").c_str(), EINVAL);
+    return raw;
+}
+
 void socket::bind(const std::string& endpoint) {
-    void* raw = check_usable("bind");
-    if (!tcp_ports_valid(endpoint)) throw_error(("bind(" + endpoint + "): port out of range").c_str(), EINVAL);
-    after_command(zmq_bind(raw, endpoint.c_str()), "bind", &endpoint);
+    after_command(zmq_bind(check_endpoint("bind", endpoint), endpoint.c_str()), "bind", &endpoint);
     note_endpoint(endpoint);
 }
 
 void socket::connect(const std::string& endpoint) {
-    void* raw = check_usable("connect");
-    if (!tcp_ports_valid(endpoint)) throw_error(("connect(" + endpoint + "): port out of range").c_str(), EINVAL);
-    after_command(zmq_connect(raw, endpoint.c_str()), "connect", &endpoint);
+    after_command(zmq_connect(check_endpoint("connect", endpoint), endpoint.c_str()), "connect", &endpoint);
     note_endpoint(endpoint);
 }
 

@@ -253,10 +253,13 @@ private:
         throw_unusable(operation);
     }
     [[noreturn]] void throw_unusable(const char* operation) const;
-    // Throws unless other may be moved from here and now.
-    void check_movable(const char* operation) const;
+    // check_usable, and refuses a tcp port libzmq would wrap around.
+    void* check_endpoint(const char* operation, const std::string& endpoint) const;
+    // Throws unless this socket may be moved from here and now; returns the
+    // fresh identity, keeping its name, that it is left with.
+    std::shared_ptr<detail::socket_identity> prepare_move(const char* operation) const;
     // Takes other's libzmq socket, poll and identity; other is left closed
-    // under `left`, a fresh identity.
+    // under `left`.
     void take_over(socket& other, std::shared_ptr<detail::socket_identity> left) noexcept;
     bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
     // Queues w behind earlier waiters and re-checks, or arms the ZMQ_FD poll.
