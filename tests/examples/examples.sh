@@ -9,7 +9,8 @@ refuse=${3:-}
 # the rest of the suite is forced onto.
 automatic() { env -u ZRING_BACKEND "$@"; }
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+stopped=  # a process the test stopped (SIGSTOP), to continue if it fails
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -z "$stopped" ] || kill -CONT $stopped; rm -rf "$work"' EXIT
 endpoint="ipc://$work/updates"
 
 # Waits (bounded) until FILE contains PATTERN.
@@ -17,6 +18,10 @@ wait_for_line() {
     for _ in $(seq 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.025; done
     fail "timed out waiting for '$2' in $1"
 }
+
+# The program that a `timeout` job (its pid given) runs: signals that timeout
+# does not pass on (SIGSTOP, SIGKILL) go there.
+program_of() { cat "/proc/$1/task/$1/children"; }
 
 fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
 
@@ -159,10 +164,127 @@ cat-errors)
     set -e
     [ $rc -eq 1 ] || fail "input shorter than --count gave exit $rc"
     ;;
+guide-lazy-pirate)
+    # The server overloads (the client retries on a new socket; the late reply
+    # to the old one is dropped), then crashes; restarted, it serves the rest.
+    timeout --foreground 20 "$bin/lpserver" --endpoint "$endpoint" --crash-after 3 --overload-every 2 \
+        --overload-ms 600 > "$work/server1.out" &
+    server=$!
+    timeout 20 "$bin/lpclient" --endpoint "$endpoint" --requests 8 --timeout-ms 300 --retries 20 \
+        > "$work/client.out" &
+    client=$!
+    set +e; wait_bounded $server "the first server"; rc=$?; set -e
+    [ $rc -eq 3 ] || fail "the first server did not simulate a crash (exit $rc)"
+    timeout --foreground 20 "$bin/lpserver" --endpoint "$endpoint" --crash-after 0 --overload-every 0 \
+        > "$work/server2.out" &
+    server=$!
+    wait_bounded $client "the client" || fail "client exit status $?"
+    kill -TERM $server
+    wait_bounded $server "the second server, after SIGTERM," || fail "the second server exit status $?"
+    # The requests that the overload delayed and the crash swallowed were retried.
+    for what in 'CPU overload' 'a crash'; do
+        request=$(sed -n "s/^I: simulating $what (\(.*\))$/\1/p" "$work/server1.out")
+        [ -n "$request" ] || fail "the first server did not simulate $what"
+        grep -q "^W: no response from server, retrying $request$" "$work/client.out" || fail "$request not retried"
+    done
+    for n in 1 2 3 4 5 6 7 8; do
+        [ "$(grep -c "^I: server replied OK (client:$n)$" "$work/client.out")" -eq 1 ] || fail "reply $n not once"
+    done
+    grep -q '^I: 8 replies, each to its request$' "$work/client.out" || fail "the client did not finish"
+    # With no server at all, it gives up after its retries, with exit status 1.
+    set +e
+    timeout 20 "$bin/lpclient" --endpoint "ipc://$work/nobody" --requests 1 --timeout-ms 50 --retries 2 \
+        > "$work/offline.out"; rc=$?
+    set -e
+    [ $rc -eq 1 ] || fail "a client without a server gave exit $rc"
+    [ "$(grep -c '^W: no response from server, retrying client:1$' "$work/offline.out")" -eq 1 ] || fail "not 1 retry"
+    grep -q '^E: server seems to be offline, abandoning client:1$' "$work/offline.out" || fail "did not give up"
+    ;;
+guide-paranoid-pirate)
+    frontend="ipc://$work/frontend"
+    backend="ipc://$work/backend"
+    heartbeat=(--heartbeat-ms 100 --liveness 3)
+    # exec: the job's pid is timeout's, which passes SIGTERM on to the program.
+    queue() { exec timeout --foreground 30 "$bin/ppqueue" --frontend "$frontend" --backend "$backend" "${heartbeat[@]}"; }
+    worker() {
+        exec timeout --foreground 30 "$bin/ppworker" --endpoint "$backend" "${heartbeat[@]}" --reconnect-min-ms 100 \
+            --reconnect-max-ms 800 "$@"
+    }
+    queue > "$work/queue1.out" &
+    queue1=$!
+    worker --id A --crash-after 3 > "$work/A.out" &
+    a=$!
+    worker --id B > "$work/B.out" &
+    b=$!
+    wait_for_line "$work/queue1.out" '^I: worker A.0 ready$'
+    wait_for_line "$work/queue1.out" '^I: worker B.0 ready$'
+    # A worker that hangs stops heartbeating: the queue expires it.
+    stopped=$(program_of $b)
+    kill -STOP $stopped
+    wait_for_line "$work/queue1.out" '^I: worker B.0 expired$'
+    kill -CONT $stopped
+    stopped=
+    # The queue dies: both workers miss its heartbeats and reconnect, waiting
+    # twice as long each time it is still away.
+    kill -KILL "$(program_of $queue1)"
+    wait_for_line "$work/A.out" '^W: reconnecting in 200 ms$'
+    wait_for_line "$work/B.out" '^W: reconnecting in 200 ms$'
+    queue > "$work/queue2.out" &
+    queue2=$!
+    wait_for_line "$work/queue2.out" '^I: worker A\.[0-9]* ready$'
+    wait_for_line "$work/queue2.out" '^I: worker B\.[0-9]* ready$'
+    # Two Lazy Pirate clients; A crashes on its 4th request, B serves the rest.
+    for c in c1 c2; do
+        timeout 30 "$bin/lpclient" --endpoint "$frontend" --id $c --requests 10 --timeout-ms 1000 --retries 5 \
+            > "$work/$c.out" &
+        eval "$c=\$!"
+    done
+    wait_bounded $c1 "client c1" || fail "client c1 exit status $?"
+    wait_bounded $c2 "client c2" || fail "client c2 exit status $?"
+    set +e; wait_bounded $a "worker A"; rc=$?; set -e
+    [ $rc -eq 3 ] || fail "worker A did not simulate a crash (exit $rc)"
+    kill -TERM $queue2 $b
+    wait_bounded $queue2 "the queue, after SIGTERM," || fail "queue exit status $?"
+    wait_bounded $b "worker B, after SIGTERM," || fail "worker B exit status $?"
+    for c in c1 c2; do
+        grep -q '^I: 10 replies, each to its request$' "$work/$c.out" || fail "client $c did not get every reply"
+    done
+    grep -q '^W: no response from server, retrying' "$work/c1.out" "$work/c2.out" || fail "A's crash cost no retry"
+    ;;
+guide-asyncsrv)
+    # In one process, as in the Guide.
+    timeout 20 "$bin/asyncsrv" --endpoint "$endpoint" --clients 3 --workers 4 --requests 20 --interval-ms 2 \
+        > "$work/all.out" || fail "asyncsrv exit status $?"
+    for c in 0 1 2; do
+        grep -q "^Client client-$c: 20 requests, 50 replies, 0 duplicates, none misrouted$" "$work/all.out" \
+            || fail "client-$c did not get its 50 replies"
+    done
+    # Apart: the server crashes mid-run and is restarted; the clients resend
+    # what it lost and get every reply, each counted once.
+    timeout --foreground 20 "$bin/asyncsrv" --role server --endpoint "$endpoint" --crash-after 15 \
+        > "$work/server1.out" &
+    server=$!
+    timeout 20 "$bin/asyncsrv" --role clients --endpoint "$endpoint" --clients 3 --requests 20 --interval-ms 5 \
+        --timeout-ms 500 --retries 10 > "$work/clients.out" &
+    clients=$!
+    set +e; wait_bounded $server "the first server"; rc=$?; set -e
+    [ $rc -eq 3 ] || fail "the first server did not simulate a crash (exit $rc)"
+    timeout --foreground 20 "$bin/asyncsrv" --role server --endpoint "$endpoint" > "$work/server2.out" &
+    server=$!
+    wait_bounded $clients "the clients" || fail "clients exit status $?"
+    kill -TERM $server
+    wait_bounded $server "the second server, after SIGTERM," || fail "the second server exit status $?"
+    for c in 0 1 2; do
+        grep -Eq "^Client client-$c: 20 requests, 50 replies, [0-9]+ duplicates, none misrouted$" "$work/clients.out" \
+            || fail "client-$c did not get its 50 replies"
+    done
+    grep -q 'not fully answered, resending$' "$work/clients.out" || fail "the crash cost no resend"
+    ;;
 no-backend)
     # io_uring and epoll both refused: every program says why in one line and exits 1.
     [ -n "$refuse" ] || fail "no refuse-syscalls given"
-    for program in pubsub_demo pubsub_publisher pubsub_subscriber pipeline router_dealer_broker sharded_workers zring-cat; do
+    for program in pubsub_demo pubsub_publisher pubsub_subscriber pipeline router_dealer_broker sharded_workers zring-cat \
+                   lpserver lpclient ppqueue ppworker asyncsrv; do
         args=()
         [ "$program" = zring-cat ] && args=(--type PULL --bind "$endpoint")
         set +e

@@ -1,0 +1,222 @@
+// The ZeroMQ Guide's asynchronous client/server (asyncsrv): DEALER clients
+// send requests at their own pace and take replies as they come; the server
+// is a ROUTER frontend, zring::proxy to a DEALER backend, and worker
+// coroutines that answer each request with several replies. Request #k gets
+// 1 + k % 4 replies, so each client knows what it must receive.
+//
+// --role all runs both in one process, as in the Guide; --role server and
+// --role clients run them apart. A client resends a request that is not
+// fully answered within --timeout-ms (a crashed server loses it), so it gets
+// every reply at least once; it counts each once, and any reply that is not
+// its own ends it as misrouted.
+#include "../common/cli.hpp"
+#include "../common/scheduler.hpp"
+#include "../common/until_signal.hpp"
+
+#include <zring/zring.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+constexpr int crashed = 3;
+constexpr const char* backend_endpoint = "inproc://asyncsrv-backend";
+
+std::int64_t request_number(std::string_view request) {
+    const auto hash = request.rfind('#');
+    return hash == std::string_view::npos ? 0 : std::stoll(std::string(request.substr(hash + 1)));
+}
+std::int64_t replies_to(std::int64_t number) { return 1 + number % 4; }
+
+// ---- server ----
+
+struct simulated_crash : std::runtime_error {
+    simulated_crash() : std::runtime_error("simulated crash") {}
+};
+
+// Shared by a server's workers: crash after this many requests (0: never).
+struct crash_budget {
+    std::int64_t left;
+    bool spend() { return left > 0 && --left == 0; }
+};
+
+zring::task<void> server_worker(zring::scheduler& s, zmq::context_t& context, crash_budget& crash) {
+    zring::socket worker(s, context, zmq::socket_type::dealer);
+    worker.connect(backend_endpoint);
+    for (zmq::multipart_t msg;;) {
+        co_await worker.recv_multipart(msg);  // [client, request]
+        const std::string client = msg.popstr();
+        const std::string request = msg.popstr();
+        if (crash.spend()) {
+            std::cout << "I: simulating a crash (" << request << ")" << std::endl;
+            throw simulated_crash();
+        }
+        const std::int64_t n = replies_to(request_number(request));
+        for (std::int64_t i = 1; i <= n; ++i) {
+            co_await zring::sleep_for(milliseconds(i));  // let the workers' replies interleave
+            co_await worker.send_multipart({client, request + " reply " + std::to_string(i) + "/" + std::to_string(n)});
+        }
+    }
+}
+
+zring::task<void> serve(zring::scheduler& s, zmq::context_t& context, zring::socket& frontend, zring::socket& backend,
+                        std::int64_t workers, crash_budget& crash) {
+    co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
+        group.spawn(zring::proxy(frontend, backend));
+        for (std::int64_t w = 0; w < workers; ++w) group.spawn(server_worker(s, context, crash));
+        co_return;
+    });
+}
+
+// ---- client ----
+
+struct client_settings {
+    std::string endpoint;
+    std::int64_t requests;
+    milliseconds interval;
+    milliseconds timeout;
+    std::int64_t retries;
+};
+
+struct request_state {
+    std::int64_t expected;
+    std::set<std::int64_t> received;
+    clock::time_point sent_at;
+    std::int64_t attempts = 1;
+    bool complete() const noexcept { return static_cast<std::int64_t>(received.size()) == expected; }
+};
+
+zring::task<bool> client(zring::scheduler& s, zmq::context_t& context, std::string id, client_settings cs) {
+    zring::socket dealer(s, context, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::routing_id, id);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.connect(cs.endpoint);
+    const std::string prefix = id + " #";
+    std::map<std::int64_t, request_state> requests;
+    std::int64_t sent = 0, complete = 0, replies = 0, duplicates = 0;
+    auto next_send = clock::now();
+    while (complete < cs.requests) {
+        const auto now = clock::now();
+        if (sent < cs.requests && now >= next_send) {
+            ++sent;
+            requests.emplace(sent, request_state{replies_to(sent), {}, now});
+            co_await dealer.send(prefix + std::to_string(sent));
+            next_send = now + cs.interval;
+        }
+        for (auto& [number, r] : requests) {
+            if (r.complete() || now - r.sent_at < cs.timeout) continue;
+            if (r.attempts > cs.retries) {
+                std::cout << "E: " << prefix << number << " unanswered after " << r.attempts << " attempts" << std::endl;
+                co_return false;
+            }
+            std::cout << "W: " << prefix << number << " not fully answered, resending" << std::endl;
+            ++r.attempts;
+            r.sent_at = now;
+            co_await dealer.send(prefix + std::to_string(number));
+        }
+        auto reply = co_await dealer.try_recv(milliseconds(10));
+        if (!reply) continue;
+        const std::string text = reply->to_string();  // "<id> #<k> reply <i>/<n>"
+        long long number = 0, i = 0, n = 0;
+        const bool ours = text.rfind(prefix, 0) == 0 &&
+                          std::sscanf(text.c_str() + prefix.size(), "%lld reply %lld/%lld", &number, &i, &n) == 3;
+        const auto it = ours ? requests.find(number) : requests.end();
+        if (it == requests.end() || n != it->second.expected || i < 1 || i > n) {
+            std::cout << "E: " << id << " got a misrouted reply: " << text << std::endl;
+            co_return false;
+        }
+        if (!it->second.received.insert(i).second) {
+            ++duplicates;
+            continue;
+        }
+        ++replies;
+        if (it->second.complete()) ++complete;
+    }
+    std::cout << "Client " << id << ": " << cs.requests << " requests, " << replies << " replies, " << duplicates
+              << " duplicates, none misrouted" << std::endl;
+    co_return true;
+}
+
+zring::task<int> clients(zring::scheduler& s, zmq::context_t& context, std::int64_t count, client_settings cs) {
+    std::vector<zring::task<bool>> all;
+    for (std::int64_t c = 0; c < count; ++c) all.push_back(client(s, context, "client-" + std::to_string(c), cs));
+    int failed = 0;
+    for (bool ok : co_await zring::when_all(std::move(all))) failed += ok ? 0 : 1;
+    co_return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    examples::cli args(argc, argv, "asyncsrv [options]",
+                       {{"role", "all (default), server or clients"},
+                        {"endpoint", "the server's frontend (default tcp://127.0.0.1:5570)"},
+                        {"workers", "server: worker coroutines (default 5)"},
+                        {"crash-after", "server: crash on this request (default 0: never)"},
+                        {"clients", "client coroutines (default 3)"},
+                        {"requests", "requests per client (default 5)"},
+                        {"interval-ms", "client: pause between requests (default 100)"},
+                        {"timeout-ms", "client: resend a request not fully answered by then (default 1000)"},
+                        {"retries", "client: resends of a request before giving up (default 3)"}});
+    const std::string role = args.get("role", "all");
+    if (role != "all" && role != "server" && role != "clients") args.fail("--role must be all, server or clients");
+    const bool run_server = role != "clients";
+    const bool run_clients = role != "server";
+    const std::string endpoint = args.get("endpoint", "tcp://127.0.0.1:5570");
+    const std::int64_t workers = args.number("workers", 5);
+    crash_budget crash{args.number("crash-after", 0)};
+    if (run_server && workers == 0) args.fail("--workers must be at least 1");
+    if (run_clients && crash.left > 0) args.fail("--crash-after needs --role server");
+    const std::int64_t client_count = args.number("clients", 3);
+    const client_settings cs{endpoint, args.number("requests", 5), milliseconds(args.number("interval-ms", 100)),
+                             milliseconds(args.number("timeout-ms", 1000)), args.number("retries", 3)};
+
+    zring::block_signals(SIGINT, SIGTERM);
+    zmq::context_t context;
+    const auto started = examples::start_scheduler(args);
+    zring::scheduler& scheduler = *started;
+    std::optional<zring::socket> frontend, backend;
+    if (run_server) {
+        frontend.emplace(scheduler, context, zmq::socket_type::router);
+        backend.emplace(scheduler, context, zmq::socket_type::dealer);
+        frontend->set(zmq::sockopt::linger, 0);
+        try {
+            frontend->bind(endpoint);
+        } catch (const zring::socket_error& e) {
+            args.fail(e.what());
+        }
+        backend->bind(backend_endpoint);
+    }
+
+    // The server runs until stopped; the clients until answered.
+    auto everything = [&]() -> zring::task<int> {
+        int status = 0;
+        co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
+            if (run_server) group.spawn(serve(scheduler, context, *frontend, *backend, workers, crash));
+            if (run_clients) {
+                status = co_await clients(scheduler, context, client_count, cs);
+                group.request_stop();  // the server's work is done too
+            }
+        });
+        co_return status;
+    };
+    try {
+        // Stopped by a signal: the clients' requests are unanswered, a server is done.
+        return examples::run_until_stopped(scheduler, everything(), run_clients ? 1 : 0);
+    } catch (const simulated_crash&) {
+        return crashed;
+    } catch (const zring::socket_error& e) {
+        args.fail(e.what());  // a client's connect refused the endpoint, before any output
+    }
+}

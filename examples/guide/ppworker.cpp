@@ -1,0 +1,126 @@
+// The ZeroMQ Guide's Paranoid Pirate worker: a DEALER that tells ppqueue it
+// is ready, answers requests (echoing them), and heartbeats. When the queue
+// stays silent for --liveness heartbeats the worker takes it for dead,
+// waits (doubling the wait each time, up to --reconnect-max-ms), and
+// reconnects on a new socket. Like the Lazy Pirate server, it can be made
+// to crash (exit status 3) or to overload.
+#include "../common/cli.hpp"
+#include "../common/scheduler.hpp"
+#include "../common/until_signal.hpp"
+#include "ppp.hpp"
+
+#include <zring/zring.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <string>
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+constexpr int crashed = 3;
+
+struct settings {
+    std::string endpoint;
+    std::string id;
+    ppp::heartbeat_settings heartbeat;
+    milliseconds reconnect_min;
+    milliseconds reconnect_max;
+    std::int64_t crash_after;
+    std::int64_t overload_every;
+    milliseconds overload;
+};
+
+// Each connection gets its own identity (id.0, id.1, ...): the queue may not
+// have noticed the previous one is gone when this one arrives.
+zring::task<zring::socket> connect_worker(zring::scheduler& s, zmq::context_t& context, const settings& st,
+                                          int generation) {
+    zring::socket worker(s, context, zmq::socket_type::dealer);
+    const std::string identity = st.id + "." + std::to_string(generation);
+    worker.set(zmq::sockopt::routing_id, identity);
+    worker.set(zmq::sockopt::linger, 0);  // a closed socket drops what it queued
+    worker.connect(st.endpoint);
+    co_await worker.send(ppp::ready);
+    std::cout << "I: worker " << identity << " ready" << std::endl;
+    co_return worker;
+}
+
+zring::task<int> work(zring::scheduler& s, zmq::context_t& context, settings st) {
+    int generation = 0;
+    zring::socket worker = co_await connect_worker(s, context, st, generation++);
+    std::int64_t liveness = st.heartbeat.liveness;
+    milliseconds reconnect_in = st.reconnect_min;
+    auto heartbeat_at = clock::now() + st.heartbeat.interval;
+    for (std::int64_t cycles = 0;;) {
+        const auto wait = std::max(heartbeat_at - clock::now(), clock::duration::zero());
+        if (auto msg = co_await worker.try_recv_multipart(wait)) {
+            liveness = st.heartbeat.liveness;  // the queue is alive
+            reconnect_in = st.reconnect_min;
+            if (msg->size() >= 3) {  // [client, "", request]
+                const std::string request = msg->back().to_string();
+                ++cycles;
+                if (st.crash_after > 0 && cycles > st.crash_after) {
+                    std::cout << "I: simulating a crash (" << request << ")" << std::endl;
+                    co_return crashed;
+                }
+                if (st.overload_every > 0 && cycles % st.overload_every == 0) {
+                    std::cout << "I: simulating CPU overload (" << request << ")" << std::endl;
+                    co_await zring::sleep_for(st.overload);
+                } else {
+                    std::cout << "I: normal reply (" << request << ")" << std::endl;
+                }
+                co_await worker.send_multipart(std::move(*msg));  // the request, echoed
+            } else if (msg->size() != 1 || msg->front().to_string_view() != ppp::heartbeat) {
+                std::cout << "E: invalid message from the queue" << std::endl;
+            }
+        } else if (--liveness == 0) {
+            std::cout << "W: heartbeat failure, can't reach queue" << std::endl;
+            std::cout << "W: reconnecting in " << reconnect_in.count() << " ms" << std::endl;
+            co_await zring::sleep_for(reconnect_in);
+            reconnect_in = std::min(reconnect_in * 2, st.reconnect_max);
+            // Assigning closes the old socket (linger 0) and what it queued.
+            worker = co_await connect_worker(s, context, st, generation++);
+            liveness = st.heartbeat.liveness;
+        }
+        if (clock::now() >= heartbeat_at) {
+            heartbeat_at = clock::now() + st.heartbeat.interval;
+            co_await worker.send(ppp::heartbeat);
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    examples::cli args(argc, argv, "ppworker [options]",
+                       {{"endpoint", "the queue's backend (default tcp://127.0.0.1:5556)"},
+                        {"id", "names this worker's connections: ID.0, ID.1, ... (default worker)"},
+                        {"heartbeat-ms", ppp::heartbeat_help},
+                        {"liveness", ppp::liveness_help},
+                        {"reconnect-min-ms", "first wait before reconnecting (default 1000)"},
+                        {"reconnect-max-ms", "longest wait before reconnecting (default 32000)"},
+                        {"crash-after", "answer this many requests, then crash on the next (default 0: never)"},
+                        {"overload-every", "answer every Nth request late (default 0: never)"},
+                        {"overload-ms", "how late (default 2000)"}});
+    const settings st{args.get("endpoint", "tcp://127.0.0.1:5556"),
+                      args.get("id", "worker"),
+                      ppp::heartbeat_settings::from(args),
+                      milliseconds(args.number("reconnect-min-ms", 1000)),
+                      milliseconds(args.number("reconnect-max-ms", 32000)),
+                      args.number("crash-after", 0),
+                      args.number("overload-every", 0),
+                      milliseconds(args.number("overload-ms", 2000))};
+    if (st.reconnect_max < st.reconnect_min) args.fail("--reconnect-max-ms must be at least --reconnect-min-ms");
+    zring::block_signals(SIGINT, SIGTERM);
+    zmq::context_t context;
+    const auto started = examples::start_scheduler(args);
+    zring::scheduler& scheduler = *started;
+    try {
+        return examples::run_until_stopped(scheduler, work(scheduler, context, st), 0);
+    } catch (const zring::socket_error& e) {
+        args.fail(e.what());  // connect refused the endpoint, before any output
+    }
+}
