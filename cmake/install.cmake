@@ -17,3 +17,10 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/zringConfigVersion.
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/zringConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/zringConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/zring)
+
+# pkg-config, for builds without CMake:
+#   g++ -std=c++20 main.cpp $(pkg-config --cflags --libs zring)
+file(RELATIVE_PATH zring_pc_prefix ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" zring_pc_prefix "${zring_pc_prefix}")
+configure_file(cmake/zring.pc.in ${CMAKE_CURRENT_BINARY_DIR}/zring.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/zring.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -175,7 +175,11 @@ int main(int argc, char** argv) {
                         {"subscribe", "SUB prefix (repeatable; default: everything)"},
                         {"count", "messages to handle, then exit 0"},
                         {"timeout-ms", "give up (exit 1) when a message takes longer than this"},
-                        {"multipart-sep", "split lines into frames at this separator, and join frames with it"}});
+                        {"multipart-sep", "split lines into frames at this separator, and join frames with it"}},
+                       "exit status:\n"
+                       "  0  done: --count messages handled; without --count, input ended or SIGINT/SIGTERM\n"
+                       "  1  failed: a timeout, fewer than --count messages, no scheduler backend, a socket error\n"
+                       "  2  bad arguments: an unknown option or socket type, a bad number, an endpoint refused\n");
     if (!args.has("type")) args.fail("--type is required");
     std::string type_name = args.get("type", "");  // any case, as pyzmq and zmqc take it
     std::transform(type_name.begin(), type_name.end(), type_name.begin(),

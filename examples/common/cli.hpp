@@ -1,7 +1,11 @@
 #pragma once
 // Minimal `--flag value` parsing for the examples: unknown flags and bad
 // numbers end the program with a message and exit status 2. Every example
-// also takes --verbose (a switch, no value).
+// also takes the switches --verbose, --version and --help.
+
+#include <zring/version.hpp>
+
+#include <zmq.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -15,13 +19,21 @@ namespace examples {
 
 class cli {
 public:
-    // flags: name -> help text. "--help" prints them.
-    cli(int argc, char** argv, std::string usage, std::map<std::string, std::string> flags)
-        : usage_(std::move(usage)), flags_(std::move(flags)) {
+    // flags: name -> help text. "--help" prints them, then `epilog`.
+    cli(int argc, char** argv, std::string usage, std::map<std::string, std::string> flags, std::string epilog = {})
+        : usage_(std::move(usage)), flags_(std::move(flags)), epilog_(std::move(epilog)) {
         for (int i = 1; i < argc; ++i) {
             const std::string arg = argv[i];
             if (arg == "--help" || arg == "-h") {
                 print_usage(std::cout);
+                std::cout << epilog_;
+                std::exit(0);
+            }
+            if (arg == "--version") {
+                int major = 0, minor = 0, patch = 0;
+                zmq_version(&major, &minor, &patch);
+                std::cout << usage_.substr(0, usage_.find(' ')) << " (zring " ZRING_VERSION_STRING ", libzmq " << major
+                          << "." << minor << "." << patch << ")\n";
                 std::exit(0);
             }
             if (arg == "--verbose") {
@@ -69,10 +81,12 @@ private:
         out << "usage: " << usage_ << "\n";
         for (const auto& [name, help] : flags_) out << "  --" << name << "  " << help << "\n";
         out << "  --verbose  say which scheduler backend runs (io_uring or epoll)\n";
+        out << "  --version  print the zring and libzmq versions\n";
     }
 
     std::string usage_;
     std::map<std::string, std::string> flags_;
+    std::string epilog_;
     std::map<std::string, std::vector<std::string>> values_;
     bool verbose_ = false;
 };

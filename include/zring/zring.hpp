@@ -1,6 +1,8 @@
 #pragma once
 // Everything zring offers, for users who want one include.
 
+#include <zring/version.hpp>
+
 #include <zring/coro/cancellation.hpp>
 #include <zring/coro/channel.hpp>
 #include <zring/coro/event.hpp>

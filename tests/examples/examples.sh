@@ -144,6 +144,13 @@ cat-reqrep)
     [ "$(cat "$work/rep.out")" = "$(printf 'ping\nagain')" ] || fail "REP printed the wrong requests"
     ;;
 cat-errors)
+    "$bin/zring-cat" --version > "$work/out" || fail "--version exit status $?"
+    grep -Eq '^zring-cat \(zring [0-9]+\.[0-9]+\.[0-9]+, libzmq [0-9]+\.[0-9]+\.[0-9]+\)$' "$work/out" \
+        || fail "--version printed: $(cat "$work/out")"
+    "$bin/zring-cat" --help > "$work/out" || fail "--help exit status $?"
+    for status in 0 1 2; do
+        grep -q "^  $status  " "$work/out" || fail "--help does not document exit status $status"
+    done
     set +e
     timeout 20 "$bin/zring-cat" --type PULL --bind "$endpoint" --count 1 --timeout-ms 50 > "$work/out" 2>&1; rc=$?
     set -e

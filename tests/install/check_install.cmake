@@ -1,5 +1,6 @@
 # Installs the build tree into a scratch prefix, then builds and runs a
-# consumer project against it. Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR.
+# consumer project against it, with CMake and with pkg-config.
+# Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, CXX (the compiler), VERSION.
 file(REMOVE_RECURSE "${WORK_DIR}")
 function(run)
     execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -17,3 +18,26 @@ if(NOT last_output MATCHES "zring consumer result 42")
     message(FATAL_ERROR "unexpected consumer output: ${last_output}")
 endif()
 message(STATUS "installed zring found and used: ${last_output}")
+
+# Without CMake: g++ -std=c++20 main.cpp $(pkg-config --cflags --libs zring)
+file(GLOB_RECURSE pc_files "${WORK_DIR}/prefix/*/zring.pc")
+list(LENGTH pc_files pc_count)
+if(NOT pc_count EQUAL 1)
+    message(FATAL_ERROR "expected one installed zring.pc, found: ${pc_files}")
+endif()
+get_filename_component(pc_dir "${pc_files}" DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+run(pkg-config --cflags --libs zring)
+separate_arguments(pc_flags UNIX_COMMAND "${last_output}")
+run(${CXX} -std=c++20 "${SOURCE_DIR}/tests/install/consumer/main.cpp" ${pc_flags}
+    -o "${WORK_DIR}/consumer-pkg-config")
+run("${WORK_DIR}/consumer-pkg-config")
+if(NOT last_output MATCHES "zring consumer result 42")
+    message(FATAL_ERROR "unexpected output of the pkg-config consumer: ${last_output}")
+endif()
+set(consumer_output "${last_output}")
+run(pkg-config --modversion zring)
+if(NOT last_output MATCHES "^${VERSION}")
+    message(FATAL_ERROR "pkg-config --modversion zring gave ${last_output}, not ${VERSION}")
+endif()
+message(STATUS "installed zring ${last_output} found and used through pkg-config: ${consumer_output}")
