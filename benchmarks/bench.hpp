@@ -36,7 +36,10 @@ void check_targets(report& out);
 
 // The variants of the ZeroMQ benchmarks that this invocation runs.
 std::vector<std::string> selected_variants(const options& opt);
-// A line on stderr per repetition, so long runs show progress.
+// Progress on long runs, on stderr when it is a terminal (else nothing):
+// which benchmark of how many, the time since start, and a line per
+// repetition. The watchdog hears of every repetition either way.
+void begin_benchmark(const std::string& name, int index, int count);
 void progress(const std::string& benchmark, const params& p, int repetition, int of);
 // An endpoint no other run of this process uses ("tcp" binds port 0).
 std::string fresh_endpoint(const std::string& transport);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <stdexcept>
 
@@ -44,12 +46,32 @@ std::vector<std::string> selected_variants(const options& opt) {
     return out;
 }
 
+namespace {
+struct {
+    std::string name;
+    int index = 0, count = 0;
+} stage;
+const auto started = clock::now();
+}  // namespace
+
+void begin_benchmark(const std::string& name, int index, int count) {
+    stage.name = name;
+    stage.index = index;
+    stage.count = count;
+}
+
 void progress(const std::string& benchmark, const params& p, int repetition, int of) {
     std::string text = benchmark;
     for (const auto& [k, v] : p) text += " " + (v.empty() ? k : k + "=" + v);
-    text += "  [" + std::to_string(repetition) + "/" + std::to_string(of) + "]";
-    std::cerr << "  " << text << std::endl;
+    text += ", repetition " + std::to_string(repetition) + " of " + std::to_string(of);
     watchdog::note(text);
+    if (!::isatty(STDERR_FILENO)) return;
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started).count();
+    char clock_text[32];
+    std::snprintf(clock_text, sizeof clock_text, "%lld:%02lld", static_cast<long long>(elapsed / 60),
+                  static_cast<long long>(elapsed % 60));
+    std::cerr << "zring-bench [" << stage.index << "/" << stage.count << " " << stage.name << ", " << clock_text
+              << " elapsed] " << text << std::endl;
 }
 
 std::string fresh_endpoint(const std::string& transport) {

@@ -169,9 +169,13 @@ int main(int argc, char** argv) {
     bench::watchdog::start(std::chrono::seconds(120));
     bench::report report;
     try {
+        int index = 0;
+        const int count = static_cast<int>(std::count_if(benchmarks.begin(), benchmarks.end(), [&](const auto& b) {
+            return std::find(chosen.begin(), chosen.end(), b.first) != chosen.end();
+        }));
         for (const auto& [name, run] : benchmarks) {
             if (std::find(chosen.begin(), chosen.end(), name) == chosen.end()) continue;
-            std::cerr << name << ":" << std::endl;
+            bench::begin_benchmark(name, ++index, count);
             run(opt, report);
         }
     } catch (const std::exception& e) {
