@@ -15,15 +15,18 @@
 
 #include <zring/zring.hpp>
 
+#include <array>
+#include <charconv>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace {
@@ -33,9 +36,20 @@ using std::chrono::milliseconds;
 constexpr int crashed = 3;
 constexpr const char* backend_endpoint = "inproc://asyncsrv-backend";
 
-std::int64_t request_number(std::string_view request) {
-    const auto hash = request.rfind('#');
-    return hash == std::string_view::npos ? 0 : std::stoll(std::string(request.substr(hash + 1)));
+// The number at the start of text, and what follows it; nullopt if none.
+std::optional<std::pair<std::int64_t, std::string_view>> leading_number(std::string_view text) {
+    std::int64_t n = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (error != std::errc() || n < 1) return std::nullopt;
+    return std::pair{n, text.substr(static_cast<std::size_t>(end - text.data()))};
+}
+// "<client> #<k>" -> k; nullopt for anything else (requests come off the network).
+std::optional<std::int64_t> request_number(std::string_view request) {
+    const auto hash = request.find('#');
+    if (hash == std::string_view::npos) return std::nullopt;
+    const auto number = leading_number(request.substr(hash + 1));
+    if (!number || !number->second.empty()) return std::nullopt;
+    return number->first;
 }
 std::int64_t replies_to(std::int64_t number) { return 1 + number % 4; }
 
@@ -45,10 +59,12 @@ struct simulated_crash : std::runtime_error {
     simulated_crash() : std::runtime_error("simulated crash") {}
 };
 
-// Shared by a server's workers: crash after this many requests (0: never).
+// Shared by a server's workers: crash after answering this many requests
+// (0: never), on the next.
 struct crash_budget {
-    std::int64_t left;
-    bool spend() { return left > 0 && --left == 0; }
+    std::int64_t after;
+    std::int64_t answered = 0;
+    bool due() const noexcept { return after > 0 && answered >= after; }
 };
 
 zring::task<void> server_worker(zring::scheduler& s, zmq::context_t& context, crash_budget& crash) {
@@ -58,15 +74,21 @@ zring::task<void> server_worker(zring::scheduler& s, zmq::context_t& context, cr
         co_await worker.recv_multipart(msg);  // [client, request]
         const std::string client = msg.popstr();
         const std::string request = msg.popstr();
-        if (crash.spend()) {
+        const auto number = request_number(request);
+        if (!number) {
+            std::cout << "E: malformed request dropped: " << request << std::endl;
+            continue;
+        }
+        if (crash.due()) {
             std::cout << "I: simulating a crash (" << request << ")" << std::endl;
             throw simulated_crash();
         }
-        const std::int64_t n = replies_to(request_number(request));
+        const std::int64_t n = replies_to(*number);
         for (std::int64_t i = 1; i <= n; ++i) {
             co_await zring::sleep_for(milliseconds(i));  // let the workers' replies interleave
             co_await worker.send_multipart({client, request + " reply " + std::to_string(i) + "/" + std::to_string(n)});
         }
+        ++crash.answered;
     }
 }
 
@@ -97,11 +119,27 @@ struct request_state {
     bool complete() const noexcept { return static_cast<std::int64_t>(received.size()) == expected; }
 };
 
-zring::task<bool> client(zring::scheduler& s, zmq::context_t& context, std::string id, client_settings cs) {
+zring::socket connect_client(zring::scheduler& s, zmq::context_t& context, const std::string& id,
+                             const std::string& endpoint) {
     zring::socket dealer(s, context, zmq::socket_type::dealer);
     dealer.set(zmq::sockopt::routing_id, id);
     dealer.set(zmq::sockopt::linger, 0);
-    dealer.connect(cs.endpoint);
+    dealer.connect(endpoint);
+    return dealer;
+}
+
+// The reply "<k> reply <i>/<n>" (after the client's prefix) -> {k, i, n}.
+std::optional<std::array<std::int64_t, 3>> parse_reply(std::string_view text) {
+    const auto k = leading_number(text);
+    if (!k || k->second.rfind(" reply ", 0) != 0) return std::nullopt;
+    const auto i = leading_number(k->second.substr(7));
+    if (!i || i->second.empty() || i->second.front() != '/') return std::nullopt;
+    const auto n = leading_number(i->second.substr(1));
+    if (!n || !n->second.empty()) return std::nullopt;
+    return std::array{k->first, i->first, n->first};
+}
+
+zring::task<bool> client(zring::socket& dealer, std::string id, client_settings cs) {
     const std::string prefix = id + " #";
     std::map<std::int64_t, request_state> requests;
     std::int64_t sent = 0, complete = 0, replies = 0, duplicates = 0;
@@ -116,7 +154,7 @@ zring::task<bool> client(zring::scheduler& s, zmq::context_t& context, std::stri
         }
         for (auto& [number, r] : requests) {
             if (r.complete() || now - r.sent_at < cs.timeout) continue;
-            if (r.attempts > cs.retries) {
+            if (r.attempts >= cs.retries) {
                 std::cout << "E: " << prefix << number << " unanswered after " << r.attempts << " attempts" << std::endl;
                 co_return false;
             }
@@ -127,12 +165,11 @@ zring::task<bool> client(zring::scheduler& s, zmq::context_t& context, std::stri
         }
         auto reply = co_await dealer.try_recv(milliseconds(10));
         if (!reply) continue;
-        const std::string text = reply->to_string();  // "<id> #<k> reply <i>/<n>"
-        long long number = 0, i = 0, n = 0;
-        const bool ours = text.rfind(prefix, 0) == 0 &&
-                          std::sscanf(text.c_str() + prefix.size(), "%lld reply %lld/%lld", &number, &i, &n) == 3;
-        const auto it = ours ? requests.find(number) : requests.end();
-        if (it == requests.end() || n != it->second.expected || i < 1 || i > n) {
+        const std::string_view text = reply->to_string_view();  // "<id> #<k> reply <i>/<n>"
+        const auto parsed = text.rfind(prefix, 0) == 0 ? parse_reply(text.substr(prefix.size())) : std::nullopt;
+        const auto it = parsed ? requests.find((*parsed)[0]) : requests.end();
+        const std::int64_t i = parsed ? (*parsed)[1] : 0;
+        if (it == requests.end() || (*parsed)[2] != it->second.expected || i > it->second.expected) {
             std::cout << "E: " << id << " got a misrouted reply: " << text << std::endl;
             co_return false;
         }
@@ -148,9 +185,9 @@ zring::task<bool> client(zring::scheduler& s, zmq::context_t& context, std::stri
     co_return true;
 }
 
-zring::task<int> clients(zring::scheduler& s, zmq::context_t& context, std::int64_t count, client_settings cs) {
+zring::task<int> clients(std::vector<zring::socket>& dealers, client_settings cs) {
     std::vector<zring::task<bool>> all;
-    for (std::int64_t c = 0; c < count; ++c) all.push_back(client(s, context, "client-" + std::to_string(c), cs));
+    for (auto& dealer : dealers) all.push_back(client(dealer, dealer.get(zmq::sockopt::routing_id), cs));
     int failed = 0;
     for (bool ok : co_await zring::when_all(std::move(all))) failed += ok ? 0 : 1;
     co_return failed == 0 ? 0 : 1;
@@ -163,12 +200,12 @@ int main(int argc, char** argv) {
                        {{"role", "all (default), server or clients"},
                         {"endpoint", "the server's frontend (default tcp://127.0.0.1:5570)"},
                         {"workers", "server: worker coroutines (default 5)"},
-                        {"crash-after", "server: crash on this request (default 0: never)"},
+                        {"crash-after", "server: answer this many requests, then crash on the next (default 0: never)"},
                         {"clients", "client coroutines (default 3)"},
                         {"requests", "requests per client (default 5)"},
                         {"interval-ms", "client: pause between requests (default 100)"},
                         {"timeout-ms", "client: resend a request not fully answered by then (default 1000)"},
-                        {"retries", "client: resends of a request before giving up (default 3)"}});
+                        {"retries", "client: attempts per request before giving up (default 3)"}});
     const std::string role = args.get("role", "all");
     if (role != "all" && role != "server" && role != "clients") args.fail("--role must be all, server or clients");
     const bool run_server = role != "clients";
@@ -177,10 +214,11 @@ int main(int argc, char** argv) {
     const std::int64_t workers = args.number("workers", 5);
     crash_budget crash{args.number("crash-after", 0)};
     if (run_server && workers == 0) args.fail("--workers must be at least 1");
-    if (run_clients && crash.left > 0) args.fail("--crash-after needs --role server");
+    if (run_clients && crash.after > 0) args.fail("--crash-after needs --role server");
     const std::int64_t client_count = args.number("clients", 3);
     const client_settings cs{endpoint, args.number("requests", 5), milliseconds(args.number("interval-ms", 100)),
                              milliseconds(args.number("timeout-ms", 1000)), args.number("retries", 3)};
+    if (cs.retries == 0) args.fail("--retries must be at least 1");
 
     zring::block_signals(SIGINT, SIGTERM);
     zmq::context_t context;
@@ -198,6 +236,15 @@ int main(int argc, char** argv) {
         }
         backend->bind(backend_endpoint);
     }
+    std::vector<zring::socket> dealers;
+    if (run_clients) {
+        try {
+            for (std::int64_t c = 0; c < client_count; ++c)
+                dealers.push_back(connect_client(scheduler, context, "client-" + std::to_string(c), endpoint));
+        } catch (const zring::socket_error& e) {
+            args.fail(e.what());
+        }
+    }
 
     // The server runs until stopped; the clients until answered.
     auto everything = [&]() -> zring::task<int> {
@@ -205,7 +252,7 @@ int main(int argc, char** argv) {
         co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
             if (run_server) group.spawn(serve(scheduler, context, *frontend, *backend, workers, crash));
             if (run_clients) {
-                status = co_await clients(scheduler, context, client_count, cs);
+                status = co_await clients(dealers, cs);
                 group.request_stop();  // the server's work is done too
             }
         });
@@ -216,7 +263,5 @@ int main(int argc, char** argv) {
         return examples::run_until_stopped(scheduler, everything(), run_clients ? 1 : 0);
     } catch (const simulated_crash&) {
         return crashed;
-    } catch (const zring::socket_error& e) {
-        args.fail(e.what());  // a client's connect refused the endpoint, before any output
     }
 }

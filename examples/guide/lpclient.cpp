@@ -1,7 +1,7 @@
 // The ZeroMQ Guide's Lazy Pirate client: reliable request-reply over a REQ
 // socket. A request without a reply within --timeout-ms is retried on a new
-// socket (a REQ socket that sent cannot send again until it receives), up to
-// --retries times; then the server is taken to be offline. Every reply must
+// socket (a REQ socket that sent cannot send again until it receives); after
+// --retries attempts the server is taken to be offline. Every reply must
 // echo its request: anything else is misrouted, and ends the client.
 #include "../common/cli.hpp"
 #include "../common/scheduler.hpp"
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <string>
 
 namespace {
@@ -31,8 +32,7 @@ zring::socket connect_req(zring::scheduler& s, zmq::context_t& context, const st
     return req;
 }
 
-zring::task<int> ask(zring::scheduler& s, zmq::context_t& context, options o) {
-    zring::socket client = connect_req(s, context, o.endpoint);
+zring::task<int> ask(zring::scheduler& s, zmq::context_t& context, zring::socket client, options o) {
     for (std::int64_t seq = 1; seq <= o.requests; ++seq) {
         const std::string request = o.id + ":" + std::to_string(seq);
         co_await client.send(request);
@@ -76,9 +76,12 @@ int main(int argc, char** argv) {
     zmq::context_t context;
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
+    std::optional<zring::socket> first;
     try {
-        return examples::run_until_stopped(scheduler, ask(scheduler, context, o), 1);  // stopped: unanswered
+        first.emplace(connect_req(scheduler, context, o.endpoint));
     } catch (const zring::socket_error& e) {
-        args.fail(e.what());  // connect refused the endpoint, before any output
+        args.fail(e.what());
     }
+    // Stopped by a signal: requests are left unanswered.
+    return examples::run_until_stopped(scheduler, ask(scheduler, context, std::move(*first), o), 1);
 }

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
     zring::socket rep(scheduler, context, zmq::socket_type::rep);
+    rep.set(zmq::sockopt::linger, 0);  // a crash takes unsent replies with it
     try {
         rep.bind(args.get("endpoint", "tcp://127.0.0.1:5555"));
     } catch (const zring::socket_error& e) {

@@ -1,8 +1,10 @@
 // The ZeroMQ Guide's Paranoid Pirate queue: clients (Lazy Pirate REQ
 // sockets) on a ROUTER frontend, workers (ppworker) on a ROUTER backend.
-// Each request goes to the worker that has been ready longest. Queue and
-// workers heartbeat each other; a worker silent for --liveness heartbeats
-// expires, and one whose connection is gone is forgotten at the first send.
+// Each request goes to the idle worker that has waited longest (the Guide's
+// LRU queue). Queue and idle workers heartbeat each other; an idle worker
+// silent for --liveness heartbeats expires. The queue never waits on a
+// peer: a worker that is gone or not reading is skipped, a reply that a
+// client cannot take is dropped (Lazy Pirate clients retry).
 #include "../common/cli.hpp"
 #include "../common/scheduler.hpp"
 #include "../common/until_signal.hpp"
@@ -11,25 +13,48 @@
 #include <zring/zring.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <list>
 #include <string>
+#include <vector>
 
 namespace {
 
 using clock = std::chrono::steady_clock;
 
-// Ready workers, the one ready longest first.
+// Identities as text: a worker's own (A.0), or a client's generated one in hex.
+std::string printable(std::string_view identity) {
+    if (!identity.empty() && std::all_of(identity.begin(), identity.end(), [](unsigned char c) { return std::isgraph(c); }))
+        return std::string(identity);
+    std::string hex = "0x";
+    char byte[3];
+    for (unsigned char c : identity) {
+        std::snprintf(byte, sizeof byte, "%02x", c);
+        hex += byte;
+    }
+    return hex;
+}
+
+// Idle workers, the one idle longest first.
 class worker_list {
 public:
     explicit worker_list(ppp::heartbeat_settings h) : heartbeat_(h) {}
 
-    // The worker spoke: it is ready, until its expiry.
-    void ready(std::string identity) {
+    // READY, or a reply: the worker is idle, at the back of the queue.
+    void idle(std::string identity) {
         forget(identity);
         workers_.push_back({std::move(identity), clock::now() + heartbeat_.expiry()});
+    }
+    // A heartbeat keeps an idle worker alive where it stands. One from a
+    // worker that is busy, or expired, changes nothing: a busy worker comes
+    // back with its reply, an expired one with READY once it reconnects.
+    void heard(const std::string& identity) {
+        for (auto& w : workers_)
+            if (w.identity == identity) w.expiry = clock::now() + heartbeat_.expiry();
     }
     void forget(const std::string& identity) {
         workers_.remove_if([&](const worker& w) { return w.identity == identity; });
@@ -63,69 +88,81 @@ private:
     std::list<worker> workers_;
 };
 
-bool peer_gone(const zring::socket_error& e) { return e.code().value() == EHOSTUNREACH; }
+// Sends without waiting: false if the peer is gone (EHOSTUNREACH: both
+// ROUTERs are mandatory) or not reading (its pipe is full).
+zring::task<bool> send_now(zring::socket& s, zring::frame_list frames) {
+    try {
+        co_return co_await s.try_send_multipart(std::move(frames), clock::duration::zero());
+    } catch (const zring::socket_error& e) {
+        if (e.code().value() != EHOSTUNREACH) throw;
+    }
+    co_return false;
+}
 
-// Both ROUTERs are mandatory: a send to a peer that is gone fails with
-// EHOSTUNREACH, which is then reported, instead of being dropped silently.
+// A worker's message: [worker, READY | HEARTBEAT] or [worker, client, "", reply].
+zring::task<void> from_worker(std::vector<zmq::message_t> msg, zring::socket& frontend, worker_list& workers) {
+    const std::string worker = msg.front().to_string();
+    const bool control = msg.size() == 2;
+    if (control && msg[1].to_string_view() == ppp::ready) {
+        std::cout << "I: worker " << worker << " ready" << std::endl;
+        workers.idle(worker);
+    } else if (control && msg[1].to_string_view() == ppp::heartbeat) {
+        workers.heard(worker);
+    } else if (msg.size() >= 4) {
+        workers.idle(worker);
+        msg.erase(msg.begin());
+        const std::string client = printable(msg.front().to_string_view());
+        if (!co_await send_now(frontend, std::move(msg)))
+            std::cout << "W: client " << client << " gone or not reading, its reply dropped" << std::endl;
+    } else {
+        std::cout << "E: invalid message from worker " << worker << std::endl;
+    }
+}
+
+// A client's request, [client, "", request], to the idle worker first in line.
+zring::task<void> to_worker(zmq::multipart_t request, zring::socket& backend, worker_list& workers) {
+    while (!workers.empty()) {
+        const std::string worker = workers.take_next();
+        zmq::multipart_t routed = request.clone();  // kept for the next worker, should this one fail
+        routed.pushstr(worker);
+        if (co_await send_now(backend, std::move(routed))) co_return;
+        std::cout << "W: worker " << worker << " gone or not reading, trying the next" << std::endl;
+    }
+    std::cout << "W: no worker left for a request, dropped (the client retries)" << std::endl;
+}
+
 zring::task<void> serve(zring::socket& frontend, zring::socket& backend, ppp::heartbeat_settings heartbeat) {
     worker_list workers(heartbeat);
     zring::poller poller;
     poller.add(backend, ZMQ_POLLIN);
     auto heartbeat_at = clock::now() + heartbeat.interval;
     for (;;) {
-        // Take requests only while a worker is ready for them.
+        // Take requests only while a worker is idle for them.
         if (workers.empty())
             poller.remove(frontend);
         else
             poller.add(frontend, ZMQ_POLLIN);
         const auto found = co_await poller.poll(std::max(heartbeat_at - clock::now(), clock::duration::zero()));
 
-        if (found.ready(backend)) {
-            zmq::multipart_t msg;
-            co_await backend.recv_multipart(msg);
-            std::string worker = msg.popstr();
-            workers.ready(worker);  // any message from a worker says it is alive
-            const bool control = msg.size() == 1;
-            if (control && msg.peekstr(0) == ppp::ready) {
-                std::cout << "I: worker " << worker << " ready" << std::endl;
-            } else if (!control && msg.size() >= 3) {
-                const std::string client = msg.peekstr(0);
-                try {
-                    co_await frontend.send_multipart(std::move(msg));  // [client, "", reply]
-                } catch (const zring::socket_error& e) {
-                    if (!peer_gone(e)) throw;
-                    std::cout << "W: client " << client << " gone, its reply dropped" << std::endl;
-                }
-            } else if (!control || msg.peekstr(0) != ppp::heartbeat) {
-                std::cout << "E: invalid message from worker " << worker << std::endl;
-            }
-        }
+        // Every worker message waiting, before any worker may expire: a
+        // worker is alive when it spoke, not when the queue got round to it.
+        if (found.ready(backend))
+            while (auto msg = co_await backend.try_recv_multipart(clock::duration::zero()))
+                co_await from_worker(std::move(*msg), frontend, workers);
 
         if (found.ready(frontend) && !workers.empty()) {
-            zmq::multipart_t msg;
-            co_await frontend.recv_multipart(msg);  // [client, "", request]
-            std::string worker = workers.take_next();
-            msg.pushstr(worker);
-            try {
-                co_await backend.send_multipart(std::move(msg));
-            } catch (const zring::socket_error& e) {
-                if (!peer_gone(e)) throw;
-                // The client's Lazy Pirate retry brings the request back.
-                std::cout << "W: worker " << worker << " gone, request dropped" << std::endl;
-            }
+            zmq::multipart_t request;
+            co_await frontend.recv_multipart(request);
+            co_await to_worker(std::move(request), backend, workers);
         }
 
         if (clock::now() >= heartbeat_at) {
             heartbeat_at = clock::now() + heartbeat.interval;
-            for (const auto& worker : workers.identities()) {
-                try {
-                    co_await backend.send_multipart({worker, ppp::heartbeat});
-                } catch (const zring::socket_error& e) {
-                    if (!peer_gone(e)) throw;
-                    std::cout << "W: worker " << worker << " gone" << std::endl;
+            for (const auto& worker : workers.identities())
+                if (!co_await send_now(backend, {worker, ppp::heartbeat})) {
+                    std::cout << "W: worker " << worker << " gone or not reading, forgotten" << std::endl;
                     workers.forget(worker);
                 }
-            }
         }
         workers.expire();
     }

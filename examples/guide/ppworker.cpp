@@ -15,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <string>
 
 namespace {
@@ -36,28 +37,30 @@ struct settings {
 
 // Each connection gets its own identity (id.0, id.1, ...): the queue may not
 // have noticed the previous one is gone when this one arrives.
-zring::task<zring::socket> connect_worker(zring::scheduler& s, zmq::context_t& context, const settings& st,
-                                          int generation) {
+zring::socket connect_worker(zring::scheduler& s, zmq::context_t& context, const settings& st, int generation) {
     zring::socket worker(s, context, zmq::socket_type::dealer);
-    const std::string identity = st.id + "." + std::to_string(generation);
-    worker.set(zmq::sockopt::routing_id, identity);
+    worker.set(zmq::sockopt::routing_id, st.id + "." + std::to_string(generation));
     worker.set(zmq::sockopt::linger, 0);  // a closed socket drops what it queued
     worker.connect(st.endpoint);
-    co_await worker.send(ppp::ready);
-    std::cout << "I: worker " << identity << " ready" << std::endl;
-    co_return worker;
+    return worker;
 }
 
-zring::task<int> work(zring::scheduler& s, zmq::context_t& context, settings st) {
-    int generation = 0;
-    zring::socket worker = co_await connect_worker(s, context, st, generation++);
-    std::int64_t liveness = st.heartbeat.liveness;
+zring::task<void> announce_ready(zring::socket& worker) {
+    co_await worker.send(ppp::ready);
+    std::cout << "I: worker " << worker.get(zmq::sockopt::routing_id) << " ready" << std::endl;
+}
+
+// The queue counts as dead once it has been silent for liveness heartbeats.
+zring::task<int> work(zring::scheduler& s, zmq::context_t& context, zring::socket worker, settings st) {
+    int generation = 1;
+    co_await announce_ready(worker);
     milliseconds reconnect_in = st.reconnect_min;
-    auto heartbeat_at = clock::now() + st.heartbeat.interval;
+    auto last_heard = clock::now();
+    auto heartbeat_at = last_heard + st.heartbeat.interval;
     for (std::int64_t cycles = 0;;) {
-        const auto wait = std::max(heartbeat_at - clock::now(), clock::duration::zero());
-        if (auto msg = co_await worker.try_recv_multipart(wait)) {
-            liveness = st.heartbeat.liveness;  // the queue is alive
+        const auto until = std::min(heartbeat_at, last_heard + st.heartbeat.expiry());
+        if (auto msg = co_await worker.try_recv_multipart(std::max(until - clock::now(), clock::duration::zero()))) {
+            last_heard = clock::now();
             reconnect_in = st.reconnect_min;
             if (msg->size() >= 3) {  // [client, "", request]
                 const std::string request = msg->back().to_string();
@@ -73,17 +76,21 @@ zring::task<int> work(zring::scheduler& s, zmq::context_t& context, settings st)
                     std::cout << "I: normal reply (" << request << ")" << std::endl;
                 }
                 co_await worker.send_multipart(std::move(*msg));  // the request, echoed
+                last_heard = clock::now();  // the queue had no reason to speak while we worked
             } else if (msg->size() != 1 || msg->front().to_string_view() != ppp::heartbeat) {
                 std::cout << "E: invalid message from the queue" << std::endl;
             }
-        } else if (--liveness == 0) {
+        } else if (clock::now() - last_heard >= st.heartbeat.expiry()) {
             std::cout << "W: heartbeat failure, can't reach queue" << std::endl;
             std::cout << "W: reconnecting in " << reconnect_in.count() << " ms" << std::endl;
+            // Closed now, not at the reconnect: left open, it would reconnect
+            // by itself, and a restarted queue would send it requests.
+            worker.close();
             co_await zring::sleep_for(reconnect_in);
             reconnect_in = std::min(reconnect_in * 2, st.reconnect_max);
-            // Assigning closes the old socket (linger 0) and what it queued.
-            worker = co_await connect_worker(s, context, st, generation++);
-            liveness = st.heartbeat.liveness;
+            worker = connect_worker(s, context, st, generation++);
+            co_await announce_ready(worker);
+            last_heard = clock::now();
         }
         if (clock::now() >= heartbeat_at) {
             heartbeat_at = clock::now() + st.heartbeat.interval;
@@ -118,9 +125,11 @@ int main(int argc, char** argv) {
     zmq::context_t context;
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
+    std::optional<zring::socket> first;
     try {
-        return examples::run_until_stopped(scheduler, work(scheduler, context, st), 0);
+        first.emplace(connect_worker(scheduler, context, st, 0));
     } catch (const zring::socket_error& e) {
-        args.fail(e.what());  // connect refused the endpoint, before any output
+        args.fail(e.what());
     }
+    return examples::run_until_stopped(scheduler, work(scheduler, context, std::move(*first), st), 0);
 }

