@@ -22,6 +22,11 @@ struct options {
     std::vector<std::string> transports;  // thr: inproc ipc tcp
     std::vector<std::string> variants;    // restrict to these variants (default: all available)
     std::vector<std::string> backends;    // zring variants on these backends only (default: every one that starts)
+    // Across hosts: thr --role recv|send, lat --role client|echo. The
+    // measuring side (recv, client) reports; the other side serves it.
+    std::string role;
+    std::string bind;     // recv, echo: where to listen (tcp:// or ipc://)
+    std::string connect;  // send, client: the other side's --bind
 };
 
 void thr(const options& opt, report& out);
@@ -43,6 +48,16 @@ void begin_benchmark(const std::string& name, int index, int count);
 void progress(const std::string& benchmark, const params& p, int repetition, int of);
 // An endpoint no other run of this process uses ("tcp" binds port 0).
 std::string fresh_endpoint(const std::string& transport);
+
+// Across hosts. A listening side says where on stderr ("zring-bench:
+// listening on tcp://0.0.0.0:5555"), so that a port given as * can be found.
+void announce_listening(zmq::socket_ref s);
+// A fresh endpoint beside a --bind one: tcp on the same interface, any port;
+// ipc a sibling path.
+std::string data_endpoint(const std::string& bind);
+// endpoint, as the peer bound it, made reachable from here: a tcp port goes
+// with the host that --connect named (the peer may have bound 0.0.0.0).
+std::string reachable(const std::string& endpoint, const std::string& connect);
 
 // thr's sender: a blocking PUSH loop. Its socket stays open until
 // before_close() returns, because libzmq 4.3 can drop queued ipc messages

@@ -83,6 +83,22 @@ std::string fresh_endpoint(const std::string& transport) {
     throw std::invalid_argument("unknown transport '" + transport + "' (inproc, ipc or tcp)");
 }
 
+void announce_listening(zmq::socket_ref s) {
+    std::cerr << "zring-bench: listening on " << s.get(zmq::sockopt::last_endpoint) << std::endl;
+}
+
+std::string data_endpoint(const std::string& bind) {
+    static std::atomic<int> counter{0};
+    if (bind.rfind("tcp://", 0) == 0) return bind.substr(0, bind.rfind(':')) + ":*";
+    if (bind.rfind("ipc://", 0) == 0) return bind + "-data-" + std::to_string(counter++);
+    throw std::invalid_argument("not a tcp:// or ipc:// endpoint: " + bind);
+}
+
+std::string reachable(const std::string& endpoint, const std::string& connect) {
+    if (endpoint.rfind("tcp://", 0) != 0 || connect.rfind("tcp://", 0) != 0) return endpoint;
+    return connect.substr(0, connect.rfind(':')) + endpoint.substr(endpoint.rfind(':'));
+}
+
 void send_messages(zmq::context_t& context, const std::string& endpoint, std::int64_t count, std::size_t size,
                    const std::function<void()>& before_close) {
     zmq::socket_t push(context, zmq::socket_type::push);

@@ -2,8 +2,10 @@
 // server; the client is the variant under test (REQ to REP, DEALER to ROUTER).
 #include "bench.hpp"
 #include "receivers.hpp"
+#include "watchdog.hpp"
 
 #include <future>
+#include <string_view>
 #include <thread>
 
 namespace bench {
@@ -97,33 +99,154 @@ void run_client(const std::string& variant, zmq::context_t& context, zmq::socket
 #endif
 }
 
+// warmup + count round trips with the variant's client against the echo at
+// endpoint; the last count are measured.
+lat_run measure(const std::string& variant, zmq::context_t& context, zmq::socket_type type,
+                const std::string& endpoint, std::int64_t warmup, std::int64_t count, std::size_t size) {
+    lat_run r;
+    r.us.reserve(static_cast<std::size_t>(count));
+    clock::time_point t0 = clock::now();
+    double cpu0 = 0;
+    run_client(variant, context, type, endpoint, warmup + count, std::string(size, 'x'), [&](std::int64_t i) {
+        const auto now = clock::now();
+        if (i == warmup - 1) cpu0 = thread_cpu_seconds();
+        if (i >= warmup) r.us.push_back(std::chrono::duration<double, std::micro>(now - t0).count());
+        t0 = clock::now();
+    });
+    r.cpu = thread_cpu_seconds() - cpu0;
+    return r;
+}
+
 lat_run run_once(const std::string& variant, bool dealer, std::int64_t warmup, std::int64_t count, std::size_t size) {
     zmq::context_t context;
     std::promise<std::string> bound;
     auto endpoint = bound.get_future();
     std::thread server(echo_server, std::ref(context), dealer ? zmq::socket_type::router : zmq::socket_type::rep,
                        std::ref(bound), warmup + count);
-    lat_run r;
-    r.us.reserve(static_cast<std::size_t>(count));
-    clock::time_point t0 = clock::now();
-    double cpu0 = 0;
-    run_client(variant, context, dealer ? zmq::socket_type::dealer : zmq::socket_type::req, endpoint.get(),
-               warmup + count, std::string(size, 'x'), [&](std::int64_t i) {
-                   const auto now = clock::now();
-                   if (i == warmup - 1) cpu0 = thread_cpu_seconds();
-                   if (i >= warmup) r.us.push_back(std::chrono::duration<double, std::micro>(now - t0).count());
-                   t0 = clock::now();
-               });
-    r.cpu = thread_cpu_seconds() - cpu0;
+    lat_run r = measure(variant, context, dealer ? zmq::socket_type::dealer : zmq::socket_type::req, endpoint.get(),
+                        warmup, count, size);
     server.join();
     return r;
+}
+
+void record(report& out, const params& p, const std::string& variant, lat_run r, std::int64_t count) {
+    std::sort(r.us.begin(), r.us.end());
+    double sum = 0;
+    for (const double v : r.us) sum += v;
+    row& x = out.at("lat", p, variant, "median_us", false);
+    x.record("median_us", quantile(r.us, 0.5));
+    x.record("mean_us", sum / static_cast<double>(r.us.size()));
+    x.record("p99_us", quantile(r.us, 0.99));
+    x.record("p99.9_us", quantile(r.us, 0.999));
+    x.record("client_cpu_us_per_rt", r.cpu * 1e6 / static_cast<double>(count));
+}
+
+struct counts {
+    std::int64_t round_trips, warmup;
+    explicit counts(const options& opt)
+        : round_trips(opt.quick ? 2'000 : 20'000), warmup(opt.quick ? 200 : 2'000) {}
+};
+
+std::vector<std::size_t> sizes_of(const options& opt) {
+    return opt.sizes.empty() ? std::vector<std::size_t>{16} : opt.sizes;
+}
+
+// ---- across hosts, as libzmq's local_lat and remote_lat ----
+//
+// The echo binds a ROUTER at --bind and returns every message to its
+// sender; the client measures with a DEALER per variant and repetition.
+// The client's first message, hello, is answered with the echo's variant;
+// its last, end, ends the echo.
+
+constexpr std::string_view hello = "zring-bench hello";
+constexpr std::string_view end_of_session = "zring-bench end";
+
+// Whether the echo goes on after returning message m (and what it returns).
+bool answer(const std::string& variant, zmq::message_t& m) {
+    if (m.to_string_view() == hello) m = zmq::message_t("zring-bench echo " + variant);
+    return m.to_string_view() != end_of_session;
+}
+
+void raw_echo(zmq::context_t& context, const std::string& bind) {
+    zmq::socket_t s(context, zmq::socket_type::router);
+    s.bind(bind);
+    announce_listening(s);
+    zmq::message_t id, m;
+    for (bool more = true; more;) {
+        (void)s.recv(id);
+        (void)s.recv(m);
+        more = answer("raw", m);
+        (void)s.send(id, zmq::send_flags::sndmore);
+        (void)s.send(m, zmq::send_flags::none);
+    }
+}
+
+void zring_echo(const std::string& variant, zmq::context_t& context, const std::string& bind) {
+    zring::scheduler scheduler(scheduler_options_for(variant));
+    zring::socket s(scheduler, context, zmq::socket_type::router);
+    s.bind(bind);
+    announce_listening(s.native());
+    scheduler.run([](zring::socket& s, std::string variant) -> zring::task<void> {
+        zmq::message_t id, m;
+        for (bool more = true; more;) {
+            co_await s.recv(id);
+            co_await s.recv(m);
+            more = answer(variant, m);
+            co_await s.send(std::move(id), zmq::send_flags::sndmore);
+            co_await s.send(std::move(m));
+        }
+    }(s, variant));
+}
+
+void lat_echo(const options& opt) {
+    const std::string variant = opt.variants.empty() ? "raw" : opt.variants.front();
+    zmq::context_t context;
+    if (variant == "raw")
+        raw_echo(context, opt.bind);
+    else
+        zring_echo(variant, context, opt.bind);
+}
+
+std::string ask_echo(zmq::context_t& context, const std::string& endpoint, std::string_view request) {
+    zmq::socket_t s(context, zmq::socket_type::dealer);
+    s.connect(endpoint);
+    (void)s.send(zmq::buffer(request), zmq::send_flags::none);
+    zmq::message_t reply;
+    (void)s.recv(reply);
+    return reply.to_string();
+}
+
+void lat_client(const options& opt, report& out) {
+    zmq::context_t context;
+    const std::string greeting = ask_echo(context, opt.connect, hello);  // "zring-bench echo VARIANT"
+    const std::string echo_variant = greeting.substr(greeting.rfind(' ') + 1);
+    watchdog::start(std::chrono::seconds(120));
+    const counts n(opt);
+    for (const std::size_t size : sizes_of(opt)) {
+        const params p{{"DEALER/ROUTER", ""},
+                       {"size", std::to_string(size)},
+                       {"transport", opt.connect.substr(0, opt.connect.find(':'))},
+                       {"echo", "remote " + echo_variant},
+                       {"round_trips", std::to_string(n.round_trips)}};
+        for (int rep = 1; rep <= opt.repeat; ++rep) {
+            progress("lat", p, rep, opt.repeat);
+            for (const auto& variant : selected_variants(opt))
+                record(out, p, variant,
+                       measure(variant, context, zmq::socket_type::dealer, opt.connect, n.warmup, n.round_trips, size),
+                       n.round_trips);
+        }
+    }
+    ask_echo(context, opt.connect, end_of_session);
 }
 
 }  // namespace
 
 void lat(const options& opt, report& out) {
-    const std::int64_t count = opt.quick ? 2'000 : 20'000, warmup = opt.quick ? 200 : 2'000;
-    const std::vector<std::size_t> sizes = opt.sizes.empty() ? std::vector<std::size_t>{16} : opt.sizes;
+    if (opt.role == "echo") return lat_echo(opt);
+    if (opt.role == "client") return lat_client(opt, out);
+    const counts n(opt);
+    const std::int64_t count = n.round_trips, warmup = n.warmup;
+    const std::vector<std::size_t> sizes = sizes_of(opt);
     for (const std::size_t size : sizes) {
         for (const bool dealer : {false, true}) {
             const params p{{dealer ? "DEALER/ROUTER" : "REQ/REP", ""},
@@ -132,18 +255,8 @@ void lat(const options& opt, report& out) {
                            {"round_trips", std::to_string(count)}};
             for (int rep = 1; rep <= opt.repeat; ++rep) {
                 progress("lat", p, rep, opt.repeat);
-                for (const auto& variant : selected_variants(opt)) {
-                    lat_run r = run_once(variant, dealer, warmup, count, size);
-                    std::sort(r.us.begin(), r.us.end());
-                    double sum = 0;
-                    for (const double v : r.us) sum += v;
-                    row& x = out.at("lat", p, variant, "median_us", false);
-                    x.record("median_us", quantile(r.us, 0.5));
-                    x.record("mean_us", sum / static_cast<double>(r.us.size()));
-                    x.record("p99_us", quantile(r.us, 0.99));
-                    x.record("p99.9_us", quantile(r.us, 0.999));
-                    x.record("client_cpu_us_per_rt", r.cpu * 1e6 / static_cast<double>(count));
-                }
+                for (const auto& variant : selected_variants(opt))
+                    record(out, p, variant, run_once(variant, dealer, warmup, count, size), count);
             }
         }
     }

@@ -37,6 +37,14 @@ const char* const usage_text =
     "  --variant V     run only these variants: raw zring zring-epoll asio-drain asio-events (repeatable)\n"
     "  --backend B     zring on this scheduler backend only: io_uring or epoll (repeatable;\n"
     "                  default both, io_uring only where the kernel allows it)\n"
+    "  --role R        across hosts, each side a separate zring-bench (as libzmq's local_thr/remote_thr):\n"
+    "                    thr --role recv --bind EP     receives and reports, with every --variant\n"
+    "                    thr --role send --connect EP  sends what the receiver asks, with one --variant\n"
+    "                    lat --role echo --bind EP     returns every message, with one --variant\n"
+    "                    lat --role client --connect EP  measures DEALER round trips and reports\n"
+    "                  send and echo use raw unless --variant says otherwise (raw zring zring-epoll)\n"
+    "  --bind EP       recv, echo: tcp://HOST:PORT (PORT may be *: the port is printed) or ipc://PATH\n"
+    "  --connect EP    send, client: the other side's endpoint\n"
     "  --json FILE     write every run, the medians and the targets as JSON\n"
     "  --tsv FILE      write each variant's speed relative to its baseline (for plots)\n";
 
@@ -85,6 +93,31 @@ std::map<std::string, std::string> machine_info() {
     m["asio_baselines"] =
         ZRING_BENCH_HAVE_ASIO ? "yes" : "no (needs libboost-dev, and Asio coroutines for this compiler)";
     return m;
+}
+
+bool is_endpoint(const std::string& e) { return e.rfind("tcp://", 0) == 0 || e.rfind("ipc://", 0) == 0; }
+
+// Refuses a --role that does not fit the benchmark, the endpoint or the variant.
+void check_role(const options& opt, const std::vector<std::string>& chosen) {
+    const bool thr = opt.role == "recv" || opt.role == "send";
+    if (chosen.size() != 1 || chosen.front() != (thr ? "thr" : "lat"))
+        usage(std::string("--role ") + opt.role + " goes with the " + (thr ? "thr" : "lat") + " benchmark alone");
+    const bool listens = opt.role == "recv" || opt.role == "echo";
+    const std::string& endpoint = listens ? opt.bind : opt.connect;
+    if (endpoint.empty() || !(listens ? opt.connect : opt.bind).empty())
+        usage("--role " + opt.role + " needs " + (listens ? "--bind" : "--connect") + " ENDPOINT, and not " +
+              (listens ? "--connect" : "--bind"));
+    if (!is_endpoint(endpoint)) usage("across hosts, use a tcp:// or ipc:// endpoint, not '" + endpoint + "'");
+    if (opt.procs) usage("--procs and --role do not go together: --role already puts the peer elsewhere");
+    if (opt.role == "send" || opt.role == "echo") {
+        if (opt.variants.size() > 1) usage("--role " + opt.role + " takes one --variant");
+        const std::string variant = opt.variants.empty() ? "raw" : opt.variants.front();
+        if (variant.rfind("asio", 0) == 0) usage("--role " + opt.role + " runs raw, zring or zring-epoll");
+        options single = opt;
+        single.variants = {variant};
+        if (bench::selected_variants(single).empty())
+            usage("variant '" + variant + "' cannot run here (is its backend refused, or excluded by --backend?)");
+    }
 }
 
 template <class Write>
@@ -152,7 +185,15 @@ int main(int argc, char** argv) {
             const std::string b = value();
             if (b != "io_uring" && b != "epoll") usage("unknown backend '" + b + "' (io_uring or epoll)");
             opt.backends.push_back(b);
-        } else if (a == "--json")
+        } else if (a == "--role") {
+            opt.role = value();
+            if (opt.role != "recv" && opt.role != "send" && opt.role != "echo" && opt.role != "client")
+                usage("unknown role '" + opt.role + "' (thr: recv or send; lat: echo or client)");
+        } else if (a == "--bind")
+            opt.bind = value();
+        else if (a == "--connect")
+            opt.connect = value();
+        else if (a == "--json")
             json = value();
         else if (a == "--tsv")
             tsv = value();
@@ -165,8 +206,15 @@ int main(int argc, char** argv) {
     }
     if (chosen.empty()) usage("name a benchmark");
     if (opt.quick && !repeat_given) opt.repeat = 1;
+    const bool serving = opt.role == "send" || opt.role == "echo";  // no report of its own
+    if (!opt.role.empty())
+        check_role(opt, chosen);
+    else if (!opt.bind.empty() || !opt.connect.empty())
+        usage("--bind and --connect go with --role");
 
-    bench::watchdog::start(std::chrono::seconds(120));
+    // A role starts its watchdog once its peer answered: a person may start
+    // the two sides minutes apart.
+    if (opt.role.empty()) bench::watchdog::start(std::chrono::seconds(120));
     bench::report report;
     try {
         int index = 0;
@@ -182,6 +230,7 @@ int main(int argc, char** argv) {
         std::cerr << "zring-bench: " << e.what() << std::endl;
         return 1;
     }
+    if (serving) return 0;
     bench::check_targets(report);
     const auto machine = machine_info();
     std::cout << "zring-bench: medians of " << opt.repeat << " repetition(s), [min..max] where more than one";

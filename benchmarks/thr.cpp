@@ -3,6 +3,7 @@
 // libzmq loop on another thread, or (--procs) in another process.
 #include "bench.hpp"
 #include "receivers.hpp"
+#include "watchdog.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -13,6 +14,7 @@
 #include <future>
 #include <new>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -89,17 +91,16 @@ private:
     bool finished_ = false;
 };
 
-thr_run run_once(const std::string& variant, const std::string& transport, std::int64_t count, std::size_t size,
-                 bool procs) {
-    zmq::context_t context;
-    std::string endpoint = fresh_endpoint(transport);
-    std::optional<sender> feed;
+// Receives count messages with the variant on a PULL bound to endpoint;
+// start_sender(the bound endpoint) runs once the receiver waits.
+thr_run measure(const std::string& variant, zmq::context_t& context, std::string endpoint, std::int64_t count,
+                const std::function<void(const std::string&)>& start_sender) {
     receive_setup setup{context, zmq::socket_type::pull, 1,
                         [&](zmq::socket_ref s, int) {
                             s.bind(endpoint);
                             endpoint = s.get(zmq::sockopt::last_endpoint);
                         },
-                        [&] { feed.emplace(context, endpoint, count, size, procs); }};
+                        [&] { start_sender(endpoint); }};
     thr_run r;
     std::int64_t received = 0;
     clock::time_point start;
@@ -116,8 +117,46 @@ thr_run run_once(const std::string& variant, const std::string& transport, std::
         r.process_cpu = process_cpu_seconds() - process_cpu0;
         return false;
     });
+    return r;
+}
+
+thr_run run_once(const std::string& variant, const std::string& transport, std::int64_t count, std::size_t size,
+                 bool procs) {
+    zmq::context_t context;
+    std::optional<sender> feed;
+    const thr_run r = measure(variant, context, fresh_endpoint(transport), count, [&](const std::string& endpoint) {
+        feed.emplace(context, endpoint, count, size, procs);
+    });
     feed->finish();
     return r;
+}
+
+void record(report& out, const params& p, const std::string& variant, std::int64_t count, std::size_t size,
+            const thr_run& r, bool whole_process) {
+    row& x = out.at("thr", p, variant, "msgs_per_s", true);
+    const double rate = static_cast<double>(count - 1) / r.seconds;
+    x.record("msgs_per_s", rate);
+    x.record("MB_per_s", rate * static_cast<double>(size) / 1e6);
+    x.record("rx_thread_cpu_ns_per_msg", r.thread_cpu * 1e9 / static_cast<double>(count - 1));
+    if (whole_process) x.record("rx_process_cpu_ns_per_msg", r.process_cpu * 1e9 / static_cast<double>(count - 1));
+}
+
+std::vector<std::size_t> sizes_of(const options& opt) {
+    if (!opt.sizes.empty()) return opt.sizes;
+    return opt.quick ? std::vector<std::size_t>{16, 4096} : std::vector<std::size_t>{16, 256, 4096, 65536};
+}
+
+// A zring sender: a coroutine awaiting each send, on the variant's backend.
+void send_messages_zring(const std::string& variant, zmq::context_t& context, const std::string& endpoint,
+                         std::int64_t count, std::size_t size, const std::function<void()>& before_close) {
+    zring::scheduler s(scheduler_options_for(variant));
+    zring::socket push(s, context, zmq::socket_type::push);
+    push.connect(endpoint);
+    s.run([](zring::socket& push, std::int64_t count, std::size_t size) -> zring::task<void> {
+        const std::string payload(size, 'x');
+        for (std::int64_t i = 0; i < count; ++i) co_await push.send(zmq::message_t(payload.data(), payload.size()));
+    }(push, count, size));
+    before_close();
 }
 
 std::int64_t message_count(std::size_t size, bool quick) {
@@ -125,12 +164,87 @@ std::int64_t message_count(std::size_t size, bool quick) {
     return size >= 65536 ? 20'000 : size >= 4096 ? 200'000 : size >= 256 ? 1'000'000 : 2'000'000;
 }
 
+// ---- across hosts, as libzmq's local_thr and remote_thr ----
+//
+// The receiver binds a REP control socket at --bind; the sender connects a
+// REQ to it and asks for work ("ready VARIANT"). For each run the receiver
+// binds a fresh PULL beside the control socket and answers "run ENDPOINT
+// COUNT SIZE"; the sender pushes COUNT messages there, then asks again
+// ("sent"), keeping its socket open until answered, since the answer means
+// all arrived. "end" ends the sender.
+
+std::string control_exchange(zmq::socket_t& control, const std::string& request) {
+    (void)control.send(zmq::buffer(request), zmq::send_flags::none);
+    zmq::message_t reply;
+    (void)control.recv(reply);
+    return reply.to_string();
+}
+
+void thr_receiver(const options& opt, report& out) {
+    zmq::context_t context;
+    zmq::socket_t control(context, zmq::socket_type::rep);
+    control.bind(opt.bind);
+    announce_listening(control);
+    zmq::message_t hello;
+    (void)control.recv(hello);  // "ready VARIANT": a sender connected
+    const std::string sender_variant = hello.to_string().substr(hello.to_string().find(' ') + 1);
+    watchdog::start(std::chrono::seconds(120));
+    const std::string transport = opt.bind.substr(0, opt.bind.find(':'));
+    for (const std::size_t size : sizes_of(opt)) {
+        const std::int64_t count = message_count(size, opt.quick);
+        const params p{{"size", std::to_string(size)},
+                       {"transport", transport},
+                       {"sender", "remote " + sender_variant},
+                       {"msgs", std::to_string(count)}};
+        for (int rep = 1; rep <= opt.repeat; ++rep) {
+            progress("thr", p, rep, opt.repeat);
+            for (const auto& variant : selected_variants(opt)) {
+                const thr_run r =
+                    measure(variant, context, data_endpoint(opt.bind), count, [&](const std::string& endpoint) {
+                        const std::string work = "run " + endpoint + " " + std::to_string(count) + " " +
+                                                 std::to_string(size);
+                        (void)control.send(zmq::buffer(work), zmq::send_flags::none);
+                    });
+                zmq::message_t sent;
+                (void)control.recv(sent);  // the sender is done, and waits for the next run
+                record(out, p, variant, count, size, r, false);
+            }
+        }
+    }
+    (void)control.send(zmq::str_buffer("end"), zmq::send_flags::none);
+}
+
+void thr_sender(const options& opt) {
+    const std::string variant = opt.variants.empty() ? "raw" : opt.variants.front();
+    zmq::context_t context;
+    zmq::socket_t control(context, zmq::socket_type::req);
+    control.connect(opt.connect);
+    std::string work = control_exchange(control, "ready " + variant);
+    watchdog::start(std::chrono::seconds(120));
+    for (int runs = 1; work != "end"; ++runs) {
+        // "run ENDPOINT COUNT SIZE"
+        std::istringstream in(work);
+        std::string word, endpoint;
+        std::int64_t count = 0;
+        std::size_t size = 0;
+        if (!(in >> word >> endpoint >> count >> size) || word != "run")
+            throw std::runtime_error("thr --role send: the receiver sent '" + work + "', not a run");
+        endpoint = reachable(endpoint, opt.connect);
+        watchdog::note("thr --role send: run " + std::to_string(runs) + " to " + endpoint);
+        const auto next = [&] { work = control_exchange(control, "sent"); };
+        if (variant == "raw")
+            send_messages(context, endpoint, count, size, next);
+        else
+            send_messages_zring(variant, context, endpoint, count, size, next);
+    }
+}
+
 }  // namespace
 
 void thr(const options& opt, report& out) {
-    std::vector<std::size_t> sizes = opt.sizes;
-    if (sizes.empty())
-        sizes = opt.quick ? std::vector<std::size_t>{16, 4096} : std::vector<std::size_t>{16, 256, 4096, 65536};
+    if (opt.role == "recv") return thr_receiver(opt, out);
+    if (opt.role == "send") return thr_sender(opt);
+    const std::vector<std::size_t> sizes = sizes_of(opt);
     std::vector<std::string> transports = opt.transports;
     if (transports.empty()) transports = {"inproc", "ipc", "tcp"};
     for (const auto& transport : transports) {
@@ -145,14 +259,7 @@ void thr(const options& opt, report& out) {
                 progress("thr", p, rep, opt.repeat);
                 // Variants interleave so that drift in the machine hits each alike.
                 for (const auto& variant : selected_variants(opt)) {
-                    const thr_run r = run_once(variant, transport, count, size, opt.procs);
-                    row& x = out.at("thr", p, variant, "msgs_per_s", true);
-                    const double rate = static_cast<double>(count - 1) / r.seconds;
-                    x.record("msgs_per_s", rate);
-                    x.record("MB_per_s", rate * static_cast<double>(size) / 1e6);
-                    x.record("rx_thread_cpu_ns_per_msg", r.thread_cpu * 1e9 / static_cast<double>(count - 1));
-                    if (opt.procs)
-                        x.record("rx_process_cpu_ns_per_msg", r.process_cpu * 1e9 / static_cast<double>(count - 1));
+                    record(out, p, variant, count, size, run_once(variant, transport, count, size, opt.procs), opt.procs);
                 }
             }
         }
