@@ -1,10 +1,15 @@
 #pragma once
-// What the README's fragments take as given.
+// What the C++ fragments of the README and docs/ take as given.
 #include <zring/zring.hpp>
+
+#include <poll.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdint>
+#include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
