@@ -52,6 +52,8 @@ std::string fresh_endpoint(const std::string& transport);
 // Across hosts. A listening side says where on stderr ("zring-bench:
 // listening on tcp://0.0.0.0:5555"), so that a port given as * can be found.
 void announce_listening(zmq::socket_ref s);
+// Sends request and returns the reply, blocking: the roles' few control words.
+std::string request_reply(zmq::socket_ref s, std::string_view request);
 // A fresh endpoint beside a --bind one: tcp on the same interface, any port;
 // ipc a sibling path.
 std::string data_endpoint(const std::string& bind);

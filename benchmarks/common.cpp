@@ -87,6 +87,13 @@ void announce_listening(zmq::socket_ref s) {
     std::cerr << "zring-bench: listening on " << s.get(zmq::sockopt::last_endpoint) << std::endl;
 }
 
+std::string request_reply(zmq::socket_ref s, std::string_view request) {
+    (void)s.send(zmq::buffer(request), zmq::send_flags::none);
+    zmq::message_t reply;
+    (void)s.recv(reply);
+    return reply.to_string();
+}
+
 std::string data_endpoint(const std::string& bind) {
     static std::atomic<int> counter{0};
     if (bind.rfind("tcp://", 0) == 0) return bind.substr(0, bind.rfind(':')) + ":*";

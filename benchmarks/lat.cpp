@@ -210,10 +210,7 @@ void lat_echo(const options& opt) {
 std::string ask_echo(zmq::context_t& context, const std::string& endpoint, std::string_view request) {
     zmq::socket_t s(context, zmq::socket_type::dealer);
     s.connect(endpoint);
-    (void)s.send(zmq::buffer(request), zmq::send_flags::none);
-    zmq::message_t reply;
-    (void)s.recv(reply);
-    return reply.to_string();
+    return request_reply(s, request);
 }
 
 void lat_client(const options& opt, report& out) {

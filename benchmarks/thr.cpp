@@ -173,13 +173,6 @@ std::int64_t message_count(std::size_t size, bool quick) {
 // ("sent"), keeping its socket open until answered, since the answer means
 // all arrived. "end" ends the sender.
 
-std::string control_exchange(zmq::socket_t& control, const std::string& request) {
-    (void)control.send(zmq::buffer(request), zmq::send_flags::none);
-    zmq::message_t reply;
-    (void)control.recv(reply);
-    return reply.to_string();
-}
-
 void thr_receiver(const options& opt, report& out) {
     zmq::context_t context;
     zmq::socket_t control(context, zmq::socket_type::rep);
@@ -219,7 +212,7 @@ void thr_sender(const options& opt) {
     zmq::context_t context;
     zmq::socket_t control(context, zmq::socket_type::req);
     control.connect(opt.connect);
-    std::string work = control_exchange(control, "ready " + variant);
+    std::string work = request_reply(control, "ready " + variant);
     watchdog::start(std::chrono::seconds(120));
     for (int runs = 1; work != "end"; ++runs) {
         // "run ENDPOINT COUNT SIZE"
@@ -231,7 +224,7 @@ void thr_sender(const options& opt) {
             throw std::runtime_error("thr --role send: the receiver sent '" + work + "', not a run");
         endpoint = reachable(endpoint, opt.connect);
         watchdog::note("thr --role send: run " + std::to_string(runs) + " to " + endpoint);
-        const auto next = [&] { work = control_exchange(control, "sent"); };
+        const auto next = [&] { work = request_reply(control, "sent"); };
         if (variant == "raw")
             send_messages(context, endpoint, count, size, next);
         else
