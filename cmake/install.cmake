@@ -22,5 +22,13 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/zringConfig.cmake
 #   g++ -std=c++20 main.cpp $(pkg-config --cflags --libs zring)
 file(RELATIVE_PATH zring_pc_prefix ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
 string(REGEX REPLACE "/$" "" zring_pc_prefix "${zring_pc_prefix}")
+# Relative to the prefix where the install directories are (the default).
+foreach(dir INCLUDEDIR LIBDIR)
+    if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
+        set(zring_pc_${dir} "${CMAKE_INSTALL_${dir}}")
+    else()
+        set(zring_pc_${dir} "\${prefix}/${CMAKE_INSTALL_${dir}}")
+    endif()
+endforeach()
 configure_file(cmake/zring.pc.in ${CMAKE_CURRENT_BINARY_DIR}/zring.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/zring.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,6 +1,6 @@
 # Installs the build tree into a scratch prefix, then builds and runs a
 # consumer project against it, with CMake and with pkg-config.
-# Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, CXX (the compiler), VERSION.
+# Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, CXX (the compiler).
 file(REMOVE_RECURSE "${WORK_DIR}")
 function(run)
     execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -36,8 +36,11 @@ if(NOT last_output MATCHES "zring consumer result 42")
     message(FATAL_ERROR "unexpected output of the pkg-config consumer: ${last_output}")
 endif()
 set(consumer_output "${last_output}")
+string(REGEX MATCH "zring ([0-9]+\\.[0-9]+\\.[0-9]+)" header_version "${consumer_output}")
+set(header_version "${CMAKE_MATCH_1}")
 run(pkg-config --modversion zring)
-if(NOT last_output MATCHES "^${VERSION}")
-    message(FATAL_ERROR "pkg-config --modversion zring gave ${last_output}, not ${VERSION}")
+string(STRIP "${last_output}" pc_version)
+if(NOT pc_version STREQUAL header_version)
+    message(FATAL_ERROR "pkg-config --modversion zring gave '${pc_version}', <zring/version.hpp> '${header_version}'")
 endif()
 message(STATUS "installed zring ${last_output} found and used through pkg-config: ${consumer_output}")

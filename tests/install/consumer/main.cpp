@@ -14,5 +14,6 @@ int main() {
         co_await zring::sleep_for(std::chrono::milliseconds(1));
         co_return 42;
     };
-    std::cout << "zring consumer result " << s.run(t()) << " on " << zring::to_string(s.backend()) << "\n";
+    std::cout << "zring consumer result " << s.run(t()) << " on " << zring::to_string(s.backend()) << ", zring "
+              << ZRING_VERSION_STRING << "\n";
 }
