@@ -46,6 +46,7 @@ std::vector<std::string> selected_variants(const options& opt);
 // repetition. The watchdog hears of every repetition either way.
 void begin_benchmark(const std::string& name, int index, int count);
 void progress(const std::string& benchmark, const params& p, int repetition, int of);
+void note_progress(const std::string& text);
 // An endpoint no other run of this process uses ("tcp" binds port 0).
 std::string fresh_endpoint(const std::string& transport);
 
@@ -54,6 +55,10 @@ std::string fresh_endpoint(const std::string& transport);
 void announce_listening(zmq::socket_ref s);
 // Sends request and returns the reply, blocking: the roles' few control words.
 std::string request_reply(zmq::socket_ref s, std::string_view request);
+// The first request_reply to the listening side at endpoint, waiting for it
+// at most 2 minutes; the error names the peer (e.g. "thr --role recv")
+// expected there.
+std::string handshake(zmq::socket_ref s, std::string_view hello, const std::string& endpoint, const std::string& peer);
 // A fresh endpoint beside a --bind one: tcp on the same interface, any port;
 // ipc a sibling path.
 std::string data_endpoint(const std::string& bind);

@@ -64,14 +64,19 @@ void progress(const std::string& benchmark, const params& p, int repetition, int
     std::string text = benchmark;
     for (const auto& [k, v] : p) text += " " + (v.empty() ? k : k + "=" + v);
     text += ", repetition " + std::to_string(repetition) + " of " + std::to_string(of);
+    note_progress(text);
+}
+
+void note_progress(const std::string& text) {
     watchdog::note(text);
     if (!::isatty(STDERR_FILENO)) return;
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started).count();
     char clock_text[32];
     std::snprintf(clock_text, sizeof clock_text, "%lld:%02lld", static_cast<long long>(elapsed / 60),
                   static_cast<long long>(elapsed % 60));
-    std::cerr << "zring-bench [" << stage.index << "/" << stage.count << " " << stage.name << ", " << clock_text
-              << " elapsed] " << text << std::endl;
+    const std::string stage_text =
+        stage.count > 0 ? std::to_string(stage.index) + "/" + std::to_string(stage.count) + " " + stage.name + ", " : "";
+    std::cerr << "zring-bench [" + stage_text + clock_text + " elapsed] " + text + "\n" << std::flush;
 }
 
 std::string fresh_endpoint(const std::string& transport) {
@@ -84,7 +89,21 @@ std::string fresh_endpoint(const std::string& transport) {
 }
 
 void announce_listening(zmq::socket_ref s) {
-    std::cerr << "zring-bench: listening on " << s.get(zmq::sockopt::last_endpoint) << std::endl;
+    // One write, so that a script reading the line never sees half of it.
+    std::cerr << "zring-bench: listening on " + s.get(zmq::sockopt::last_endpoint) + "\n" << std::flush;
+}
+
+std::string handshake(zmq::socket_ref s, std::string_view hello, const std::string& endpoint,
+                      const std::string& peer) {
+    constexpr int patience_ms = 120'000;  // the other side may be started minutes later
+    s.set(zmq::sockopt::rcvtimeo, patience_ms);
+    (void)s.send(zmq::buffer(hello), zmq::send_flags::none);
+    zmq::message_t reply;
+    if (!s.recv(reply))
+        throw std::runtime_error("no answer from " + endpoint + " in " + std::to_string(patience_ms / 1000) +
+                                 " s: is a zring-bench " + peer + " listening there?");
+    s.set(zmq::sockopt::rcvtimeo, -1);
+    return reply.to_string();
 }
 
 std::string request_reply(zmq::socket_ref s, std::string_view request) {
@@ -97,7 +116,8 @@ std::string request_reply(zmq::socket_ref s, std::string_view request) {
 std::string data_endpoint(const std::string& bind) {
     static std::atomic<int> counter{0};
     if (bind.rfind("tcp://", 0) == 0) return bind.substr(0, bind.rfind(':')) + ":*";
-    if (bind.rfind("ipc://", 0) == 0) return bind + "-data-" + std::to_string(counter++);
+    if (bind.rfind("ipc://", 0) == 0)  // this process's own: a stale sender cannot reach it
+        return bind + "-data-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     throw std::invalid_argument("not a tcp:// or ipc:// endpoint: " + bind);
 }
 

@@ -161,23 +161,27 @@ std::vector<std::size_t> sizes_of(const options& opt) {
 constexpr std::string_view hello = "zring-bench hello";
 constexpr std::string_view end_of_session = "zring-bench end";
 
-// Whether the echo goes on after returning message m (and what it returns).
+// Whether the echo goes on after returning message m, the last frame of a
+// message (and what it returns).
 bool answer(const std::string& variant, zmq::message_t& m) {
     if (m.to_string_view() == hello) m = zmq::message_t("zring-bench echo " + variant);
     return m.to_string_view() != end_of_session;
 }
 
+// Every frame goes back as it came, the sender's identity first; the
+// round trips the client measures are [payload] from a DEALER.
 void raw_echo(zmq::context_t& context, const std::string& bind) {
     zmq::socket_t s(context, zmq::socket_type::router);
     s.bind(bind);
     announce_listening(s);
-    zmq::message_t id, m;
+    zmq::message_t m;
     for (bool more = true; more;) {
-        (void)s.recv(id);
-        (void)s.recv(m);
-        more = answer("raw", m);
-        (void)s.send(id, zmq::send_flags::sndmore);
-        (void)s.send(m, zmq::send_flags::none);
+        for (bool last = false; !last;) {
+            (void)s.recv(m);
+            last = !m.more();
+            if (last) more = answer("raw", m);
+            (void)s.send(m, last ? zmq::send_flags::none : zmq::send_flags::sndmore);
+        }
     }
 }
 
@@ -187,13 +191,14 @@ void zring_echo(const std::string& variant, zmq::context_t& context, const std::
     s.bind(bind);
     announce_listening(s.native());
     scheduler.run([](zring::socket& s, std::string variant) -> zring::task<void> {
-        zmq::message_t id, m;
+        zmq::message_t m;
         for (bool more = true; more;) {
-            co_await s.recv(id);
-            co_await s.recv(m);
-            more = answer(variant, m);
-            co_await s.send(std::move(id), zmq::send_flags::sndmore);
-            co_await s.send(std::move(m));
+            for (bool last = false; !last;) {
+                co_await s.recv(m);
+                last = !m.more();
+                if (last) more = answer(variant, m);
+                co_await s.send(std::move(m), last ? zmq::send_flags::none : zmq::send_flags::sndmore);
+            }
         }
     }(s, variant));
 }
@@ -207,16 +212,16 @@ void lat_echo(const options& opt) {
         zring_echo(variant, context, opt.bind);
 }
 
-std::string ask_echo(zmq::context_t& context, const std::string& endpoint, std::string_view request) {
-    zmq::socket_t s(context, zmq::socket_type::dealer);
-    s.connect(endpoint);
-    return request_reply(s, request);
-}
-
 void lat_client(const options& opt, report& out) {
     zmq::context_t context;
-    const std::string greeting = ask_echo(context, opt.connect, hello);  // "zring-bench echo VARIANT"
-    const std::string echo_variant = greeting.substr(greeting.rfind(' ') + 1);
+    zmq::socket_t control(context, zmq::socket_type::dealer);
+    control.connect(opt.connect);
+    const std::string greeting = handshake(control, hello, opt.connect, "lat --role echo");
+    constexpr std::string_view echo_greeting = "zring-bench echo ";
+    if (greeting.rfind(echo_greeting, 0) != 0)
+        throw std::runtime_error("lat --role client: " + opt.connect + " answered '" + greeting +
+                                 "': not a lat --role echo");
+    const std::string echo_variant = greeting.substr(echo_greeting.size());
     watchdog::start(std::chrono::seconds(120));
     const counts n(opt);
     for (const std::size_t size : sizes_of(opt)) {
@@ -227,13 +232,16 @@ void lat_client(const options& opt, report& out) {
                        {"round_trips", std::to_string(n.round_trips)}};
         for (int rep = 1; rep <= opt.repeat; ++rep) {
             progress("lat", p, rep, opt.repeat);
-            for (const auto& variant : selected_variants(opt))
+            for (const auto& variant : selected_variants(opt)) {
+                watchdog::note("lat --role client: " + variant + ", " + std::to_string(size) + " B, repetition " +
+                               std::to_string(rep));  // a slow link may take minutes per repetition
                 record(out, p, variant,
                        measure(variant, context, zmq::socket_type::dealer, opt.connect, n.warmup, n.round_trips, size),
                        n.round_trips);
+            }
         }
     }
-    ask_echo(context, opt.connect, end_of_session);
+    request_reply(control, end_of_session);
 }
 
 }  // namespace

@@ -98,8 +98,10 @@ std::map<std::string, std::string> machine_info() {
 bool is_endpoint(const std::string& e) { return e.rfind("tcp://", 0) == 0 || e.rfind("ipc://", 0) == 0; }
 
 // Refuses a --role that does not fit the benchmark, the endpoint or the variant.
-void check_role(const options& opt, const std::vector<std::string>& chosen) {
+void check_role(const options& opt, std::vector<std::string> chosen, bool reporting_options_given) {
     const bool thr = opt.role == "recv" || opt.role == "send";
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
     if (chosen.size() != 1 || chosen.front() != (thr ? "thr" : "lat"))
         usage(std::string("--role ") + opt.role + " goes with the " + (thr ? "thr" : "lat") + " benchmark alone");
     const bool listens = opt.role == "recv" || opt.role == "echo";
@@ -110,6 +112,9 @@ void check_role(const options& opt, const std::vector<std::string>& chosen) {
     if (!is_endpoint(endpoint)) usage("across hosts, use a tcp:// or ipc:// endpoint, not '" + endpoint + "'");
     if (opt.procs) usage("--procs and --role do not go together: --role already puts the peer elsewhere");
     if (opt.role == "send" || opt.role == "echo") {
+        if (reporting_options_given)
+            usage("--role " + opt.role + " serves the measuring side, which takes --json, --tsv, --repeat, --quick "
+                  "and --size");
         if (opt.variants.size() > 1) usage("--role " + opt.role + " takes one --variant");
         const std::string variant = opt.variants.empty() ? "raw" : opt.variants.front();
         if (variant.rfind("asio", 0) == 0) usage("--role " + opt.role + " runs raw, zring or zring-epoll");
@@ -208,7 +213,8 @@ int main(int argc, char** argv) {
     if (opt.quick && !repeat_given) opt.repeat = 1;
     const bool serving = opt.role == "send" || opt.role == "echo";  // no report of its own
     if (!opt.role.empty())
-        check_role(opt, chosen);
+        check_role(opt, chosen,
+                   repeat_given || opt.quick || !opt.sizes.empty() || !json.empty() || !tsv.empty());
     else if (!opt.bind.empty() || !opt.connect.empty())
         usage("--bind and --connect go with --role");
 

@@ -15,6 +15,7 @@
 #include <new>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -167,11 +168,13 @@ std::int64_t message_count(std::size_t size, bool quick) {
 // ---- across hosts, as libzmq's local_thr and remote_thr ----
 //
 // The receiver binds a REP control socket at --bind; the sender connects a
-// REQ to it and asks for work ("ready VARIANT"). For each run the receiver
-// binds a fresh PULL beside the control socket and answers "run ENDPOINT
-// COUNT SIZE"; the sender pushes COUNT messages there, then asks again
-// ("sent"), keeping its socket open until answered, since the answer means
-// all arrived. "end" ends the sender.
+// REQ to it and asks for work ("zring-bench thr ready VARIANT"). For each
+// run the receiver binds a fresh PULL beside the control socket and answers
+// "run COUNT SIZE ENDPOINT"; the sender pushes COUNT messages there, then
+// asks again ("sent"), keeping its socket open until answered, since the
+// answer means all arrived. "end" ends the sender.
+
+constexpr std::string_view sender_hello = "zring-bench thr ready ";
 
 void thr_receiver(const options& opt, report& out) {
     zmq::context_t context;
@@ -179,8 +182,13 @@ void thr_receiver(const options& opt, report& out) {
     control.bind(opt.bind);
     announce_listening(control);
     zmq::message_t hello;
-    (void)control.recv(hello);  // "ready VARIANT": a sender connected
-    const std::string sender_variant = hello.to_string().substr(hello.to_string().find(' ') + 1);
+    (void)control.recv(hello);
+    if (hello.to_string_view().rfind(sender_hello, 0) != 0) {
+        (void)control.send(zmq::str_buffer("zring-bench: this is thr --role recv"), zmq::send_flags::none);
+        throw std::runtime_error("thr --role recv: a peer that is not a thr --role send connected (it said '" +
+                                 hello.to_string() + "')");
+    }
+    const std::string sender_variant = hello.to_string().substr(sender_hello.size());
     watchdog::start(std::chrono::seconds(120));
     const std::string transport = opt.bind.substr(0, opt.bind.find(':'));
     for (const std::size_t size : sizes_of(opt)) {
@@ -192,10 +200,12 @@ void thr_receiver(const options& opt, report& out) {
         for (int rep = 1; rep <= opt.repeat; ++rep) {
             progress("thr", p, rep, opt.repeat);
             for (const auto& variant : selected_variants(opt)) {
+                watchdog::note("thr --role recv: " + variant + ", " + std::to_string(size) + " B, repetition " +
+                               std::to_string(rep));  // a slow link may take minutes per repetition
                 const thr_run r =
                     measure(variant, context, data_endpoint(opt.bind), count, [&](const std::string& endpoint) {
-                        const std::string work = "run " + endpoint + " " + std::to_string(count) + " " +
-                                                 std::to_string(size);
+                        const std::string work =
+                            "run " + std::to_string(count) + " " + std::to_string(size) + " " + endpoint;
                         (void)control.send(zmq::buffer(work), zmq::send_flags::none);
                     });
                 zmq::message_t sent;
@@ -212,18 +222,20 @@ void thr_sender(const options& opt) {
     zmq::context_t context;
     zmq::socket_t control(context, zmq::socket_type::req);
     control.connect(opt.connect);
-    std::string work = request_reply(control, "ready " + variant);
+    std::string work = handshake(control, std::string(sender_hello) + variant, opt.connect, "thr --role recv");
     watchdog::start(std::chrono::seconds(120));
     for (int runs = 1; work != "end"; ++runs) {
-        // "run ENDPOINT COUNT SIZE"
+        // "run COUNT SIZE ENDPOINT" (the endpoint last: an ipc path may hold spaces)
         std::istringstream in(work);
         std::string word, endpoint;
         std::int64_t count = 0;
         std::size_t size = 0;
-        if (!(in >> word >> endpoint >> count >> size) || word != "run")
-            throw std::runtime_error("thr --role send: the receiver sent '" + work + "', not a run");
+        if (!(in >> word >> count >> size) || word != "run" || !std::getline(in >> std::ws, endpoint))
+            throw std::runtime_error("thr --role send: " + opt.connect + " sent '" + work +
+                                     "': not a thr --role recv, or another version");
         endpoint = reachable(endpoint, opt.connect);
-        watchdog::note("thr --role send: run " + std::to_string(runs) + " to " + endpoint);
+        note_progress("thr --role send: run " + std::to_string(runs) + ", " + std::to_string(count) + " x " +
+                      std::to_string(size) + " B to " + endpoint);
         const auto next = [&] { work = request_reply(control, "sent"); };
         if (variant == "raw")
             send_messages(context, endpoint, count, size, next);

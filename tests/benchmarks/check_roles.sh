@@ -2,9 +2,10 @@
 # zring-bench across hosts, as two processes on loopback: thr --role recv
 # and send, lat --role echo and client, each side with its own --variant;
 # the measuring side writes the usual JSON. Bad role arguments get exit 2.
-# usage: check_roles.sh ZRING_BENCH
+# usage: check_roles.sh ZRING_BENCH [ZRING_CAT]
 set -euo pipefail
 bench=$1
+cat_tool=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -59,6 +60,25 @@ timeout 60 "$bench" lat --role client --connect "$endpoint" --quick --variant ra
 wait $listener || fail "the echo exit status $?"
 check_json "$work/lat-raw.json" echo "remote raw"
 
+# Mismatched peers are named, not waited on: a thr sender pointed at a lat
+# echo, and something else than a thr sender at a thr receiver.
+listen echo-wrong lat --role echo --bind 'tcp://127.0.0.1:*'
+set +e
+timeout 60 "$bench" thr --role send --connect "$endpoint" 2> "$work/wrong-sender.err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a thr sender at a lat echo gave exit $rc"
+grep -q "not a thr --role recv" "$work/wrong-sender.err" || fail "the thr sender did not name what it met"
+kill $listener
+if [ -n "$cat_tool" ]; then
+    listen recv-wrong thr --role recv --bind 'tcp://127.0.0.1:*' --quick
+    printf 'hello\n' | timeout 20 "$cat_tool" --type req --connect "$endpoint" --count 1 > /dev/null 2>&1 || true
+    set +e
+    wait $listener; rc=$?
+    set -e
+    [ $rc -eq 1 ] || fail "a thr receiver met by a REQ gave exit $rc"
+    grep -q "not a thr --role send" "$work/recv-wrong.err" || fail "the thr receiver did not name what it met"
+fi
+
 # Bad input: exit status 2 and a reason.
 refused() {
     local reason=$1; shift
@@ -76,4 +96,6 @@ refused "takes one --variant" thr --role send --connect tcp://127.0.0.1:5555 --v
 refused "use a tcp:// or ipc:// endpoint" thr --role recv --bind inproc://x
 refused "go with --role" thr --connect tcp://127.0.0.1:5555
 refused "unknown role" thr --role sender --connect tcp://127.0.0.1:5555
+refused "serves the measuring side" thr --role send --connect tcp://127.0.0.1:5555 --json "$work/x.json"
+refused "serves the measuring side" lat --role echo --bind tcp://127.0.0.1:5555 --repeat 3
 echo "ok: zring-bench roles across two processes"
