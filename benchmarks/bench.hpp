@@ -49,6 +49,9 @@ void progress(const std::string& benchmark, const params& p, int repetition, int
 void note_progress(const std::string& text);
 // An endpoint no other run of this process uses ("tcp" binds port 0).
 std::string fresh_endpoint(const std::string& transport);
+// libzmq leaves the socket file of a bound ipc endpoint behind: whoever
+// bound it removes it (nothing for other transports).
+void remove_ipc_file(const std::string& endpoint);
 
 // Across hosts. A listening side says where on stderr ("zring-bench:
 // listening on tcp://0.0.0.0:5555"), so that a port given as * can be found.

@@ -88,6 +88,10 @@ std::string fresh_endpoint(const std::string& transport) {
     throw std::invalid_argument("unknown transport '" + transport + "' (inproc, ipc or tcp)");
 }
 
+void remove_ipc_file(const std::string& endpoint) {
+    if (endpoint.rfind("ipc://", 0) == 0) ::unlink(endpoint.c_str() + 6);
+}
+
 void announce_listening(zmq::socket_ref s) {
     // One write, so that a script reading the line never sees half of it.
     std::cerr << "zring-bench: listening on " + s.get(zmq::sockopt::last_endpoint) + "\n" << std::flush;

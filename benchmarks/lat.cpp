@@ -210,6 +210,7 @@ void lat_echo(const options& opt) {
         raw_echo(context, opt.bind);
     else
         zring_echo(variant, context, opt.bind);
+    remove_ipc_file(opt.bind);
 }
 
 void lat_client(const options& opt, report& out) {

@@ -118,6 +118,7 @@ thr_run measure(const std::string& variant, zmq::context_t& context, std::string
         r.process_cpu = process_cpu_seconds() - process_cpu0;
         return false;
     });
+    remove_ipc_file(endpoint);
     return r;
 }
 
@@ -215,6 +216,7 @@ void thr_receiver(const options& opt, report& out) {
         }
     }
     (void)control.send(zmq::str_buffer("end"), zmq::send_flags::none);
+    remove_ipc_file(opt.bind);
 }
 
 void thr_sender(const options& opt) {

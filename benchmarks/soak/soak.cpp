@@ -266,11 +266,12 @@ int main(int argc, char** argv) {
     long rss_warm = 0, rss_peak = 0;
     const auto begin = clock_type::now();
     const auto end = begin + std::chrono::seconds(seconds);
+    const std::string ipc_path = "/tmp/zring-soak-" + std::to_string(::getpid());
     try {
         zmq::context_t ctx;
         zring::scheduler s;
         std::uint64_t next_sender = 1;
-        const std::string ipc = "ipc:///tmp/zring-soak-" + std::to_string(::getpid());
+        const std::string ipc = "ipc://" + ipc_path;
         auto sampler = [&]() -> zring::task<void> {
             const auto warm = begin + std::chrono::seconds(seconds) / 5;
             while (clock_type::now() < end) {
@@ -288,6 +289,7 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         t.violations.push_back(std::string("exception: ") + e.what());
     }
+    ::unlink(ipc_path.c_str());  // libzmq leaves the socket file behind
     // Flat: what grew after the warm-up is bounded (allocator and sanitizer
     // caches settle; a leak per message would not).
     const long growth = rss_peak - rss_warm;

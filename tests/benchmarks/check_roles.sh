@@ -45,6 +45,8 @@ listen recv-ipc thr --role recv --bind "ipc://$work/thr" --quick --size 64 --var
 timeout 60 "$bench" thr --role send --connect "$endpoint" 2> "$work/send-ipc.err" || fail "the sender exit status $?"
 wait $listener || fail "the receiver exit status $?"
 check_json "$work/thr-ipc.json" sender "remote raw"
+leftovers=$(ls "$work" | grep -E '^thr($|-data-)' || true)
+[ -z "$leftovers" ] || fail "ipc socket files left behind: $leftovers"
 
 # lat: a zring echo on epoll, every client variant.
 listen echo lat --role echo --bind 'tcp://127.0.0.1:*' --variant zring-epoll
