@@ -314,7 +314,7 @@ void socket::finish(detail::socket_waiter* w, detail::socket_waiter::state outco
 }
 
 void socket::expire(detail::socket_waiter* w) noexcept {
-    if (w->linked && !w->committed) finish(w, detail::socket_waiter::state::timed_out);
+    if (!w->committed) finish(w, detail::socket_waiter::state::timed_out);
 }
 
 void socket::fail_waiters(int error) noexcept {

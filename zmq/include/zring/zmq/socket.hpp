@@ -279,6 +279,7 @@ private:
     void fail_waiters(int error) noexcept;
     void finish(detail::socket_waiter* w, detail::socket_waiter::state outcome, int error = 0) noexcept;
     void unlink(detail::socket_waiter* w) noexcept;
+    // A queued waiter's timeout: it ends, unless its send is under way.
     void expire(detail::socket_waiter* w) noexcept;
     std::string describe(const char* operation) const;
     [[noreturn]] void throw_error(const char* operation, int error) const;
@@ -478,9 +479,12 @@ private:
             self->conclude(state::failed, rc);
         return true;
     }
+    // A waiter still queued has a live socket (closing one concludes every
+    // waiter); one that already has its outcome may outlive its socket until
+    // it resumes and removes this timer, so its owner is not touched.
     static void on_timeout(timer_node* n) noexcept {
         auto* w = static_cast<detail::socket_waiter*>(n);
-        w->owner->expire(w);
+        if (w->linked) w->owner->expire(w);
     }
 
     Operation op_;
