@@ -20,13 +20,17 @@ grep -Eq '^zring-bench \[2/2 loop, [0-9]+:[0-9]{2} elapsed\] loop n=.*repetition
 [ ! -s "$work/stderr" ] || fail "progress on stderr that is not a terminal"
 grep -q 'loop' "$work/stdout" || fail "no results"
 
-# run_suite.sh's steps, the same way.
-check_announce() { steps=2; . "$source/benchmarks/announce.sh"; announce "first"; announce "second"; }
-export -f check_announce
-export source
-script -qec "bash -c check_announce" /dev/null > "$work/steps-tty"
+# run_suite.sh's steps, the same way. A script file, not an exported
+# function: `script` runs its command with $SHELL, which need not be bash.
+cat > "$work/announce" <<EOF
+steps=2
+. '$source/benchmarks/announce.sh'
+announce first
+announce second
+EOF
+script -qec "bash '$work/announce'" /dev/null > "$work/steps-tty" || fail "announce exit status $?"
 grep -Eq '^run_suite \[1/2, 0:[0-9]{2} elapsed\] first' "$work/steps-tty" || fail "no step 1 of 2"
 grep -Eq '^run_suite \[2/2, 0:[0-9]{2} elapsed\] second' "$work/steps-tty" || fail "no step 2 of 2"
-bash -c check_announce 2> "$work/steps-stderr"
+bash "$work/announce" 2> "$work/steps-stderr" || fail "announce exit status $?"
 [ ! -s "$work/steps-stderr" ] || fail "run_suite steps on stderr that is not a terminal"
 echo "ok: progress on a terminal only"
