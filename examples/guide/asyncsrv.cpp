@@ -10,6 +10,7 @@
 // every reply at least once; it counts each once, and any reply that is not
 // its own ends it as misrouted.
 #include "../common/cli.hpp"
+#include "../common/connect.hpp"
 #include "../common/scheduler.hpp"
 #include "../common/until_signal.hpp"
 
@@ -118,15 +119,6 @@ struct request_state {
     std::int64_t attempts = 1;
     bool complete() const noexcept { return static_cast<std::int64_t>(received.size()) == expected; }
 };
-
-zring::socket connect_client(zring::scheduler& s, zmq::context_t& context, const std::string& id,
-                             const std::string& endpoint) {
-    zring::socket dealer(s, context, zmq::socket_type::dealer);
-    dealer.set(zmq::sockopt::routing_id, id);
-    dealer.set(zmq::sockopt::linger, 0);
-    dealer.connect(endpoint);
-    return dealer;
-}
 
 // The reply "<k> reply <i>/<n>" (after the client's prefix) -> {k, i, n}.
 std::optional<std::array<std::int64_t, 3>> parse_reply(std::string_view text) {
@@ -240,7 +232,8 @@ int main(int argc, char** argv) {
     if (run_clients) {
         try {
             for (std::int64_t c = 0; c < client_count; ++c)
-                dealers.push_back(connect_client(scheduler, context, "client-" + std::to_string(c), endpoint));
+                dealers.push_back(examples::connect(scheduler, context, zmq::socket_type::dealer, endpoint,
+                                                   "client-" + std::to_string(c)));
         } catch (const zring::socket_error& e) {
             args.fail(e.what());
         }

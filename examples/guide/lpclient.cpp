@@ -4,6 +4,7 @@
 // --retries attempts the server is taken to be offline. Every reply must
 // echo its request: anything else is misrouted, and ends the client.
 #include "../common/cli.hpp"
+#include "../common/connect.hpp"
 #include "../common/scheduler.hpp"
 #include "../common/until_signal.hpp"
 
@@ -25,13 +26,6 @@ struct options {
     std::int64_t retries;
 };
 
-zring::socket connect_req(zring::scheduler& s, zmq::context_t& context, const std::string& endpoint) {
-    zring::socket req(s, context, zmq::socket_type::req);
-    req.set(zmq::sockopt::linger, 0);  // a closed socket drops what it queued
-    req.connect(endpoint);
-    return req;
-}
-
 zring::task<int> ask(zring::scheduler& s, zmq::context_t& context, zring::socket client, options o) {
     for (std::int64_t seq = 1; seq <= o.requests; ++seq) {
         const std::string request = o.id + ":" + std::to_string(seq);
@@ -51,7 +45,7 @@ zring::task<int> ask(zring::scheduler& s, zmq::context_t& context, zring::socket
             }
             std::cout << "W: no response from server, retrying " << request << std::endl;
             // Assigning closes the old socket: a late reply to it is dropped.
-            client = connect_req(s, context, o.endpoint);
+            client = examples::connect(s, context, zmq::socket_type::req, o.endpoint);
             co_await client.send(request);
         }
     }
@@ -78,7 +72,7 @@ int main(int argc, char** argv) {
     zring::scheduler& scheduler = *started;
     std::optional<zring::socket> first;
     try {
-        first.emplace(connect_req(scheduler, context, o.endpoint));
+        first.emplace(examples::connect(scheduler, context, zmq::socket_type::req, o.endpoint));
     } catch (const zring::socket_error& e) {
         args.fail(e.what());
     }

@@ -5,6 +5,7 @@
 // reconnects on a new socket. Like the Lazy Pirate server, it can be made
 // to crash (exit status 3) or to overload.
 #include "../common/cli.hpp"
+#include "../common/connect.hpp"
 #include "../common/scheduler.hpp"
 #include "../common/until_signal.hpp"
 #include "ppp.hpp"
@@ -38,11 +39,8 @@ struct settings {
 // Each connection gets its own identity (id.0, id.1, ...): the queue may not
 // have noticed the previous one is gone when this one arrives.
 zring::socket connect_worker(zring::scheduler& s, zmq::context_t& context, const settings& st, int generation) {
-    zring::socket worker(s, context, zmq::socket_type::dealer);
-    worker.set(zmq::sockopt::routing_id, st.id + "." + std::to_string(generation));
-    worker.set(zmq::sockopt::linger, 0);  // a closed socket drops what it queued
-    worker.connect(st.endpoint);
-    return worker;
+    return examples::connect(s, context, zmq::socket_type::dealer, st.endpoint,
+                             st.id + "." + std::to_string(generation));
 }
 
 zring::task<void> announce_ready(zring::socket& worker) {
