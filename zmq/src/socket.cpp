@@ -160,7 +160,7 @@ socket& socket::operator=(socket&& other) {
 std::shared_ptr<detail::socket_identity> socket::prepare_move(const char* operation) const {
     if (core_) {  // a closed socket hands over nothing but its name
         if (!scheduler_->on_owner_thread()) throw_unusable(operation);
-        if (!readers_.empty() || !writers_.empty())
+        if (has_waiters())
             throw std::logic_error(describe(operation) +
                                    ": coroutines are waiting on it (a socket moves only while none does)");
     }
@@ -226,7 +226,7 @@ void socket::throw_unusable(const char* operation) const {
 
 ::zmq::socket_ref socket::native(const char* operation) {
     void* raw = check_usable(operation);
-    if (!readers_.empty() || !writers_.empty()) {
+    if (has_waiters()) {
         // The caller's use of the socket comes after this returns.
         scheduler_->call_soon([identity = identity_]() noexcept {
             if (socket* s = identity->owner) s->reserve_waiters();
@@ -339,7 +339,7 @@ void socket::serve() noexcept {
         const bool readers_progressed = serve_queue(readers_);
         const bool writers_progressed = serve_queue(writers_);
         const bool progressed = readers_progressed || writers_progressed;
-        if (readers_.empty() && writers_.empty()) return;
+        if (!has_waiters()) return;
         // Reading ZMQ_EVENTS processes libzmq's pending commands and re-arms
         // the edge of ZMQ_FD: after it, a change of state signals the fd.
         int events = 0;

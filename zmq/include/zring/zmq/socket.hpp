@@ -262,6 +262,7 @@ private:
     // under `left`.
     void take_over(socket& other, std::shared_ptr<detail::socket_identity> left) noexcept;
     bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
+    bool has_waiters() const noexcept { return has_waiters(true) || has_waiters(false); }
     // Queues w behind earlier waiters and re-checks, or arms the ZMQ_FD poll.
     void enqueue(detail::socket_waiter* w, bool fresh_eagain);
     // A fast-path operation may have consumed the ZMQ_FD edge that the other
@@ -272,7 +273,7 @@ private:
     void serve() noexcept;
     // After a call that made libzmq process its commands.
     void reserve_waiters() noexcept {
-        if (!readers_.empty() || !writers_.empty()) serve();
+        if (has_waiters()) serve();
     }
     bool serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) noexcept;
     void arm_poll() noexcept;
