@@ -3,6 +3,7 @@
 // run under ThreadSanitizer too.
 
 #include "bounded_run.hpp"
+#include "throws.hpp"
 
 #include <zring/io/errors.hpp>
 #include <zring/io/offload.hpp>
@@ -186,7 +187,8 @@ TEST_CASE("resume_on to a scheduler that has shut down throws instead of hanging
     zring::scheduler_pool stopped(1);
     stopped.stop();
     run_bounded(pool, [](zring::scheduler& dead) -> zring::task<void> {
-        CHECK_THROWS_AS(co_await zring::resume_on(dead), zring::scheduler_stopped);
+        const bool refused = co_await zring_test::throws<zring::scheduler_stopped>(zring::resume_on(dead));
+        CHECK(refused);
         // Still on our own scheduler, and it still works.
         co_await zring::sleep_for(0ms);
     }(stopped.at(0)));
@@ -386,8 +388,13 @@ TEST_CASE("offload on a thread pool that has shut down is a clear error", "[io][
     zring::thread_pool w(1);
     w.shutdown();
     run_bounded(pool, [](zring::thread_pool& w) -> zring::task<void> {
-        CHECK_THROWS_WITH(co_await zring::offload(w, [] { return 1; }),
-                          Catch::Contains("zring::offload") && Catch::Contains("thread pool has shut down"));
+        std::string error;
+        try {
+            co_await zring::offload(w, [] { return 1; });
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        CHECK_THAT(error, Catch::Contains("zring::offload") && Catch::Contains("thread pool has shut down"));
     }(w));
     CHECK_THROWS_WITH(zring::thread_pool(0), Catch::Contains("at least one thread"));
 }
@@ -480,7 +487,13 @@ TEST_CASE("a shared channel's waiters can be cancelled from another thread and a
     run_bounded(pool, [](zring::shared_channel<std::string>& ch, std::stop_token t,
                          std::latch& waiting) -> zring::task<void> {
         waiting.count_down();
-        CHECK_THROWS_AS(co_await ch.recv(t), zring::operation_cancelled);
+        bool cancelled = false;  // (a channel's awaiters cannot move into zring_test::throws)
+        try {
+            co_await ch.recv(t);
+        } catch (const zring::operation_cancelled&) {
+            cancelled = true;
+        }
+        CHECK(cancelled);
         // The channel still works after a cancelled wait.
         std::string a = "a";
         REQUIRE(ch.try_send(a));
@@ -502,7 +515,13 @@ TEST_CASE("a shared channel's waiters can be cancelled from another thread and a
     receiving.wait();
     run_bounded(pool, [](zring::shared_channel<std::string>& ch) -> zring::task<void> {
         ch.close();
-        CHECK_THROWS_AS(co_await ch.send("late"), zring::channel_closed);
+        bool refused = false;
+        try {
+            co_await ch.send("late");
+        } catch (const zring::channel_closed&) {
+            refused = true;
+        }
+        CHECK(refused);
     }(ch));
     CHECK(get_bounded(end, "the receiver woken by close"));
     CHECK_THROWS_WITH(zring::shared_channel<int>(0), Catch::Contains("capacity"));

@@ -3,6 +3,7 @@
 // never collide between tests running in parallel.
 
 #include "bounded_run.hpp"
+#include "throws.hpp"
 
 #include <zring/coro/task.hpp>
 #include <zring/zmq/socket.hpp>
@@ -59,18 +60,6 @@ private:
     int fd_;
     std::string endpoint_;
 };
-
-// Whether awaiting a throws an Exception. Catch2's assertion macros must not
-// contain co_await: their state would live across the suspension.
-template <class Exception, class Awaitable>
-zring::task<bool> throws(Awaitable a) {
-    try {
-        co_await std::move(a);
-    } catch (const Exception&) {
-        co_return true;
-    }
-    co_return false;
-}
 
 // Many sockets need many descriptors (libzmq uses one or two per socket):
 // raise the soft limit as far as the hard one allows.
