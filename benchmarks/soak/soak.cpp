@@ -23,6 +23,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory_resource>
 #include <random>
 #include <string>
 #include <thread>
@@ -73,7 +74,12 @@ public:
     }
 
 private:
-    std::map<std::uint64_t, std::uint64_t> next_;
+    // An entry per sender, kept to the end. From the general heap, these
+    // long-lived nodes split the chunks libzmq frees and reallocates, and
+    // RSS grew ~100 KiB/s with no leak anywhere; from blocks of their own
+    // they leave the heap's reuse alone.
+    std::pmr::monotonic_buffer_resource nodes_{64 * 1024};
+    std::pmr::map<std::uint64_t, std::uint64_t> next_{&nodes_};
 };
 
 long rss_kib() {
