@@ -2,6 +2,7 @@
 // replaces the global operator new (allocation_counter.cpp) to count the
 // allocations made on the scheduler's thread; libzmq's own buffers come from
 // malloc and are not zring's to count.
+#include "allocation_counter.hpp"
 #include "zmq_fixture.hpp"
 
 #include <zring/coro/when_all.hpp>
@@ -10,10 +11,6 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
-
-namespace zring_test {
-std::size_t allocations_on_this_thread() noexcept;
-}
 
 using zring_test::allocations_on_this_thread;
 using zring_test::unique_inproc;

@@ -5,6 +5,10 @@
 // close() wakes everyone: pending and later senders get channel_closed;
 // receivers drain what was sent before the close, then get std::nullopt.
 // Destroying a channel resumes its waiters with object_destroyed.
+//
+// T must move without throwing: a value moves into a waiter after the
+// waiter is chosen. An allocation failure (bad_alloc) leaves the channel,
+// its values and its waiters as they were.
 
 #include <zring/coro/detail/list_waiter.hpp>
 
@@ -15,6 +19,7 @@
 #include <stdexcept>
 #include <stop_token>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace zring {
@@ -26,6 +31,9 @@ public:
 
 template <class T>
 class channel {
+    static_assert(std::is_nothrow_move_constructible_v<T>,
+                  "zring::channel<T>: T's move constructor must be noexcept (a value moves into a chosen waiter)");
+
 public:
     explicit channel(std::size_t capacity) : capacity_(capacity) {
         if (capacity == 0) throw std::invalid_argument("zring::channel: capacity must be at least 1");
@@ -57,11 +65,14 @@ public:
 
     std::optional<T> try_recv() {
         if (buffer_.empty()) return std::nullopt;
+        // A slot frees: the first blocked sender's value takes it. Pushed
+        // before anything is taken, so that bad_alloc changes nothing.
+        send_awaiter* s = senders_.front();
+        if (s) buffer_.push_back(std::move(s->value_));
         std::optional<T> value(std::move(buffer_.front()));
         buffer_.pop_front();
-        // A slot freed: the first blocked sender's value takes it.
-        if (send_awaiter* s = senders_.pop_front()) {
-            buffer_.push_back(std::move(s->value_));
+        if (s) {
+            senders_.pop_front();
             s->wake(detail::wait_outcome::woken);
         }
         return value;

@@ -11,7 +11,9 @@
 // handed to a receiver whose scheduler shuts down before resuming it ends
 // with that receiver, which gets scheduler_stopped.)
 //
-// One mutex guards the channel; zring::channel is the lock-free choice
+// T must move without throwing, as for zring::channel; an allocation
+// failure (bad_alloc) leaves the channel, its values and its waiters as they
+// were. One mutex guards the channel; zring::channel is the lock-free choice
 // between coroutines of one thread.
 
 #include <zring/coro/channel.hpp>
@@ -30,12 +32,15 @@
 #include <optional>
 #include <stdexcept>
 #include <stop_token>
+#include <type_traits>
 #include <utility>
 
 namespace zring {
 
 template <class T>
 class shared_channel {
+    static_assert(std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_assignable_v<T>,
+                  "zring::shared_channel<T>: T's moves must be noexcept (a value moves into a chosen waiter)");
     using outcome = detail::wait_outcome;
 
     // What both ends' awaiters share: linking, waking across threads, stop.
@@ -250,17 +255,19 @@ private:
     }
     std::optional<T> try_recv_locked() {
         if (buffer_.empty()) return std::nullopt;
-        std::optional<T> value(std::move(buffer_.front()));
-        buffer_.pop_front();
-        // A slot freed: the first blocked sender whose scheduler runs takes it.
+        // A slot frees: the first blocked sender whose scheduler runs takes
+        // it. Pushed before the sender is let go of and before anything is
+        // taken, so that bad_alloc changes nothing.
         while (waiter* w = senders_.front()) {
-            w->unlist();
             auto* s = static_cast<send_awaiter*>(w);
             buffer_.push_back(std::move(s->value_));
+            w->unlist();
             if (s->wake(outcome::woken)) break;
-            s->value_ = std::move(buffer_.back());
+            s->value_ = std::move(buffer_.back());  // its scheduler shut down: try the next
             buffer_.pop_back();
         }
+        std::optional<T> value(std::move(buffer_.front()));
+        buffer_.pop_front();
         return value;
     }
 
