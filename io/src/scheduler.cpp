@@ -319,27 +319,23 @@ timer_handle scheduler::call_at(clock::time_point deadline, detail::callback f) 
     return handle;
 }
 
+// The wake-up is sent under the lock: once it is released, the post may
+// have run, and the scheduler stopped and been destroyed, its fds closed (a
+// stop posted from another thread does exactly that). Its teardown closes
+// the door under the same lock first.
 void scheduler::post_remote(detail::callback&& cb) {
-    bool wake;
-    {
-        std::lock_guard lock(remote_mutex_);
-        if (door_closed_) throw scheduler_stopped("zring::scheduler::call_soon_threadsafe");
-        remote_callbacks_.push_back(std::move(cb));
-        wake = !remote_pending_.exchange(true, std::memory_order_release);
-    }
-    if (wake) this->wake();
+    std::lock_guard lock(remote_mutex_);
+    if (door_closed_) throw scheduler_stopped("zring::scheduler::call_soon_threadsafe");
+    remote_callbacks_.push_back(std::move(cb));
+    if (!remote_pending_.exchange(true, std::memory_order_release)) wake();
 }
 
 bool scheduler::try_post_remote(detail::remote_node* node) {
-    bool wake;
-    {
-        std::lock_guard lock(remote_mutex_);
-        if (door_closed_) return false;
-        if (node->linked) return true;
-        remote_nodes_.push_back(node);
-        wake = !remote_pending_.exchange(true, std::memory_order_release);
-    }
-    if (wake) this->wake();
+    std::lock_guard lock(remote_mutex_);
+    if (door_closed_) return false;
+    if (node->linked) return true;
+    remote_nodes_.push_back(node);
+    if (!remote_pending_.exchange(true, std::memory_order_release)) wake();
     return true;
 }
 

@@ -337,6 +337,10 @@ private:
     // into): wake that target through its eventfd, and this ring sends no
     // more.
     void wake_refused(int target_wake_fd, int error) noexcept {
+        // No ring behind the fd any more: the target was destroyed after the
+        // send was queued (its number may even be another file's now), and
+        // its eventfd went with it.
+        if (error == -EBADF || error == -EBADFD) return;
         // A full target CQ is its own state, not the kernel refusing.
         if (error != -EOVERFLOW && error != -EAGAIN) msg_ring_ = false;
         const std::uint64_t one = 1;
