@@ -474,6 +474,64 @@ TEST_CASE("a shared channel destroyed under its waiters is never touched by them
     pool.stop();
 }
 
+TEST_CASE("call_soon_threadsafe that stops a scheduler destroyed at once touches nothing of it afterwards",
+          "[io][threads]") {
+    // The README's idiom for stopping a scheduler from another thread. Its
+    // thread destroys the scheduler as soon as run() returns, maybe before
+    // call_soon_threadsafe has returned on this one (TSan checks that the
+    // poster's wake-up is not written to a closed fd).
+    for (int round = 0; round < 100; ++round) {
+        std::promise<zring::scheduler*> started;
+        auto running = started.get_future();
+        std::thread owner([&] {
+            zring::scheduler s;
+            s.call_soon([&] { started.set_value(&s); });  // once run() runs
+            s.run();
+        });
+        zring::scheduler* s = get_bounded(running, "the scheduler's run()");
+        s->call_soon_threadsafe([s] { s->stop(); });
+        owner.join();
+    }
+}
+
+TEST_CASE("a shared channel sending to a waiter whose scheduler shuts down touches no freed frame",
+          "[io][channel][threads]") {
+    // Each round, the receiver's scheduler stops and is destroyed (and the
+    // receiver's frame with it) while this thread hands it values or, once
+    // its scheduler refuses, skips it. The sanitizers check every access the
+    // channel makes to the waiter after that. Values only ever go to the
+    // receiver or into the buffer: what is drained is never more than sent.
+    zring::shared_channel<std::string> ch(1);
+    for (int round = 0; round < 50; ++round) {
+        std::latch waiting(1);
+        std::promise<zring::scheduler*> started;
+        auto scheduler_of_receiver = started.get_future();
+        std::thread receiver_thread([&] {
+            zring::scheduler s;
+            auto receive = [&]() -> zring::task<void> {
+                waiting.count_down();  // it suspends in recv before anything else runs here
+                (void)co_await ch.recv();
+                co_await zring::sleep_for(1h);  // until the scheduler's teardown
+            };
+            zring::spawn(s, receive());
+            started.set_value(&s);
+            s.run();
+        });
+        zring::scheduler* s = get_bounded(scheduler_of_receiver, "the receiver's scheduler");
+        waiting.wait();
+        s->call_soon_threadsafe([s] { s->stop(); });
+        std::size_t sent = 0;
+        for (int i = 0; i < 3; ++i) {
+            std::string value = "round " + std::to_string(round);
+            if (ch.try_send(value)) ++sent;
+        }
+        receiver_thread.join();
+        std::size_t drained = 0;
+        while (ch.try_recv()) ++drained;
+        CHECK(drained <= sent);
+    }
+}
+
 TEST_CASE("a shared channel's waiters can be cancelled from another thread and are woken by close",
           "[io][channel][cancel][threads]") {
     zring::scheduler_pool pool(2);

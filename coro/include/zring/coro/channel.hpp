@@ -6,9 +6,10 @@
 // receivers drain what was sent before the close, then get std::nullopt.
 // Destroying a channel resumes its waiters with object_destroyed.
 //
-// T must move without throwing: a value moves into a waiter after the
-// waiter is chosen. An allocation failure (bad_alloc) leaves the channel,
-// its values and its waiters as they were.
+// try_send and try_recv that run out of memory throw std::bad_alloc and
+// leave the channel, its values and its waiters as they were. (A T whose
+// move throws can leave the value being moved moved-from; no waiter is ever
+// left behind.)
 
 #include <zring/coro/detail/list_waiter.hpp>
 
@@ -19,7 +20,6 @@
 #include <stdexcept>
 #include <stop_token>
 #include <string>
-#include <type_traits>
 #include <utility>
 
 namespace zring {
@@ -31,9 +31,6 @@ public:
 
 template <class T>
 class channel {
-    static_assert(std::is_nothrow_move_constructible_v<T>,
-                  "zring::channel<T>: T's move constructor must be noexcept (a value moves into a chosen waiter)");
-
 public:
     explicit channel(std::size_t capacity) : capacity_(capacity) {
         if (capacity == 0) throw std::invalid_argument("zring::channel: capacity must be at least 1");
@@ -53,8 +50,9 @@ public:
     // Returns false (and keeps value unsent) when the channel is full.
     bool try_send(T& value) {
         if (closed_) throw channel_closed("zring::channel::try_send");
-        if (recv_awaiter* r = receivers_.pop_front()) {
-            r->value_.emplace(std::move(value));
+        if (recv_awaiter* r = receivers_.front()) {
+            r->value_.emplace(std::move(value));  // before the waiter is let go of: a throw leaves it waiting
+            receivers_.pop_front();
             r->wake(detail::wait_outcome::woken);
             return true;
         }
@@ -65,16 +63,23 @@ public:
 
     std::optional<T> try_recv() {
         if (buffer_.empty()) return std::nullopt;
-        // A slot frees: the first blocked sender's value takes it. Pushed
-        // before anything is taken, so that bad_alloc changes nothing.
-        send_awaiter* s = senders_.front();
-        if (s) buffer_.push_back(std::move(s->value_));
+        // A slot frees: the first blocked sender's value takes it, pushed
+        // before anything is taken (a push that throws changes nothing).
+        // From then on the sender is woken on every path, once the front
+        // value is out.
+        struct wake_sender {
+            send_awaiter* s = nullptr;
+            ~wake_sender() {
+                if (s) s->wake(detail::wait_outcome::woken);
+            }
+        } sender;
+        if (send_awaiter* s = senders_.front()) {
+            buffer_.push_back(std::move(s->value_));
+            senders_.pop_front();
+            sender.s = s;
+        }
         std::optional<T> value(std::move(buffer_.front()));
         buffer_.pop_front();
-        if (s) {
-            senders_.pop_front();
-            s->wake(detail::wait_outcome::woken);
-        }
         return value;
     }
 

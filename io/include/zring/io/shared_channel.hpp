@@ -11,10 +11,10 @@
 // handed to a receiver whose scheduler shuts down before resuming it ends
 // with that receiver, which gets scheduler_stopped.)
 //
-// T must move without throwing, as for zring::channel; an allocation
-// failure (bad_alloc) leaves the channel, its values and its waiters as they
-// were. One mutex guards the channel; zring::channel is the lock-free choice
-// between coroutines of one thread.
+// As with zring::channel, running out of memory (std::bad_alloc) leaves
+// the channel, its values and its waiters as they were. One mutex guards the
+// channel; zring::channel is the lock-free choice between coroutines of one
+// thread.
 
 #include <zring/coro/channel.hpp>
 #include <zring/coro/detail/intrusive_list.hpp>
@@ -32,15 +32,13 @@
 #include <optional>
 #include <stdexcept>
 #include <stop_token>
-#include <type_traits>
+#include <thread>
 #include <utility>
 
 namespace zring {
 
 template <class T>
 class shared_channel {
-    static_assert(std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_assignable_v<T>,
-                  "zring::shared_channel<T>: T's moves must be noexcept (a value moves into a chosen waiter)");
     using outcome = detail::wait_outcome;
 
     // What both ends' awaiters share: linking, waking across threads, stop.
@@ -49,32 +47,38 @@ class shared_channel {
         waiter(shared_channel& c, std::stop_token token) noexcept : channel_(c), token_(std::move(token)) {}
         waiter(const waiter&) = delete;
         waiter& operator=(const waiter&) = delete;
-        ~waiter() {
-            watch_.disarm();
-            // Still listed only when the frame is torn down mid-wait; a
-            // waiter the channel let go of never touches it again (the
-            // channel may be gone).
-            if (listed_.load(std::memory_order_acquire)) {
-                std::lock_guard lock(channel_.mutex_);
-                unlist();
-            }
-        }
+        ~waiter() { leave(); }
 
-        // Under the channel's lock: takes the waiter off its list.
-        void unlist() noexcept {
+        // Under the channel's lock: takes the waiter off its list. The
+        // channel may go on using it (wake it, move a value back) until
+        // release(); its destructor waits for that.
+        void take() noexcept {
+            busy_.store(true, std::memory_order_relaxed);
             if (this->linked) list_->erase(this);
             listed_.store(false, std::memory_order_release);
         }
-        // Under the channel's lock, once unlisted: resumes the waiter on its
-        // scheduler with o; false if that scheduler has shut down (the waiter
-        // was not resumed).
+        // The channel's last access to a waiter it took.
+        void release() noexcept { busy_.store(false, std::memory_order_release); }
+        // take() now, release() on leaving the scope, whatever the path.
+        class held {
+        public:
+            explicit held(waiter* w) noexcept : w_(w) { w_->take(); }
+            ~held() { w_->release(); }
+            held(const held&) = delete;
+            held& operator=(const held&) = delete;
+
+        private:
+            waiter* w_;
+        };
+        // Once taken: resumes the waiter on its scheduler with o; false if
+        // that scheduler has shut down (the waiter was not resumed).
         bool wake(outcome o) {
             outcome_ = o;
             return resumption_.post(*scheduler_, handle_);
         }
         static void wake_all(detail::intrusive_list<waiter>& list, outcome o) {
             while (waiter* w = list.front()) {
-                w->unlist();
+                held taken(w);
                 w->wake(o);
             }
         }
@@ -83,6 +87,23 @@ class shared_channel {
         void forget_stop() noexcept { watch_.disarm(); }
 
     protected:
+        // The frame is going away (the awaiter is destroyed): first by the
+        // derived awaiter, whose value the channel must not touch once it
+        // is gone. Still listed only when the frame is torn down mid-wait.
+        // A waiter the channel took may still be in use on another thread
+        // (a scheduler tearing down destroys frames on its own): wait for
+        // the channel to release it, without touching the channel, which
+        // may be gone by then.
+        void leave() noexcept {
+            if (listed_.load(std::memory_order_acquire)) {
+                std::lock_guard lock(channel_.mutex_);
+                if (this->linked) list_->erase(this);
+                listed_.store(false, std::memory_order_relaxed);
+            }
+            while (busy_.load(std::memory_order_acquire)) std::this_thread::yield();
+            watch_.disarm();
+        }
+
         // Under the channel's lock: false (no suspension) if stop was requested.
         template <class Promise>
         bool suspend_on(detail::intrusive_list<waiter>& list, std::coroutine_handle<Promise> h,
@@ -116,7 +137,7 @@ class shared_channel {
             void operator()() const noexcept {
                 std::lock_guard lock(self->channel_.mutex_);
                 if (!self->listed_.load(std::memory_order_relaxed)) return;  // already woken: that outcome wins
-                self->unlist();
+                held taken(self);
                 self->wake(outcome::cancelled);
             }
         };
@@ -128,6 +149,7 @@ class shared_channel {
         detail::remote_resumption resumption_;
         outcome outcome_ = outcome::pending;
         std::atomic<bool> listed_{false};  // on one of the channel's lists
+        std::atomic<bool> busy_{false};    // taken off it, still in the channel's hands
         detail::stop_watch<on_stop> watch_;
     };
 
@@ -144,7 +166,7 @@ public:
             std::lock_guard lock(mutex_);
             for (auto* list : {&senders_, &receivers_}) {
                 while (waiter* w = list->front()) {
-                    w->unlist();
+                    w->take();  // released once woken
                     gone.push_back(w);
                 }
             }
@@ -154,7 +176,10 @@ public:
             w->forget_stop();
             silent.push_back(w);
         }
-        while (waiter* w = silent.pop_front()) w->wake(outcome::destroyed);
+        while (waiter* w = silent.pop_front()) {
+            w->wake(outcome::destroyed);
+            w->release();
+        }
     }
     shared_channel(const shared_channel&) = delete;
     shared_channel& operator=(const shared_channel&) = delete;
@@ -192,6 +217,9 @@ public:
     public:
         send_awaiter(shared_channel& c, T value, std::stop_token token)
             : waiter(c, std::move(token)), value_(std::move(value)) {}
+        ~send_awaiter() { this->leave(); }  // before value_ goes
+        send_awaiter(const send_awaiter&) = delete;
+        send_awaiter& operator=(const send_awaiter&) = delete;
         bool await_ready() { return false; }
         template <class Promise>
         bool await_suspend(std::coroutine_handle<Promise> h) {
@@ -212,6 +240,9 @@ public:
     class recv_awaiter : public waiter {
     public:
         recv_awaiter(shared_channel& c, std::stop_token token) noexcept : waiter(c, std::move(token)) {}
+        ~recv_awaiter() { this->leave(); }  // before value_ goes
+        recv_awaiter(const recv_awaiter&) = delete;
+        recv_awaiter& operator=(const recv_awaiter&) = delete;
         bool await_ready() { return false; }
         template <class Promise>
         bool await_suspend(std::coroutine_handle<Promise> h) {
@@ -242,9 +273,9 @@ private:
     bool try_send_locked(T& value, const char* operation) {
         if (closed_) throw channel_closed(operation);
         while (waiter* w = receivers_.front()) {
-            w->unlist();
             auto* r = static_cast<recv_awaiter*>(w);
-            r->value_.emplace(std::move(value));
+            r->value_.emplace(std::move(value));  // before the waiter is taken: a throw leaves it waiting
+            typename waiter::held taken(w);
             if (r->wake(outcome::woken)) return true;
             value = std::move(*r->value_);  // its scheduler shut down: try the next
             r->value_.reset();
@@ -256,12 +287,12 @@ private:
     std::optional<T> try_recv_locked() {
         if (buffer_.empty()) return std::nullopt;
         // A slot frees: the first blocked sender whose scheduler runs takes
-        // it. Pushed before the sender is let go of and before anything is
-        // taken, so that bad_alloc changes nothing.
+        // it. Pushed before the sender is taken and before anything is
+        // taken from the buffer (a push that throws changes nothing).
         while (waiter* w = senders_.front()) {
             auto* s = static_cast<send_awaiter*>(w);
             buffer_.push_back(std::move(s->value_));
-            w->unlist();
+            typename waiter::held taken(w);
             if (s->wake(outcome::woken)) break;
             s->value_ = std::move(buffer_.back());  // its scheduler shut down: try the next
             buffer_.pop_back();
