@@ -1,7 +1,8 @@
 #pragma once
-// The Guide's clients and workers recover from a dead peer by closing their
-// socket and connecting a new one. Linger 0: what the old socket still held
-// for the dead peer is dropped, not sent late to its successor.
+// A socket of the Guide's clients and workers, connected. Linger 0: a
+// socket closed for a dead peer (lpclient, ppworker reconnect on a new one)
+// drops what it still held instead of sending it late to the successor, and
+// a client that is done (asyncsrv) does not wait on a server that is gone.
 
 #include <zring/zring.hpp>
 
