@@ -3,7 +3,8 @@
 # nothing linked) every ```cpp snippet of the README with each compiler
 # given, so that the README shows only code that builds. A snippet with a main() is a
 # program; any other is a fragment, compiled as the body of a coroutine
-# that has a scheduler and a context at hand (prelude.hpp).
+# that has a scheduler and a context at hand (prelude.hpp). None may hold a
+# co_await form that g++ 12 mis-compiles (../lint/co_await_forms.pl).
 # usage: check_snippets.sh README WORK_DIR "INCLUDE_FLAGS" COMPILER...
 set -euo pipefail
 readme=$1 work=$2 includes=$3
@@ -35,6 +36,7 @@ for s in "${snippets[@]}"; do
 done
 
 failed=0 missing=()
+perl "$here/../lint/co_await_forms.pl" "$work"/snippet*.cpp || failed=1
 for cxx in "$@"; do
     if ! command -v "$cxx" >/dev/null; then
         missing+=("$cxx")
