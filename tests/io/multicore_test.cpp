@@ -494,6 +494,47 @@ TEST_CASE("call_soon_threadsafe that stops a scheduler destroyed at once touches
     }
 }
 
+TEST_CASE("a shared channel destroyed after waking a waiter survives a stop request to that waiter",
+          "[io][channel][threads]") {
+    // The receiver is handed a value, but its loop is held up, so it has
+    // not resumed (its stop callback is still armed) when the channel is
+    // destroyed and stop is requested on it. The callback must not touch
+    // what the channel freed (ASan), and the receiver still gets its value.
+    auto* ch = new zring::shared_channel<std::string>(1);
+    std::stop_source stop;
+    std::latch held_up(1), go(1);
+    std::promise<std::string> got;
+    auto received = got.get_future();
+    std::thread receiver_thread([&] {
+        zring::scheduler s;
+        auto receive = [&]() -> zring::task<void> {
+            try {
+                auto v = co_await ch->recv(stop.get_token());
+                got.set_value(v ? *v : "nullopt");
+            } catch (const std::exception& e) {
+                got.set_value(e.what());
+            }
+            s.stop();
+        };
+        auto hold_up = [&]() -> zring::task<void> {  // runs once the receiver waits
+            held_up.count_down();
+            go.wait();
+            co_return;
+        };
+        zring::spawn(s, receive());
+        zring::spawn(s, hold_up());
+        s.run();
+    });
+    held_up.wait();
+    std::string value = "handed over";
+    CHECK(ch->try_send(value));  // to the waiting receiver, which cannot resume yet
+    delete ch;
+    stop.request_stop();
+    go.count_down();
+    CHECK(get_bounded(received, "the receiver") == "handed over");
+    receiver_thread.join();
+}
+
 TEST_CASE("a shared channel sending to a waiter whose scheduler shuts down touches no freed frame",
           "[io][channel][threads]") {
     // Each round, the receiver's scheduler stops and is destroyed (and the

@@ -14,7 +14,10 @@
 // As with zring::channel, running out of memory (std::bad_alloc) leaves
 // the channel, its values and its waiters as they were. One mutex guards the
 // channel; zring::channel is the lock-free choice between coroutines of one
-// thread.
+// thread. The mutex and the waiter lists live in a core that each waiter
+// keeps alive while it may still take the lock (its stop callback, its
+// destructor): a channel may be destroyed on one thread while its waiters
+// are woken, stopped or torn down on others.
 
 #include <zring/coro/channel.hpp>
 #include <zring/coro/detail/intrusive_list.hpp>
@@ -28,6 +31,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -40,6 +44,7 @@ namespace zring {
 template <class T>
 class shared_channel {
     using outcome = detail::wait_outcome;
+    struct core;
 
     // What both ends' awaiters share: linking, waking across threads, stop.
     class waiter : public detail::list_hook {
@@ -82,23 +87,21 @@ class shared_channel {
                 w->wake(o);
             }
         }
-        // The channel's destructor: after this no stop callback of the
-        // waiter runs any more (one running now finds it unlisted).
-        void forget_stop() noexcept { watch_.disarm(); }
-
     protected:
         // The frame is going away (the awaiter is destroyed): first by the
         // derived awaiter, whose value the channel must not touch once it
         // is gone. Still listed only when the frame is torn down mid-wait.
         // A waiter the channel took may still be in use on another thread
         // (a scheduler tearing down destroys frames on its own): wait for
-        // the channel to release it, without touching the channel, which
-        // may be gone by then.
+        // the channel to release it. Only the core is touched: the channel
+        // may be gone.
         void leave() noexcept {
             if (listed_.load(std::memory_order_acquire)) {
-                std::lock_guard lock(channel_.mutex_);
-                if (this->linked) list_->erase(this);
-                listed_.store(false, std::memory_order_relaxed);
+                std::lock_guard lock(core_->mutex);
+                if (listed_.load(std::memory_order_relaxed)) {
+                    if (this->linked) list_->erase(this);
+                    listed_.store(false, std::memory_order_relaxed);
+                }
             }
             while (busy_.load(std::memory_order_acquire)) std::this_thread::yield();
             watch_.disarm();
@@ -115,6 +118,7 @@ class shared_channel {
             }
             scheduler_ = &detail::current_scheduler(operation);
             handle_ = h;
+            core_ = channel_.core_;
             list_ = &list;
             list.push_back(this);
             listed_.store(true, std::memory_order_relaxed);
@@ -135,7 +139,7 @@ class shared_channel {
         struct on_stop {
             waiter* self;
             void operator()() const noexcept {
-                std::lock_guard lock(self->channel_.mutex_);
+                std::lock_guard lock(self->core_->mutex);
                 if (!self->listed_.load(std::memory_order_relaxed)) return;  // already woken: that outcome wins
                 held taken(self);
                 self->wake(outcome::cancelled);
@@ -143,6 +147,9 @@ class shared_channel {
         };
 
         std::stop_token token_;
+        // The lock and lists, kept alive for as long as a stop callback or
+        // the destructor may take the lock (the channel may die first).
+        std::shared_ptr<core> core_;
         scheduler* scheduler_ = nullptr;
         std::coroutine_handle<> handle_;
         detail::intrusive_list<waiter>* list_ = nullptr;
@@ -157,29 +164,12 @@ public:
     explicit shared_channel(std::size_t capacity) : capacity_(capacity) {
         if (capacity == 0) throw std::invalid_argument("zring::shared_channel: capacity must be at least 1");
     }
+    // Waiters still suspended get object_destroyed. Their stop callbacks
+    // and destructors take only the core's lock, which they keep alive.
     ~shared_channel() {
-        // Let go of every waiter first, then silence their stop callbacks
-        // (one may be running on another thread, waiting for the lock), and
-        // only then resume them: nothing touches the channel after it dies.
-        detail::intrusive_list<waiter> gone;
-        {
-            std::lock_guard lock(mutex_);
-            for (auto* list : {&senders_, &receivers_}) {
-                while (waiter* w = list->front()) {
-                    w->take();  // released once woken
-                    gone.push_back(w);
-                }
-            }
-        }
-        detail::intrusive_list<waiter> silent;
-        while (waiter* w = gone.pop_front()) {
-            w->forget_stop();
-            silent.push_back(w);
-        }
-        while (waiter* w = silent.pop_front()) {
-            w->wake(outcome::destroyed);
-            w->release();
-        }
+        std::lock_guard lock(mutex_);
+        waiter::wake_all(senders_, outcome::destroyed);
+        waiter::wake_all(receivers_, outcome::destroyed);
     }
     shared_channel(const shared_channel&) = delete;
     shared_channel& operator=(const shared_channel&) = delete;
@@ -302,12 +292,19 @@ private:
         return value;
     }
 
-    mutable std::mutex mutex_;
+    // What a waiter may touch after the channel is gone.
+    struct core {
+        std::mutex mutex;
+        detail::intrusive_list<waiter> senders;
+        detail::intrusive_list<waiter> receivers;
+    };
+    std::shared_ptr<core> core_ = std::make_shared<core>();
+    std::mutex& mutex_ = core_->mutex;
+    detail::intrusive_list<waiter>& senders_ = core_->senders;
+    detail::intrusive_list<waiter>& receivers_ = core_->receivers;
     std::size_t capacity_;
     std::deque<T> buffer_;
     bool closed_ = false;
-    detail::intrusive_list<waiter> senders_;
-    detail::intrusive_list<waiter> receivers_;
 };
 
 }  // namespace zring
