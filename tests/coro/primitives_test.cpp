@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,90 @@ TEST_CASE("a channel delivers values in order and suspends senders when full", "
     };
     zring::sync_wait(zring::when_all(producer(), consumer()));
     CHECK(received == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+}
+
+namespace {
+
+// A value whose move may throw, as zmq::multipart_t's may: the move after
+// moves_left more throws.
+struct fragile {
+    static inline int moves_left = -1;  // -1: every move succeeds
+    std::string text;
+    explicit fragile(std::string t) : text(std::move(t)) {}
+    fragile(fragile&& other) : text(other.text) {
+        if (moves_left == 0) throw std::runtime_error("move refused");
+        if (moves_left > 0) --moves_left;
+        other.text.clear();
+    }
+    fragile& operator=(fragile&& other) {
+        if (moves_left == 0) throw std::runtime_error("move refused");
+        if (moves_left > 0) --moves_left;
+        text = std::move(other.text);
+        return *this;
+    }
+    fragile(const fragile&) = delete;
+    fragile& operator=(const fragile&) = delete;
+};
+
+}  // namespace
+
+TEST_CASE("a channel whose values' moves throw loses no value and leaves no waiter behind", "[coro][channel]") {
+    // The channel is full and a sender waits. A receive moves the sender's
+    // value in, then the front value out: either move may throw.
+    for (const int moves_before_the_throw : {0, 1}) {
+        INFO("moves before the throw: " << moves_before_the_throw);
+        zring::channel<fragile> ch(1);
+        fragile first("first");
+        REQUIRE(ch.try_send(first));
+        bool sender_done = false;
+        bool threw = false;
+        bool sender_done_after_throw = false;
+        std::vector<std::string> received;
+        auto sender = [&]() -> zring::task<void> {
+            co_await ch.send(fragile("second"));
+            sender_done = true;
+        };
+        auto receiver = [&]() -> zring::task<void> {  // runs once the sender waits
+            fragile::moves_left = moves_before_the_throw;
+            try {
+                (void)ch.try_recv();
+            } catch (const std::runtime_error&) {
+                threw = true;
+            }
+            fragile::moves_left = -1;
+            // Its value went in (the second move threw): it was woken; or
+            // nothing changed (the first threw): it still waits.
+            sender_done_after_throw = sender_done;
+            while (received.size() < 2) received.push_back((co_await ch.recv())->text);
+        };
+        zring::sync_wait(zring::when_all(sender(), receiver()));
+        CHECK(threw);
+        CHECK(sender_done_after_throw == (moves_before_the_throw == 1));
+        CHECK(sender_done);
+        CHECK(received == std::vector<std::string>{"first", "second"});
+    }
+
+    // A receiver waits: a send whose move into it throws leaves it waiting.
+    zring::channel<fragile> ch(1);
+    std::string got;
+    auto receiver = [&]() -> zring::task<void> { got = (co_await ch.recv())->text; };
+    auto sender = [&]() -> zring::task<void> {  // runs once the receiver waits
+        fragile value("value");
+        fragile::moves_left = 0;
+        bool threw = false;
+        try {
+            (void)ch.try_send(value);
+        } catch (const std::runtime_error&) {
+            threw = true;
+        }
+        fragile::moves_left = -1;
+        CHECK(threw);
+        CHECK(got.empty());
+        CHECK(ch.try_send(value));  // the receiver was still waiting
+        co_return;
+    };
+    zring::sync_wait(zring::when_all(receiver(), sender()));
+    CHECK(got == "value");
 }
 
 TEST_CASE("closing a channel wakes its waiters", "[coro][channel]") {

@@ -8,8 +8,9 @@
 //
 // try_send and try_recv that run out of memory throw std::bad_alloc and
 // leave the channel, its values and its waiters as they were. (A T whose
-// move throws can leave the value being moved moved-from; no waiter is ever
-// left behind.)
+// move throws can leave the value being moved moved-from, and a receive
+// that throws after letting a waiting sender in leaves the channel one over
+// its capacity until the next; no waiter is ever left behind.)
 
 #include <zring/coro/detail/list_waiter.hpp>
 
