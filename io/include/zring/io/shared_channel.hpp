@@ -121,7 +121,7 @@ class shared_channel {
             core_ = channel_.core_;
             list_ = &list;
             list.push_back(this);
-            listed_.store(true, std::memory_order_relaxed);
+            listed_.store(true, std::memory_order_release);  // for a destructor on another thread
             lock.unlock();  // a stop callback run by arm() takes the lock
             watch_.arm(tokens, on_stop{this});
             return true;
