@@ -61,6 +61,11 @@ void default_exception_handler(std::exception_ptr e) {
 
 namespace detail {
 
+std::uint64_t next_thread_serial() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 // A call_later callback: shared by the heap (while armed), the ready queue
 // (while fired and queued) and any timer_handle copies.
 struct callback_timer : timer_node {
@@ -119,7 +124,7 @@ void timer_handle::cancel() noexcept {
 }
 bool timer_handle::pending() const noexcept { return timer_ && !timer_->finished; }
 
-scheduler::scheduler(scheduler_options options) : owner_(std::this_thread::get_id()) {
+scheduler::scheduler(scheduler_options options) : owner_(detail::this_thread_serial()) {
     if (options.queue_depth == 0) throw std::invalid_argument("zring::scheduler: queue_depth must be positive");
     const zring::backend wanted = chosen_backend(options.backend);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -15,6 +15,7 @@
 #include <zring/io/detail/callback.hpp>
 #include <zring/io/detail/io_operation.hpp>
 #include <zring/io/detail/ready_queue.hpp>
+#include <zring/io/detail/thread_serial.hpp>
 #include <zring/io/detail/timer_heap.hpp>
 
 #include <atomic>
@@ -122,7 +123,7 @@ public:
 
     // The scheduler whose run() is active on this thread, or nullptr.
     static scheduler* current() noexcept;
-    bool on_owner_thread() const noexcept { return std::this_thread::get_id() == owner_; }
+    bool on_owner_thread() const noexcept { return detail::this_thread_serial() == owner_; }
     // io_uring or epoll: the backend running, never automatic.
     zring::backend backend() const noexcept;
     const ring_features& features() const noexcept { return features_; }
@@ -203,7 +204,7 @@ private:
     void release(std::size_t slot) noexcept;
     void check_thread(const char* operation) const;
 
-    std::thread::id owner_;
+    std::uint64_t owner_;  // detail::this_thread_serial() of the creating thread
     ring_features features_;
     bool stop_requested_ = false;
     bool running_ = false;
