@@ -97,7 +97,7 @@ public:
 
     void cancel(io_operation* op) noexcept override {
         op->cancel_requested = true;
-        if (!op->linked) return;  // its final completion is queued already
+        if (!op->linked()) return;  // its final completion is queued already
         detach(op);
         complete(op, -ECANCELED, false);
     }
@@ -152,7 +152,7 @@ private:
     int update(int fd, bool arming) noexcept {
         fd_entry& entry = entries_[fd];
         unsigned events = 0;
-        for (auto* op = entry.watches.front(); op; op = static_cast<io_operation*>(op->next)) events |= op->events;
+        for (auto* op = entry.watches.front(); op; op = entry.watches.next(op)) events |= op->events;
         if (entry.watches.empty()) {
             if (entry.registered) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // fails if fd was closed: fine
             entry.registered = false;
@@ -239,7 +239,7 @@ private:
         if (!entry.registered || entry.generation != generation) return;  // from a registration since removed
         bool finished_one = false;
         for (auto* op = entry.watches.front(); op;) {
-            auto* next = static_cast<io_operation*>(op->next);
+            auto* next = entry.watches.next(op);
             const unsigned match = ev.events & (op->events | always_reported);
             if (match != 0) {
                 if (!op->multishot) {

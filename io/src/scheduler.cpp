@@ -338,7 +338,7 @@ void scheduler::post_remote(detail::callback&& cb) {
 bool scheduler::try_post_remote(detail::remote_node* node) {
     std::lock_guard lock(remote_mutex_);
     if (door_closed_) return false;
-    if (node->linked) return true;
+    if (node->linked()) return true;
     remote_nodes_.push_back(node);
     if (!remote_pending_.exchange(true, std::memory_order_release)) wake();
     return true;

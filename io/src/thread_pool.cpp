@@ -43,7 +43,7 @@ void thread_pool::submit(detail::pool_job* job) {
 
 bool thread_pool::withdraw(detail::pool_job* job) noexcept {
     std::lock_guard lock(mutex_);
-    if (!job->linked) return false;
+    if (!job->linked()) return false;
     jobs_.erase(job);
     return true;
 }

@@ -147,7 +147,7 @@ public:
         // One path for every cancellation: queued, then submitted now if the
         // ring takes it, else retried every loop turn.
         op->cancel_requested = true;
-        if (!op->linked) cancels_.push_back(op);
+        if (!op->linked()) cancels_.push_back(op);
         submit_cancels();
     }
 

@@ -92,7 +92,7 @@ struct socket::core : detail::io_operation {
 
 void detail::socket_waiter::cancel() noexcept {
     // A send that put out part of a message completes it.
-    if (linked && !committed) owner->finish(this, state::cancelled);
+    if (linked() && !committed) owner->finish(this, state::cancelled);
 }
 
 void detail::socket_waiter::conclude(state o, int err) noexcept {
@@ -298,7 +298,7 @@ void socket::enqueue(detail::socket_waiter* w, bool fresh_eagain) {
     // commands left ZMQ_FD armed, as reading ZMQ_EVENTS would: with nobody
     // else waiting there is nothing to re-check, and every extra check costs
     // a syscall and tells the sender the pipe is empty again.
-    const bool alone = queue.front() == w && !w->next && !has_waiters(!w->inbound);
+    const bool alone = queue.front() == w && !queue.next(w) && !has_waiters(!w->inbound);
     if (fresh_eagain && alone)
         arm_poll();
     else

@@ -59,7 +59,7 @@ class shared_channel {
         // release(); its destructor waits for that.
         void take() noexcept {
             busy_.store(true, std::memory_order_relaxed);
-            if (this->linked) list_->erase(this);
+            if (this->linked()) list_->erase(this);
             listed_.store(false, std::memory_order_release);
         }
         // The channel's last access to a waiter it took.
@@ -99,7 +99,7 @@ class shared_channel {
             if (listed_.load(std::memory_order_acquire)) {
                 std::lock_guard lock(core_->mutex);
                 if (listed_.load(std::memory_order_relaxed)) {
-                    if (this->linked) list_->erase(this);
+                    if (this->linked()) list_->erase(this);
                     listed_.store(false, std::memory_order_relaxed);
                 }
             }

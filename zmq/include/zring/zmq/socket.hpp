@@ -392,7 +392,7 @@ public:
     awaiter& operator=(awaiter&&) = delete;
     // Destroyed while suspended only when its frame is torn down: unlink.
     ~awaiter() {
-        if (linked) owner->unlink(this);
+        if (linked()) owner->unlink(this);
         detail::scheduler_access::remove_timer(*sched, this);
     }
 
@@ -485,7 +485,7 @@ private:
     // it resumes and removes this timer, so its owner is not touched.
     static void on_timeout(timer_node* n) noexcept {
         auto* w = static_cast<detail::socket_waiter*>(n);
-        if (w->linked) w->owner->expire(w);
+        if (w->linked()) w->owner->expire(w);
     }
 
     Operation op_;

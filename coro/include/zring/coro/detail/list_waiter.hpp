@@ -43,10 +43,8 @@ protected:
     explicit list_waiter(std::stop_token token) noexcept : token_(std::move(token)) {}
     list_waiter(list_waiter&& o) noexcept : list_hook(), token_(std::move(o.token_)) {}
     list_waiter& operator=(list_waiter&&) = delete;
-    // Destroyed while suspended only when its frame is torn down: unlink.
-    ~list_waiter() {
-        if (linked) list_->erase(static_cast<Derived*>(this));
-    }
+    // Destroyed while suspended only when its frame is torn down: the hook
+    // unlinks itself.
 
     // The body of await_suspend: false (no suspension) if stop was requested.
     template <class Promise>
@@ -76,7 +74,7 @@ private:
         list_waiter* self;
         void operator()() const noexcept {
             // Already woken by the primitive: its outcome wins.
-            if (!self->linked) return;
+            if (!self->linked()) return;
             self->list_->erase(static_cast<Derived*>(self));
             self->wake(wait_outcome::cancelled);
         }
