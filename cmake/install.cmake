@@ -9,6 +9,11 @@ install(TARGETS zring zring_coro zring_io zring_zmq
 install(EXPORT zringTargets NAMESPACE zring::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/zring)
 
+if(TARGET cppzmq)
+    set(ZRING_CPPZMQ_PACKAGE TRUE)
+else()
+    set(ZRING_CPPZMQ_PACKAGE FALSE)
+endif()
 configure_package_config_file(cmake/zringConfig.cmake.in
     ${CMAKE_CURRENT_BINARY_DIR}/zringConfig.cmake
     INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/zring)

@@ -10,6 +10,18 @@ function(run)
     set(last_output "${out}" PARENT_SCOPE)
 endfunction()
 run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix")
+# zring's headers include <zmq.hpp>: the package must bring cppzmq's
+# include directory along, not rely on it being on the default path.
+file(GLOB_RECURSE targets_files "${WORK_DIR}/prefix/*/zringTargets.cmake")
+file(READ "${targets_files}" targets_text)
+if(NOT targets_text MATCHES "INTERFACE_LINK_LIBRARIES \"[^\"]*cppzmq")
+    message(FATAL_ERROR "the installed zring::zmq does not link cppzmq (${targets_files})")
+endif()
+file(GLOB_RECURSE config_files "${WORK_DIR}/prefix/*/zringConfig.cmake")
+file(READ "${config_files}" config_text)
+if(NOT config_text MATCHES "if\\(TRUE\\)\n *find_dependency\\(cppzmq\\)")
+    message(FATAL_ERROR "the installed zringConfig.cmake does not find cppzmq (${config_files})")
+endif()
 run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/install/consumer" -B "${WORK_DIR}/build" -G Ninja
     "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix")
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
