@@ -119,7 +119,11 @@ private:
     }
 
     zring::task<std::monostate> send_lines_forever() {
-        while (auto line = co_await input_.next()) co_await socket_.send_multipart(frames_of(*line));
+        for (;;) {
+            auto line = co_await input_.next();
+            if (!line) break;
+            co_await socket_.send_multipart(frames_of(*line));
+        }
         // Input ended: keep receiving until the count is reached or a signal comes.
         zring::event never;
         co_await never;

@@ -31,7 +31,8 @@ zring::task<int> ask(zring::scheduler& s, zmq::context_t& context, zring::socket
         const std::string request = o.id + ":" + std::to_string(seq);
         co_await client.send(request);
         for (std::int64_t retries_left = o.retries;;) {
-            if (auto reply = co_await client.try_recv(o.timeout)) {
+            auto reply = co_await client.try_recv(o.timeout);
+            if (reply) {
                 if (reply->to_string_view() != request) {
                     std::cout << "E: misrouted reply '" << reply->to_string_view() << "' to " << request << std::endl;
                     co_return 1;

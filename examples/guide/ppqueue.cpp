@@ -112,7 +112,8 @@ zring::task<void> from_worker(std::vector<zmq::message_t> msg, zring::socket& fr
         workers.idle(worker);
         msg.erase(msg.begin());
         const std::string client = printable(msg.front().to_string_view());
-        if (!co_await send_now(frontend, std::move(msg)))
+        const bool sent = co_await send_now(frontend, std::move(msg));
+        if (!sent)
             std::cout << "W: client " << client << " gone or not reading, its reply dropped" << std::endl;
     } else {
         std::cout << "E: invalid message from worker " << worker << std::endl;
@@ -125,7 +126,8 @@ zring::task<void> to_worker(zmq::multipart_t request, zring::socket& backend, wo
         const std::string worker = workers.take_next();
         zmq::multipart_t routed = request.clone();  // kept for the next worker, should this one fail
         routed.pushstr(worker);
-        if (co_await send_now(backend, std::move(routed))) co_return;
+        const bool sent = co_await send_now(backend, std::move(routed));
+        if (sent) co_return;
         std::cout << "W: worker " << worker << " gone or not reading, trying the next" << std::endl;
     }
     std::cout << "W: no worker left for a request, dropped (the client retries)" << std::endl;
@@ -146,9 +148,11 @@ zring::task<void> serve(zring::socket& frontend, zring::socket& backend, ppp::he
 
         // Every worker message waiting, before any worker may expire: a
         // worker is alive when it spoke, not when the queue got round to it.
-        if (found.ready(backend))
-            while (auto msg = co_await backend.try_recv_multipart(clock::duration::zero()))
-                co_await from_worker(std::move(*msg), frontend, workers);
+        while (found.ready(backend)) {
+            auto msg = co_await backend.try_recv_multipart(clock::duration::zero());
+            if (!msg) break;
+            co_await from_worker(std::move(*msg), frontend, workers);
+        }
 
         if (found.ready(frontend) && !workers.empty()) {
             zmq::multipart_t request;
@@ -158,11 +162,13 @@ zring::task<void> serve(zring::socket& frontend, zring::socket& backend, ppp::he
 
         if (clock::now() >= heartbeat_at) {
             heartbeat_at = clock::now() + heartbeat.interval;
-            for (const auto& worker : workers.identities())
-                if (!co_await send_now(backend, {worker, ppp::heartbeat})) {
+            for (const auto& worker : workers.identities()) {
+                const bool sent = co_await send_now(backend, {worker, ppp::heartbeat});
+                if (!sent) {
                     std::cout << "W: worker " << worker << " gone or not reading, forgotten" << std::endl;
                     workers.forget(worker);
                 }
+            }
         }
         workers.expire();
     }

@@ -57,7 +57,8 @@ zring::task<int> work(zring::scheduler& s, zmq::context_t& context, zring::socke
     auto heartbeat_at = last_heard + st.heartbeat.interval;
     for (std::int64_t cycles = 0;;) {
         const auto until = std::min(heartbeat_at, last_heard + st.heartbeat.expiry());
-        if (auto msg = co_await worker.try_recv_multipart(std::max(until - clock::now(), clock::duration::zero()))) {
+        auto msg = co_await worker.try_recv_multipart(std::max(until - clock::now(), clock::duration::zero()));
+        if (msg) {
             last_heard = clock::now();
             reconnect_in = st.reconnect_min;
             if (msg->size() >= 3) {  // [client, "", request]

@@ -451,7 +451,9 @@ TEST_CASE("a shared channel keeps order across threads and applies backpressure"
                                                            std::atomic<int>& sent) -> zring::task<std::pair<int, int>> {
         int next = 0;
         int max_ahead = 0;
-        while (auto v = co_await ch.recv()) {
+        for (;;) {
+            auto v = co_await ch.recv();
+            if (!v) break;
             REQUIRE(*v == next);
             ++next;
             // The producer may be one value ahead of the buffer: the one

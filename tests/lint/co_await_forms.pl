@@ -2,6 +2,9 @@
 # Finds the uses of co_await that g++ 12 mis-compiles (README, "Compilers"):
 # - a co_await in an operand that may not be evaluated (right of && or ||,
 #   either branch of ?:): g++ 12 evaluates it anyway;
+# - a co_await in the condition of an if, while or switch (or in a for's
+#   header, but for a range-for's range): in a coroutine with no local variable in any enclosing scope,
+#   g++ 12 never runs the body it selects (the awaiter hangs, or SIGILL);
 # - a co_await inside a Catch2 assertion, whose macro expands its argument
 #   more than once and keeps assertion state across the suspension;
 # - a lambda capturing by value in a statement with a co_await: g++ 12
@@ -81,6 +84,13 @@ for my $file (@ARGV) {
     }
     while ($src =~ /\?[\s(!*]*\bco_await\b|\?[^;?]*?[^:]:(?!:)[\s(!*]*\bco_await\b/g) {
         report($file, $src, $-[0], "co_await in a branch of ?:");
+    }
+    # Conditions: each one's balanced parentheses.
+    while ($src =~ /\b(if|while|switch|for)\s*(?:constexpr\s*)?(\((?:[^()]++|(?2))*\))/g) {
+        my ($at, $keyword, $condition) = ($-[0], $1, $2);
+        next if $keyword eq 'for' && $condition !~ /;/;  # a range-for: its range is no condition
+        report($file, $src, $at, "co_await in the condition of $keyword")
+            if $condition =~ /(?<!operator)(?<!operator )\bco_await\b/;
     }
     # Catch2 assertions: each one's balanced argument list.
     while ($src =~ /\b(?:CHECK|REQUIRE)[A-Z_]*\s*(\((?:[^()]++|(?1))*\))/g) {

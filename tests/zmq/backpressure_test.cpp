@@ -89,14 +89,16 @@ TEST_CASE("PUB drops at its high-water mark instead of blocking", "[zmq][backpre
     auto run = [&]() -> zring::task<int> {
         for (;;) {
             co_await pub.send(number(-1));
-            if (!co_await zring_test::throws<zring::timed_out>(sub.recv(5ms))) break;
+            const bool timed_out = co_await zring_test::throws<zring::timed_out>(sub.recv(5ms));
+            if (!timed_out) break;
         }
         // Nobody reads while the publisher sends everything: it never waits.
         for (int i = 0; i < total; ++i) co_await pub.send(number(i));
         int received = 0;
         for (;;) {
             zmq::message_t m;
-            if (co_await zring_test::throws<zring::timed_out>(sub.recv(m, 50ms))) break;
+            const bool timed_out = co_await zring_test::throws<zring::timed_out>(sub.recv(m, 50ms));
+            if (timed_out) break;
             if (number(m) >= 0) ++received;
         }
         co_return received;
