@@ -67,35 +67,35 @@ std::uint64_t next_thread_serial() noexcept {
 }
 
 // A call_later callback: shared by the heap (while armed), the ready queue
-// (while fired and queued) and any timer_handle copies.
-struct callback_timer : timer_node {
+// (while fired and queued: the heap's reference passes to it) and any
+// timer_handle copies. Firing queues the timer's own node: it allocates
+// nothing, so it cannot fail.
+struct callback_timer : timer_node, ready_node {
     scheduler* owner;
     callback fn;
     unsigned refs = 1;
     bool finished = false;  // ran or cancelled
 
+    callback_timer() noexcept { complete = &run_fired; }
+
     static void release(callback_timer* t) noexcept {
         if (--t->refs == 0) delete t;
     }
 
-    struct run_fired {
-        callback_timer* timer;
-        explicit run_fired(callback_timer* t) noexcept : timer(t) { ++t->refs; }
-        run_fired(run_fired&& o) noexcept : timer(std::exchange(o.timer, nullptr)) {}
-        ~run_fired() {
-            if (timer) release(timer);
-        }
-        void operator()() {
-            if (timer->finished) return;
-            timer->finished = true;
-            timer->fn.run();
-        }
-    };
+    static void run_fired(ready_node* n, bool run) {
+        auto* t = static_cast<callback_timer*>(n);
+        struct release_after {
+            callback_timer* t;
+            ~release_after() { release(t); }  // the queue's reference, even if fn throws
+        } guard{t};
+        if (!run || t->finished) return;
+        t->finished = true;
+        t->fn.run();
+    }
 
     static void on_fire(timer_node* n) noexcept {
         auto* t = static_cast<callback_timer*>(n);
-        t->owner->ready_.emplace(run_fired(t));
-        release(t);  // the heap's reference
+        t->owner->ready_.push(*t);
     }
 };
 
@@ -178,9 +178,7 @@ void scheduler::shut_down(int stage) noexcept {
         break;
     case 1:
         ready_.clear();
-        for (std::size_t i = 0; i < spawned_.size(); ++i) {
-            if (auto h = std::exchange(spawned_[i], {})) h.destroy();
-        }
+        while (detail::spawned_frame* f = spawned_.pop_front()) f->handle.destroy();
         // Destroyed frames may have closed sockets and cancelled operations.
         close_resources();
         break;
@@ -282,14 +280,7 @@ void scheduler::run_until(const bool& done, std::stop_source* cancel) {
 
 void scheduler::run_ready() {
     // Bounded: work queued during this turn waits for the next one.
-    for (std::size_t n = ready_.size(); n > 0; --n) {
-        try {
-            ready_.front().run();  // in place: nothing is moved to run it
-        } catch (...) {
-            report_exception(std::current_exception());
-        }
-        ready_.pop();
-    }
+    ready_.run_turn(turn_end_, [this] { report_exception(std::current_exception()); });
 }
 
 void scheduler::fire_timers() {
@@ -382,22 +373,6 @@ void scheduler::report_exception(std::exception_ptr e) noexcept {
         std::cerr << "zring: the exception handler threw" << std::endl;
         std::terminate();
     }
-}
-
-void scheduler::adopt(std::coroutine_handle<> root, std::size_t& slot) {
-    if (!free_spawn_slots_.empty()) {
-        slot = free_spawn_slots_.back();
-        free_spawn_slots_.pop_back();
-        spawned_[slot] = root;
-    } else {
-        slot = spawned_.size();
-        spawned_.push_back(root);
-    }
-}
-
-void scheduler::release(std::size_t slot) noexcept {
-    spawned_[slot] = {};
-    if (!shutting_down()) free_spawn_slots_.push_back(slot);
 }
 
 }  // namespace zring

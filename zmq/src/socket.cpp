@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <new>
 #include <stdexcept>
 #include <string_view>
 
@@ -310,7 +311,7 @@ void socket::unlink(detail::socket_waiter* w) noexcept { (w->inbound ? readers_ 
 void socket::finish(detail::socket_waiter* w, detail::socket_waiter::state outcome, int error) noexcept {
     unlink(w);
     w->conclude(outcome, error);
-    scheduler_->schedule(w->handle);
+    scheduler_->schedule(w->resumed);
 }
 
 void socket::expire(detail::socket_waiter* w) noexcept {
@@ -327,7 +328,7 @@ bool socket::serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) n
     while (auto* w = queue.front()) {
         if (!w->attempt(w)) break;
         queue.erase(w);
-        scheduler_->schedule(w->handle);
+        scheduler_->schedule(w->resumed);
         progressed = true;
     }
     return progressed;
@@ -371,18 +372,30 @@ void socket::arm_poll() noexcept {
 // ---- operations ----
 
 int socket::recv_multipart_op::attempt(void* raw) noexcept {
-    ::zmq::message_t first;
-    if (zmq_msg_recv(first.handle(), raw, ZMQ_DONTWAIT) < 0) return zmq_errno();
+    ::zmq::message_t frame;
+    if (zmq_msg_recv(frame.handle(), raw, ZMQ_DONTWAIT) < 0) return zmq_errno();
     parts.clear();
-    parts.push_back(std::move(first));
     // libzmq delivers a multipart message atomically: the rest is queued.
-    // A signal (EINTR) must not split it: take the frame again.
-    while (parts.back().more()) {
-        parts.emplace_back();
-        while (zmq_msg_recv(parts.back().handle(), raw, 0) < 0)
+    // A signal (EINTR) must not split it: take the frame again. Where there
+    // is no memory to keep a frame, the rest is still taken, so the next
+    // receive starts at a message boundary: the message is dropped whole
+    // and the waiter gets ENOMEM.
+    int stored = 0;
+    for (;;) {
+        const bool more = frame.more();
+        if (stored == 0) {
+            try {
+                parts.push_back(std::move(frame));
+            } catch (const std::bad_alloc&) {
+                stored = ENOMEM;
+                parts.clear();
+            }
+        }
+        if (!more) return stored;
+        frame.rebuild();
+        while (zmq_msg_recv(frame.handle(), raw, 0) < 0)
             if (const int error = zmq_errno(); error != EINTR) return error;
     }
-    return 0;
 }
 
 int socket::send_multipart_op::attempt(void* raw) noexcept {

@@ -27,7 +27,7 @@ public:
             auto* self = static_cast<poll_awaiter*>(op);
             self->in_flight_ = false;
             self->result_ = result;
-            self->scheduler_.schedule(self->handle_);
+            self->scheduler_.schedule(self->resumed_);
         };
     }
     poll_awaiter(poll_awaiter&& o) noexcept : io_operation(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
@@ -40,7 +40,7 @@ public:
             result_ = -ECANCELED;
             return false;
         }
-        handle_ = h;
+        resumed_.handle = h;
         if (!detail::scheduler_access::watch(scheduler_, this))
             throw std::system_error(EBUSY, std::system_category(),
                                     "zring::poll(fd=" + std::to_string(fd) + "): the kernel takes no more work now");
@@ -66,7 +66,7 @@ public:
 private:
     scheduler& scheduler_;
     std::stop_token token_;
-    std::coroutine_handle<> handle_;
+    detail::resume_node resumed_;  // queued to resume the waiter: allocates nothing
     int result_ = 0;
     bool in_flight_ = false;
     bool cancel_sent_ = false;

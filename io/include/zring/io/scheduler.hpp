@@ -137,8 +137,14 @@ public:
     void call_soon(F&& f) {
         ready_.emplace(std::forward<F>(f));
     }
-    // Resumes h on a later loop turn; allocates nothing.
+    // Resumes h on a later loop turn. Allocates nothing in the steady state
+    // (the queue's blocks are reused), but may throw std::bad_alloc when the
+    // queue grows.
     void schedule(std::coroutine_handle<> h) { ready_.emplace(h); }
+    // Runs n on a later loop turn: for completions that must not fail, as
+    // it allocates nothing. n must not be queued already; destroying it
+    // while queued withdraws it.
+    void schedule(detail::ready_node& n) noexcept { ready_.push(n); }
     // call_soon from any thread; wakes the loop if it sleeps in the kernel.
     // Throws scheduler_stopped once the scheduler has shut down; work still
     // queued when it shuts down is destroyed without running.
@@ -200,8 +206,6 @@ private:
     void collect_remote();
     void fire_timers();
     void close_resources() noexcept;
-    void adopt(std::coroutine_handle<> root, std::size_t& slot);
-    void release(std::size_t slot) noexcept;
     void check_thread(const char* operation) const;
 
     std::uint64_t owner_;  // detail::this_thread_serial() of the creating thread
@@ -212,6 +216,7 @@ private:
     bool drained_ = false;
 
     detail::ready_queue ready_;
+    detail::ready_node turn_end_;  // ends a loop turn's run of the ready queue
     detail::timer_heap timers_;
 
     // Cross-thread door: the only state shared with other threads.
@@ -225,8 +230,7 @@ private:
 
     std::unique_ptr<detail::io_backend> backend_;
     detail::intrusive_list<detail::scheduler_resource> resources_;
-    std::vector<std::coroutine_handle<>> spawned_;
-    std::vector<std::size_t> free_spawn_slots_;
+    detail::intrusive_list<detail::spawned_frame> spawned_;
     std::function<void(std::exception_ptr)> exception_handler_;
 };
 
@@ -267,8 +271,8 @@ struct scheduler_access {
     static void remove_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.erase(r); }
 
     // Frames of spawned tasks, destroyed with the scheduler if still pending.
-    static void adopt(scheduler& s, std::coroutine_handle<> root, std::size_t& slot) { s.adopt(root, slot); }
-    static void release(scheduler& s, std::size_t slot) noexcept { s.release(slot); }
+    // Allocates nothing; a frame leaves the list as it is destroyed.
+    static void adopt(scheduler& s, spawned_frame& f) noexcept { s.spawned_.push_back(&f); }
 };
 
 }  // namespace detail

@@ -25,7 +25,7 @@ namespace detail {
 struct spawned_task {
     struct promise_type {
         scheduler* owner = nullptr;
-        std::size_t slot = 0;
+        spawned_frame frame;  // in the scheduler's list once started
 
         spawned_task get_return_object() noexcept { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
         std::suspend_always initial_suspend() noexcept { return {}; }
@@ -33,8 +33,7 @@ struct spawned_task {
             struct self_destroy {
                 bool await_ready() noexcept { return false; }
                 void await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    scheduler_access::release(*h.promise().owner, h.promise().slot);
-                    h.destroy();
+                    h.destroy();  // the frame leaves the scheduler's list
                 }
                 void await_resume() noexcept {}
             };
@@ -83,17 +82,12 @@ inline void start_spawned(scheduler& s, std::coroutine_handle<spawned_task::prom
         throw scheduler_stopped("zring::spawn");
     }
     h.promise().owner = &s;
-    try {
-        scheduler_access::adopt(s, h, h.promise().slot);
-    } catch (...) {  // not adopted: no slot to give back
-        h.destroy();
-        throw;
-    }
+    h.promise().frame.handle = h;
+    scheduler_access::adopt(s, h.promise().frame);
     try {
         s.schedule(h);
     } catch (...) {
-        scheduler_access::release(s, h.promise().slot);
-        h.destroy();
+        h.destroy();  // and with it, its place in the list
         throw;
     }
 }

@@ -23,7 +23,7 @@ public:
         this->deadline = deadline;
         this->fire = [](timer_node* n) noexcept {
             auto* self = static_cast<sleep_awaiter*>(n);
-            self->scheduler_.schedule(self->handle_);
+            self->scheduler_.schedule(self->resumed_);
         };
     }
     sleep_awaiter(sleep_awaiter&& o) noexcept : timer_node(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
@@ -37,7 +37,7 @@ public:
             cancelled_ = true;
             return false;
         }
-        handle_ = h;
+        resumed_.handle = h;
         detail::scheduler_access::add_timer(scheduler_, this);
         cancellation_.arm(scheduler_, this, tokens);
         return true;
@@ -51,13 +51,13 @@ public:
         if (!armed()) return;  // fired: the wake-up is already queued
         detail::scheduler_access::remove_timer(scheduler_, this);
         cancelled_ = true;
-        scheduler_.schedule(handle_);
+        scheduler_.schedule(resumed_);
     }
 
 private:
     scheduler& scheduler_;
     std::stop_token token_;
-    std::coroutine_handle<> handle_;
+    detail::resume_node resumed_;  // queued to resume the waiter: allocates nothing
     bool cancelled_ = false;
     detail::io_cancellation<sleep_awaiter> cancellation_;
 };

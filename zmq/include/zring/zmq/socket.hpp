@@ -67,7 +67,7 @@ struct socket_waiter : list_hook, timer_node {
 
     socket* owner = nullptr;     // only while the waiter is linked or running
     scheduler* sched = nullptr;  // outlives the socket while frames are torn down
-    std::coroutine_handle<> handle;
+    detail::resume_node resumed;  // queued to resume the waiter: allocates nothing
     // Tries the operation once without blocking; false on EAGAIN.
     bool (*attempt)(socket_waiter*) noexcept = nullptr;
     bool inbound = true;     // queued with the readers, else with the writers
@@ -425,7 +425,7 @@ public:
             conclude(state::timed_out);
             return false;
         }
-        handle = h;
+        resumed.handle = h;
         owner->enqueue(this, fresh_eagain_);
         if (outcome != state::pending) return true;  // served at once; resumes next turn
         if (timeout_ && !committed) {

@@ -3,6 +3,8 @@
 
 #include <zring/coro/detail/intrusive_list.hpp>
 
+#include <coroutine>
+
 namespace zring {
 class scheduler;
 }
@@ -33,6 +35,13 @@ struct io_operation : list_hook {  // the hook is the backend's while pending
 // down before its loop took the node (the node must then finish at once).
 struct remote_node : list_hook {
     void (*run)(remote_node*, bool refused) noexcept = nullptr;
+};
+
+// A spawned task's frame, which the scheduler destroys if it is still
+// pending at shutdown. It lives in the frame's promise: adopting one
+// allocates nothing, and a frame that ends leaves the list as it dies.
+struct spawned_frame : list_hook {
+    std::coroutine_handle<> handle;
 };
 
 // Something the scheduler must close before it is destroyed (e.g. a socket

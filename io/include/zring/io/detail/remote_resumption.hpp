@@ -28,7 +28,7 @@ public:
     // queued) if target has shut down.
     bool post(scheduler& target, std::coroutine_handle<> h) {
         target_ = &target;
-        handle_ = h;
+        resumed_.handle = h;
         if (scheduler_access::try_post_remote(target, this)) return true;
         target_ = nullptr;
         return false;
@@ -45,16 +45,16 @@ private:
         scheduler* target = std::exchange(self->target_, nullptr);  // unlinked: nothing to withdraw
         if (refused) {
             self->refused_ = true;
-            self->handle_.resume();
+            self->resumed_.handle.resume();
         } else {
             // Through the ready queue, behind work already ready: hops never
             // starve a loop, however often coroutines come and go.
-            target->schedule(self->handle_);
+            target->schedule(self->resumed_);
         }
     }
 
     scheduler* target_ = nullptr;
-    std::coroutine_handle<> handle_;
+    detail::resume_node resumed_;  // queued to resume the waiter: allocates nothing
     bool refused_ = false;
 };
 
