@@ -48,6 +48,12 @@ bool thread_pool::withdraw(detail::pool_job* job) noexcept {
     return true;
 }
 
+void thread_pool::wait_finished(const detail::pool_job* job) noexcept {
+    if (job->finished.load(std::memory_order_acquire)) return;
+    std::unique_lock lock(finished_mutex_);
+    finished_.wait(lock, [&] { return job->finished.load(std::memory_order_relaxed); });
+}
+
 void thread_pool::work() noexcept {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -56,6 +62,11 @@ void thread_pool::work() noexcept {
         if (!job) return;  // stopping, and every queued call has run
         lock.unlock();
         job->execute(job);
+        {
+            std::lock_guard done(finished_mutex_);
+            job->finished.store(true, std::memory_order_release);  // the last touch of the job
+        }
+        finished_.notify_all();
         lock.lock();
     }
 }

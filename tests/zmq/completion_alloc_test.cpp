@@ -43,20 +43,18 @@ TEST_CASE("timers fire and resume their sleepers with every allocation refused",
         ++resumed;
     };
     zring_test::run(s, [&]() -> zring::task<void> {
-        // Every deadline has passed already: all fire in the next turn.
+        // Every deadline has passed already: all fire in the same turn.
         const auto due = zring::scheduler::clock::now() - 1s;
-        for (int i = 0; i < many; ++i) {
-            s.call_at(due, [&] { ++callbacks_run; });
-            zring::spawn(s, sleeper(sleepers_resumed, due));
-        }
-        // Fires last, in the same turn, once everything before it ran.
+        for (int i = 0; i < many; ++i) zring::spawn(s, sleeper(sleepers_resumed, due));
+        co_await s.yield();  // the sleepers start before this resumes, and arm their timers
+        REQUIRE(sleepers_resumed == 0);
+        for (int i = 0; i < many; ++i) s.call_at(due, [&] { ++callbacks_run; });
+        // Fires last, once everything before it ran.
         s.call_at(due + 1ms, [&] {
             refused = failing->refused();
             failing.reset();
             done.set();
         });
-        co_await s.yield();  // the sleepers start before this resumes, and suspend
-        REQUIRE(sleepers_resumed == 0);
         failing.emplace();  // from here until the last timer's callback
         co_await done.wait();
     }());

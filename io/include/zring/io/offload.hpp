@@ -19,13 +19,11 @@
 #include <zring/io/thread_pool.hpp>
 
 #include <atomic>
-#include <chrono>
 #include <coroutine>
 #include <exception>
 #include <functional>
 #include <optional>
 #include <stop_token>
-#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -97,19 +95,10 @@ private:
             self->error_ = std::current_exception();
         }
         self->resumption_.post(*self->origin_, self->handle_);
-        // The last touch: the coroutine waits for it before going on.
-        self->finished_.store(true, std::memory_order_release);
     }
-    // The worker posts the resumption just before it lets go of the awaiter.
-    // Brief after a resumption; as long as the call itself in a teardown.
-    void wait_for_worker() const noexcept {
-        for (int spins = 0; !finished_.load(std::memory_order_acquire); ++spins) {
-            if (spins < 64)
-                std::this_thread::yield();
-            else
-                std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
-    }
+    // The worker posts the resumption just before it lets go of the awaiter:
+    // brief after a resumption; as long as the call itself in a teardown.
+    void wait_for_worker() const noexcept { pool_.wait_finished(this); }
 
     thread_pool& pool_;
     F fn_;
@@ -119,7 +108,6 @@ private:
     detail::remote_resumption resumption_;
     detail::result_slot<result_type> result_;
     std::exception_ptr error_;
-    std::atomic<bool> finished_{false};
     bool submitted_ = false;
     bool cancelled_ = false;
     detail::stop_watch<on_stop> watch_;

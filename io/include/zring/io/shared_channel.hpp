@@ -56,7 +56,7 @@ class shared_channel {
 
         // Under the channel's lock: takes the waiter off its list. The
         // channel may go on using it (wake it, move a value back) until
-        // release(); its destructor waits for that.
+        // release(), under the same lock; its destructor waits for that.
         void take() noexcept {
             busy_.store(true, std::memory_order_relaxed);
             if (this->linked()) list_->erase(this);
@@ -103,7 +103,11 @@ class shared_channel {
                     listed_.store(false, std::memory_order_relaxed);
                 }
             }
-            while (busy_.load(std::memory_order_acquire)) std::this_thread::yield();
+            // A taker holds the lock for as long as the waiter is busy (take
+            // and release happen under it): once we hold it, it is done.
+            if (busy_.load(std::memory_order_acquire)) {
+                std::lock_guard wait_for_taker(core_->mutex);
+            }
             watch_.disarm();
         }
 

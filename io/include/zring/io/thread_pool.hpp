@@ -4,6 +4,7 @@
 
 #include <zring/coro/detail/intrusive_list.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -16,6 +17,7 @@ namespace detail {
 // A call waiting for a worker; it lives in the offloading coroutine's frame.
 struct pool_job : list_hook {
     void (*execute)(pool_job*) noexcept = nullptr;
+    std::atomic<bool> finished{false};  // execute returned: no worker touches the job again
 };
 }  // namespace detail
 
@@ -40,6 +42,9 @@ public:
     // or take back one no worker has started (true if it was taken back).
     void submit(detail::pool_job* job);
     bool withdraw(detail::pool_job* job) noexcept;
+    // Blocks (without spinning) until a started job's execute has returned,
+    // after which the job may be destroyed.
+    void wait_finished(const detail::pool_job* job) noexcept;
 
 private:
     void work() noexcept;
@@ -49,6 +54,11 @@ private:
     detail::intrusive_list<detail::pool_job> jobs_;
     bool stopping_ = false;
     std::vector<std::thread> workers_;
+    // Wakes wait_finished. The pool's, not the job's: a worker that marked
+    // its job finished must not touch the job (its frame may be gone) to
+    // notify.
+    std::mutex finished_mutex_;
+    std::condition_variable finished_;
     std::mutex join_mutex_;
 };
 
