@@ -60,6 +60,27 @@ TEST_CASE("try_recv_multipart yields every frame, or nothing on a timeout", "[zm
     }());
 }
 
+TEST_CASE("try_recv_multipart into a multipart_t fills it, or yields false and leaves it as it was", "[zmq][try]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
+    push.connect(bind_ephemeral_tcp(pull));
+    zring_test::run(s, [&]() -> zring::task<void> {
+        zmq::multipart_t into;
+        into.addstr("held before");
+        const bool early = co_await pull.try_recv_multipart(into, 5ms);
+        CHECK_FALSE(early);
+        REQUIRE(into.size() == 1);
+        CHECK(into.peekstr(0) == "held before");
+        co_await push.send_multipart({"a", "b"});
+        const bool later = co_await pull.try_recv_multipart(into, 5s);
+        CHECK(later);
+        REQUIRE(into.size() == 2);
+        CHECK(into.peekstr(0) == "a");
+        CHECK(into.peekstr(1) == "b");
+    }());
+}
+
 TEST_CASE("try_send yields false and sends nothing when the peer cannot take the message in time", "[zmq][try]") {
     zmq::context_t ctx;
     zring::scheduler s;

@@ -204,8 +204,8 @@ public:
     // or interleaved with another receiver's.
     awaiter<recv_multipart_op> recv_multipart(std::stop_token token = {});
     awaiter<recv_multipart_op> recv_multipart(duration timeout, std::stop_token token = {});
-    // Into cppzmq's zmq::multipart_t (its envelope helpers: pop, unwrap,
-    // wrap, pushstr, ...), replacing what it held.
+    // Into cppzmq's zmq::multipart_t (its envelope helpers: pop, push,
+    // popstr, pushstr, ...), replacing what it held.
     awaiter<recv_multipart_into_op> recv_multipart(::zmq::multipart_t& into, std::stop_token token = {});
     awaiter<recv_multipart_into_op> recv_multipart(::zmq::multipart_t& into, duration timeout,
                                                    std::stop_token token = {});
@@ -226,11 +226,14 @@ public:
     //   co_await s.try_recv(1s)               -> std::optional<zmq::message_t>
     //   co_await s.try_recv(message, 1s)      -> bool
     //   co_await s.try_recv_multipart(1s)     -> std::optional<std::vector<zmq::message_t>>
+    //   co_await s.try_recv_multipart(multipart, 1s) -> bool (multipart untouched on a timeout)
     //   co_await s.try_send(message, 1s)      -> bool (false: not sent)
     //   co_await s.try_send_multipart(parts, 1s) -> bool
     awaiter<recv_op, true> try_recv(duration timeout, std::stop_token token = {});
     awaiter<recv_into_op, true> try_recv(::zmq::message_t& message, duration timeout, std::stop_token token = {});
     awaiter<recv_multipart_op, true> try_recv_multipart(duration timeout, std::stop_token token = {});
+    awaiter<recv_multipart_into_op, true> try_recv_multipart(::zmq::multipart_t& into, duration timeout,
+                                                             std::stop_token token = {});
     awaiter<send_op, true> try_send(::zmq::message_t message, duration timeout, std::stop_token token = {});
     awaiter<send_op, true> try_send(std::string_view data, duration timeout, std::stop_token token = {});
     awaiter<send_multipart_op, true> try_send_multipart(frame_list frames, duration timeout,
@@ -451,9 +454,10 @@ public:
             }
             if (outcome != state::done) [[unlikely]]
                 throw_outcome(op_.name);
-            if constexpr (gives_bool)
+            if constexpr (gives_bool) {
+                op_.result();  // delivers into the caller's object, where there is one
                 return true;
-            else
+            } else
                 return std::optional<result>(op_.result());
         } else {
             if (outcome != state::done) [[unlikely]]
@@ -567,6 +571,11 @@ inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::
 inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
                                                                               duration timeout,
                                                                               std::stop_token token) {
+    return {*this, timeout, std::move(token), &into};
+}
+inline socket::awaiter<socket::recv_multipart_into_op, true> socket::try_recv_multipart(::zmq::multipart_t& into,
+                                                                                       duration timeout,
+                                                                                       std::stop_token token) {
     return {*this, timeout, std::move(token), &into};
 }
 
