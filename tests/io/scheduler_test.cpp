@@ -8,6 +8,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
 #include <functional>
 
 #include <atomic>
@@ -120,18 +125,48 @@ TEST_CASE("call_soon_threadsafe from 4 threads runs 400,000 posts exactly once e
     CHECK(all_once);
 }
 
+namespace {
+
+// The system call thread `tid` of this process is blocked in, from
+// /proc/self/task/TID/syscall: its number, or -1 while it runs.
+long blocked_in_syscall(pid_t tid) {
+    std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
+    std::string first;
+    f >> first;
+    if (!f || first == "running") return -1;
+    return std::stol(first);
+}
+
+bool waits_for_events(long call) {
+    return call == SYS_io_uring_enter || call == SYS_epoll_wait || call == SYS_epoll_pwait
+#ifdef SYS_epoll_pwait2
+           || call == SYS_epoll_pwait2
+#endif
+        ;
+}
+
+}  // namespace
+
 TEST_CASE("call_soon_threadsafe wakes a loop blocked in the kernel", "[io][scheduler][threads]") {
     zring::scheduler s;
+    const pid_t loop_tid = static_cast<pid_t>(::syscall(SYS_gettid));
     std::atomic<bool> loop_started{false};
+    long blocked_in = -1;
     s.call_soon([&] { loop_started = true; });
     std::thread poster([&] {
-        while (!loop_started) std::this_thread::yield();
-        // The loop has nothing to do: it sleeps in io_uring_enter until woken.
+        // Until the loop, with nothing to do, sleeps in the kernel (bounded).
+        const auto deadline = std::chrono::steady_clock::now() + zring_test::default_limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (loop_started) blocked_in = blocked_in_syscall(loop_tid);
+            if (waits_for_events(blocked_in)) break;
+            std::this_thread::yield();
+        }
         s.call_soon_threadsafe([&] { s.stop(); });
     });
     s.run();
     poster.join();
-    SUCCEED("the loop returned");
+    INFO("the loop thread's system call: " << blocked_in);
+    CHECK(waits_for_events(blocked_in));  // the post reached a loop asleep in the kernel
 }
 
 TEST_CASE("running a scheduler from another thread is a clear error", "[io][scheduler][threads]") {

@@ -7,6 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -128,6 +131,7 @@ TEST_CASE("using a socket from another thread is a clear error", "[zmq][lifecycl
 
 TEST_CASE("destroying the scheduler closes open sockets so the context terminates", "[zmq][lifecycle]") {
     zmq::context_t ctx;
+    std::size_t watching = 0;
     {
         zring::scheduler s;
         zring_test::silent_tcp_peer peer;
@@ -140,14 +144,25 @@ TEST_CASE("destroying the scheduler closes open sockets so the context terminate
             sender.connect(peer.endpoint());
             co_await sender.send("stuck");
             pull.bind(unique_inproc("shutdown"));
+            // Stops the loop on the next turn, with this receive pending.
+            s.call_soon([&] {
+                watching = s.kernel_operations();
+                s.stop();
+            });
             co_await pull.recv();
         };
         zring::spawn(s, owner());
-        s.call_later(2ms, [&] { s.stop(); });
         s.run();
     }
-    ctx.close();  // returns: every socket is closed, none lingers forever
-    SUCCEED("context terminated");
+    REQUIRE(watching > 0);  // the scheduler died with the receive waiting in the kernel
+    // ctx.close() blocks until every socket is closed: bounded, so a socket
+    // left lingering fails here instead of hanging the test.
+    auto closed = std::async(std::launch::async, [&] { ctx.close(); });
+    if (closed.wait_for(zring_test::default_limit) != std::future_status::ready) {
+        std::fprintf(stderr, "zmq_ctx_term did not return within %lld s: a socket was left open\n",
+                     static_cast<long long>(zring_test::default_limit.count()));
+        std::abort();  // the closing thread is stuck in libzmq: nothing can be cleaned up
+    }
 }
 
 TEST_CASE("a socket that outlives its scheduler is closed, not left dangling", "[zmq][lifecycle]") {
