@@ -154,7 +154,7 @@ TEST_CASE("a multipart message is never split between two concurrent receivers",
     }
 }
 
-TEST_CASE("send_multipart takes a braced list, a range, a vector of messages and a multipart_t", "[zmq][socket]") {
+TEST_CASE("send_multipart takes a braced list of strings and messages, a range, a vector of messages and a multipart_t", "[zmq][socket]") {
     zmq::context_t ctx;
     zring::scheduler s;
     zring::socket pull(s, ctx, zmq::socket_type::pull), push(s, ctx, zmq::socket_type::push);
@@ -183,8 +183,14 @@ TEST_CASE("send_multipart takes a braced list, a range, a vector of messages and
         multipart.addstr("i");
         co_await push.send_multipart(std::move(multipart));
         CHECK(multipart.empty());
+        // zmq::message_t frames beside strings: an lvalue is copied (it
+        // keeps its content), an rvalue moved.
+        zmq::message_t routing(std::string_view("route"));
+        const zmq::message_t constant(std::string_view("const"));
+        co_await push.send_multipart({routing, "", constant, zmq::message_t(std::string_view("moved"))});
+        CHECK(routing.to_string() == "route");
         std::vector<std::vector<std::string>> got;
-        for (int i = 0; i < 7; ++i) {
+        for (int i = 0; i < 8; ++i) {
             std::vector<std::string> frames;
             for (auto& f : co_await pull.recv_multipart(5s)) frames.push_back(f.to_string());
             got.push_back(std::move(frames));
@@ -193,7 +199,7 @@ TEST_CASE("send_multipart takes a braced list, a range, a vector of messages and
     };
     using frames = std::vector<std::string>;
     const std::vector<frames> expected{{"a", "b"}, {"id", "", "body"}, {"single"}, {"c", "id"},
-                                       {"d", "e"}, {"f", "g"},        {"h", "i"}};
+                                       {"d", "e"}, {"f", "g"},        {"h", "i"}, {"route", "", "const", "moved"}};
     CHECK(zring_test::run(s, t()) == expected);
 }
 

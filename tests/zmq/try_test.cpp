@@ -107,6 +107,33 @@ TEST_CASE("try_send yields false and sends nothing when the peer cannot take the
     }());
 }
 
+TEST_CASE("try_send_multipart of a vector leaves it as it was on a timeout and empties it once sent",
+          "[zmq][try]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket push(s, ctx, zmq::socket_type::push);  // no peer yet: nothing can go out
+    zring_test::run(s, [&]() -> zring::task<void> {
+        std::vector<zmq::message_t> request;
+        request.emplace_back(std::string_view("client-7"));
+        request.emplace_back();
+        request.emplace_back(std::string_view("work"));
+        const bool early = co_await push.try_send_multipart(request, 5ms);
+        CHECK_FALSE(early);
+        REQUIRE(request.size() == 3);  // kept, frame for frame, to send again
+        CHECK(request[0].to_string() == "client-7");
+        CHECK(request[1].size() == 0);
+        CHECK(request[2].to_string() == "work");
+        zring::socket pull(s, ctx, zmq::socket_type::pull);
+        push.connect(bind_ephemeral_tcp(pull));
+        const bool later = co_await push.try_send_multipart(request, 5s);
+        CHECK(later);
+        CHECK(request.empty());
+        std::vector<std::string> frames;
+        for (auto& f : co_await pull.recv_multipart(5s)) frames.push_back(f.to_string());
+        CHECK(frames == std::vector<std::string>{"client-7", "", "work"});
+    }());
+}
+
 TEST_CASE("try_ forms still throw for cancellation and for a closed socket", "[zmq][try]") {
     zmq::context_t ctx;
     zring::scheduler s;

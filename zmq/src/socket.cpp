@@ -399,10 +399,12 @@ int socket::recv_multipart_op::attempt(void* raw) noexcept {
 }
 
 int socket::send_multipart_op::attempt(void* raw) noexcept {
-    if (parts.empty()) return EINVAL;
-    for (; next < parts.size(); ++next) {
-        const int more = next + 1 < parts.size() ? ZMQ_SNDMORE : 0;
-        if (zmq_msg_send(parts[next].handle(), raw, more | ZMQ_DONTWAIT) < 0) return zmq_errno();
+    // A frame libzmq refuses (EAGAIN) is left as it was; one it takes is emptied.
+    std::vector<::zmq::message_t>& frames = borrowed ? *borrowed : parts;
+    if (frames.empty()) return EINVAL;
+    for (; next < frames.size(); ++next) {
+        const int more = next + 1 < frames.size() ? ZMQ_SNDMORE : 0;
+        if (zmq_msg_send(frames[next].handle(), raw, more | ZMQ_DONTWAIT) < 0) return zmq_errno();
     }
     return 0;
 }

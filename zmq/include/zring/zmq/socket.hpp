@@ -90,10 +90,18 @@ struct socket_waiter : list_hook, timer_node {
 //   send_multipart(std::move(messages))   a std::vector<zmq::message_t>, moved
 //   send_multipart(std::move(multipart))  cppzmq's zmq::multipart_t, its frames taken
 //   send_multipart(strings)               any range of string-likes, copied
-//   send_multipart({"a", id, body})       a braced list of string-likes, copied
+//   send_multipart({"a", id, body})       a braced list of string-likes, copied,
+//   send_multipart({routing, "", body})   and of zmq::message_t frames: copied
+//                                         from an lvalue, moved from an rvalue
 // The braced list reaches a variadic constructor rather than an
 // std::initializer_list, whose array g++ 12 rejects inside a co_await
 // operand ("array used as initializer").
+namespace detail {
+template <class F>
+concept frame_like = std::is_convertible_v<const F&, std::string_view> ||
+                     std::is_same_v<std::remove_cvref_t<F>, ::zmq::message_t>;
+}  // namespace detail
+
 class frame_list {
 public:
     frame_list(std::vector<::zmq::message_t>&& parts) noexcept : parts_(std::move(parts)) {}
@@ -107,16 +115,20 @@ public:
         for (const auto& f : frames) add(f);
     }
     template <class... Frames>
-    requires(sizeof...(Frames) > 0 && (std::is_convertible_v<const Frames&, std::string_view> && ...))
-    frame_list(const Frames&... frames) {
+    requires(sizeof...(Frames) > 0 && (detail::frame_like<Frames> && ...))
+    frame_list(Frames&&... frames) {
         parts_.reserve(sizeof...(Frames));
-        (add(frames), ...);
+        (add(std::forward<Frames>(frames)), ...);
     }
 
     std::vector<::zmq::message_t> take() && noexcept { return std::move(parts_); }
 
 private:
     void add(std::string_view frame) { parts_.emplace_back(frame.data(), frame.size()); }
+    // zmq_msg_copy shares the content (reference-counted), copying no bytes.
+    void add(::zmq::message_t& frame) { parts_.emplace_back().copy(frame); }
+    void add(const ::zmq::message_t& frame) { parts_.emplace_back(frame.data(), frame.size()); }
+    void add(::zmq::message_t&& frame) { parts_.push_back(std::move(frame)); }
     std::vector<::zmq::message_t> parts_;
 };
 
@@ -229,6 +241,8 @@ public:
     //   co_await s.try_recv_multipart(multipart, 1s) -> bool (multipart untouched on a timeout)
     //   co_await s.try_send(message, 1s)      -> bool (false: not sent)
     //   co_await s.try_send_multipart(parts, 1s) -> bool
+    //   co_await s.try_send_multipart(messages, 1s) -> bool: a std::vector<zmq::message_t>&,
+    //       emptied if sent, left as it was on a timeout (to resend it, as a broker does)
     awaiter<recv_op, true> try_recv(duration timeout, std::stop_token token = {});
     awaiter<recv_into_op, true> try_recv(::zmq::message_t& message, duration timeout, std::stop_token token = {});
     awaiter<recv_multipart_op, true> try_recv_multipart(duration timeout, std::stop_token token = {});
@@ -237,6 +251,8 @@ public:
     awaiter<send_op, true> try_send(::zmq::message_t message, duration timeout, std::stop_token token = {});
     awaiter<send_op, true> try_send(std::string_view data, duration timeout, std::stop_token token = {});
     awaiter<send_multipart_op, true> try_send_multipart(frame_list frames, duration timeout,
+                                                        std::stop_token token = {});
+    awaiter<send_multipart_op, true> try_send_multipart(std::vector<::zmq::message_t>& frames, duration timeout,
                                                         std::stop_token token = {});
     // co_await s.wait(ZMQ_POLLIN) -> the requested events that are ready,
     // consuming nothing: for polling several sockets (see poller.hpp).
@@ -362,9 +378,14 @@ struct socket::send_multipart_op {
     static constexpr bool fresh_eagain = false;
     static constexpr const char* name = "send_multipart";
     std::vector<::zmq::message_t> parts;
+    // The caller's frames, sent from where they are, so that a timeout
+    // leaves them as they were; else the op's own.
+    std::vector<::zmq::message_t>* borrowed = nullptr;
     std::size_t next = 0;  // frames before it are sent: resumes mid-message
     int attempt(void* raw) noexcept;
-    void result() noexcept {}
+    void result() noexcept {
+        if (borrowed) borrowed->clear();  // every frame went out, leaving it empty
+    }
 };
 
 struct socket::wait_op {
@@ -562,6 +583,10 @@ inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipa
                                                                                    duration timeout,
                                                                                    std::stop_token token) {
     return {*this, timeout, std::move(token), std::move(frames).take()};
+}
+inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(
+    std::vector<::zmq::message_t>& frames, duration timeout, std::stop_token token) {
+    return {*this, timeout, std::move(token), std::vector<::zmq::message_t>{}, &frames};
 }
 
 inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
