@@ -36,6 +36,7 @@ void thread_pool::submit(detail::pool_job* job) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_) throw thread_pool_stopped("zring::offload");
+        job->finished.store(false, std::memory_order_relaxed);  // published by the lock
         jobs_.push_back(job);
     }
     queued_.notify_one();

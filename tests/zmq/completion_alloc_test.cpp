@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <new>
 #include <cstddef>
@@ -108,7 +109,7 @@ TEST_CASE("a multipart message with no memory to keep it is dropped whole and th
     zmq::socket_t push(ctx, zmq::socket_type::push);
     push.connect(ep);
     std::optional<zring_test::failing_allocations> failing;
-    std::string error;
+    int error = 0;  // the ENOMEM of socket_error, or -1 for std::bad_alloc
     std::vector<std::string> next;
     zring_test::run(s, [&]() -> zring::task<void> {
         push.send(zmq::str_buffer("dropped-1"), zmq::send_flags::sndmore);
@@ -122,16 +123,17 @@ TEST_CASE("a multipart message with no memory to keep it is dropped whole and th
             failing.emplace();
             auto parts = co_await pull.recv_multipart();
             failing.reset();
-            error = "received " + std::to_string(parts.size()) + " frames with no memory";
         } catch (const zring::socket_error& e) {
             failing.reset();
-            error = e.what();
-        } catch (const std::bad_alloc&) {  // the error's own message could not be built
+            error = e.code().value();
+        } catch (const std::bad_alloc&) {
+            // With every allocation refused the socket_error's message
+            // cannot be built either: this is what arrives.
             failing.reset();
-            error = "recv_multipart: std::bad_alloc, out of memory";
+            error = -1;
         }
         for (auto& frame : co_await pull.recv_multipart(5s)) next.push_back(frame.to_string());
     }());
-    CHECK_THAT(error, Catch::Contains("recv_multipart") && Catch::Contains("memory"));
+    CHECK((error == ENOMEM || error == -1));  // the receive failed, and said it was memory
     CHECK(next == std::vector<std::string>{"kept-1", "kept-2"});
 }

@@ -216,7 +216,7 @@ private:
     bool drained_ = false;
 
     detail::ready_queue ready_;
-    detail::ready_node turn_end_;  // ends a loop turn's run of the ready queue
+    detail::ready_queue::turn_marker turn_end_;  // ends a loop turn's run of the ready queue
     detail::timer_heap timers_;
 
     // Cross-thread door: the only state shared with other threads.

@@ -26,6 +26,11 @@ struct spawned_task {
     struct promise_type {
         scheduler* owner = nullptr;
         spawned_frame frame;  // in the scheduler's list once started
+        // Brings a frame that finished on another scheduler (it hopped) home
+        // to be destroyed: only the owner's thread touches the owner's list.
+        struct homecoming : remote_node {
+            std::coroutine_handle<promise_type> frame;
+        } home;
 
         spawned_task get_return_object() noexcept { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
         std::suspend_always initial_suspend() noexcept { return {}; }
@@ -33,7 +38,16 @@ struct spawned_task {
             struct self_destroy {
                 bool await_ready() noexcept { return false; }
                 void await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    h.destroy();  // the frame leaves the scheduler's list
+                    promise_type& p = h.promise();
+                    if (p.owner->on_owner_thread()) {
+                        h.destroy();  // the frame leaves the scheduler's list
+                        return;
+                    }
+                    p.home.frame = h;
+                    p.home.run = [](remote_node* n, bool) noexcept { static_cast<homecoming*>(n)->frame.destroy(); };
+                    // Refused: the owner has shut down, and its teardown
+                    // destroys the frame, still listed, on its own thread.
+                    scheduler_access::try_post_remote(*p.owner, &p.home);
                 }
                 void await_resume() noexcept {}
             };

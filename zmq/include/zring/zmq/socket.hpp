@@ -355,9 +355,12 @@ struct socket::recv_multipart_op {
 struct socket::recv_multipart_into_op : socket::recv_multipart_op {
     ::zmq::multipart_t* into;
     explicit recv_multipart_into_op(::zmq::multipart_t* m) noexcept : into(m) {}
+    // Built aside and moved in: out of memory, the caller's multipart keeps
+    // what it held (the message is lost with std::bad_alloc).
     void result() {
-        into->clear();
-        for (auto& part : parts) into->add(std::move(part));
+        ::zmq::multipart_t received;
+        for (auto& part : parts) received.add(std::move(part));
+        *into = std::move(received);
     }
 };
 

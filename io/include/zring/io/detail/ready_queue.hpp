@@ -60,11 +60,17 @@ public:
     // Queues n, which must not be queued already. Allocates nothing.
     void push(ready_node& n) noexcept { order_.push_back(&n); }
 
+    // A node that ends a turn: it runs nothing, and is no block callback.
+    struct turn_marker : ready_node {
+        turn_marker() noexcept {
+            complete = [](ready_node*, bool) {};
+        }
+    };
     // Runs the entries queued before this call, and not those they queue: a
     // marker ends the turn. Each runs once and leaves the queue even if it
     // throws; `report` gets what it threw.
     template <class Report>
-    void run_turn(ready_node& marker, Report&& report) {
+    void run_turn(turn_marker& marker, Report&& report) {
         if (order_.empty()) return;
         order_.push_back(&marker);
         while (ready_node* n = order_.front()) {
