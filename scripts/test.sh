@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh libboost-dev gdb clang  # Boost.Asio: zring-bench's baselines; gdb: the test watchdog's stacks; clang: the README snippets
 # Every preset's suite runs once per backend: io_uring (where the kernel
 # allows it; else the fallback) and epoll. Checks that run no scheduler (the
-# snippet compiles and the co_await lint) run once.
+# snippet compiles, the co_await lint and its compiler-forms check) run once.
 for preset in release asan tsan; do
     echo "=== ${preset}: configure and build"
     cmake --preset "${preset}" >/dev/null
