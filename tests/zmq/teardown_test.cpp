@@ -113,10 +113,14 @@ TEST_CASE("a scheduler destroyed under a lock wait on a mutex in the frame frees
         false);
 }
 
-TEST_CASE("a scheduler destroyed under a channel send and recv in the frame frees nothing twice", "[io][lifetime]") {
+namespace {
+
+// A send on a full channel, then a recv on an empty one, each local to the frame.
+template <class Channel>
+void destroy_scheduler_under_channel_waits() {
     destroy_scheduler_under(
         [](progress& p) -> zring::task<void> {
-            zring::channel<std::string> full(1);
+            Channel full(1);
             std::string first = "first";
             REQUIRE(full.try_send(first));
             p.stage = 1;
@@ -126,7 +130,7 @@ TEST_CASE("a scheduler destroyed under a channel send and recv in the frame free
         false);
     destroy_scheduler_under(
         [](progress& p) -> zring::task<void> {
-            zring::channel<std::string> empty(1);
+            Channel empty(1);
             p.stage = 1;
             auto value = co_await empty.recv();
             p.stage = 2;
@@ -134,24 +138,13 @@ TEST_CASE("a scheduler destroyed under a channel send and recv in the frame free
         false);
 }
 
+}  // namespace
+
+TEST_CASE("a scheduler destroyed under a channel send and recv in the frame frees nothing twice", "[io][lifetime]") {
+    destroy_scheduler_under_channel_waits<zring::channel<std::string>>();
+}
+
 TEST_CASE("a scheduler destroyed under a shared_channel send and recv in the frame frees nothing twice",
           "[io][lifetime][threads]") {
-    destroy_scheduler_under(
-        [](progress& p) -> zring::task<void> {
-            zring::shared_channel<std::string> full(1);
-            std::string first = "first";
-            REQUIRE(full.try_send(first));
-            p.stage = 1;
-            co_await full.send("second");
-            p.stage = 2;
-        },
-        false);
-    destroy_scheduler_under(
-        [](progress& p) -> zring::task<void> {
-            zring::shared_channel<std::string> empty(1);
-            p.stage = 1;
-            auto value = co_await empty.recv();
-            p.stage = 2;
-        },
-        false);
+    destroy_scheduler_under_channel_waits<zring::shared_channel<std::string>>();
 }
