@@ -26,6 +26,7 @@ struct spawned_task {
     struct promise_type {
         scheduler* owner = nullptr;
         spawned_frame frame;  // in the scheduler's list once started
+        resume_node start;    // queues the first resumption without allocating
         // Brings a frame that finished on another scheduler (it hopped) home
         // to be destroyed: only the owner's thread touches the owner's list.
         struct homecoming : remote_node {
@@ -98,12 +99,8 @@ inline void start_spawned(scheduler& s, std::coroutine_handle<spawned_task::prom
     h.promise().owner = &s;
     h.promise().frame.handle = h;
     scheduler_access::adopt(s, h.promise().frame);
-    try {
-        s.schedule(h);
-    } catch (...) {
-        h.destroy();  // and with it, its place in the list
-        throw;
-    }
+    h.promise().start.handle = h;
+    s.schedule(h.promise().start);
 }
 
 inline void spawn_handover::operator()() {
