@@ -1,3 +1,4 @@
+#include <zring/coro/detail/result.hpp>
 #include <zring/coro/when_any.hpp>
 #include <zring/zmq/poller.hpp>
 
@@ -75,18 +76,17 @@ task<poller::result> poller::poll(std::optional<socket::duration> timeout, std::
     }
     pending_poll me;
     polls_.push_back(&me);
-    bool any_ready = false;
-    std::exception_ptr error;
+    detail::result<bool> any_ready;
     try {
-        any_ready = co_await first_ready(std::move(waits)).with_stop_token(me.stop.get_token());
+        const bool ready = co_await first_ready(std::move(waits)).with_stop_token(me.stop.get_token());
+        any_ready.set_value(ready);
     } catch (...) {
-        error = std::current_exception();
+        any_ready.set_exception(std::current_exception());
     }
     // From here on, `this` may be gone: only `me` tells.
     if (me.destroyed) throw object_destroyed("zring::poller::poll");
     polls_.erase(&me);
-    if (error) std::rethrow_exception(error);
-    if (!any_ready) co_return result{};
+    if (!any_ready.get()) co_return result{};
     co_return ready_now();
 }
 

@@ -93,26 +93,23 @@ struct socket::core : detail::io_operation {
 
 void detail::socket_waiter::cancel() noexcept {
     // A send that put out part of a message completes it.
-    if (linked() && !committed) owner->finish(this, state::cancelled);
+    if (linked() && !committed) owner->finish(this, outcome::cancelled);
 }
 
-void detail::socket_waiter::conclude(state o, int err) noexcept {
-    outcome = o;
-    error = err;
-    if (o != state::done) identity = owner->identity_;
-}
+void detail::socket_waiter::keep_identity() noexcept { identity = owner->identity_; }
 
 void detail::socket_waiter::throw_outcome(const char* operation) const {
     const std::string what = "zring::socket(" + identity->name + ")::" + operation;
-    switch (outcome) {
-        case state::cancelled: throw operation_cancelled(what);
-        case state::timed_out: throw timed_out(what);
-        case state::closed: throw socket_closed(what);
-        case state::done:
-        case state::failed:
-        case state::pending: break;
+    switch (current_outcome()) {
+        case outcome::cancelled: throw operation_cancelled(what);
+        case outcome::timed_out: throw timed_out(what);
+        case outcome::closed: throw socket_closed(what);
+        case outcome::destroyed: throw object_destroyed(what);
+        case outcome::done:
+        case outcome::failed:
+        case outcome::pending: break;
     }
-    throw socket_error(error, what);
+    throw socket_error(error(), what);
 }
 
 socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
@@ -185,7 +182,7 @@ void socket::close() noexcept {
     if (!core_) return;
     core* c = std::exchange(core_, nullptr);
     for (auto* queue : {&readers_, &writers_})
-        while (auto* w = queue->front()) finish(w, detail::socket_waiter::state::closed);
+        while (auto* w = queue->front()) finish(w, detail::outcome::closed);
     if (c->poll_armed) {
         c->owner = nullptr;
         detail::scheduler_access::cancel(*scheduler_, c);
@@ -308,19 +305,19 @@ void socket::enqueue(detail::socket_waiter* w, bool fresh_eagain) {
 
 void socket::unlink(detail::socket_waiter* w) noexcept { (w->inbound ? readers_ : writers_).erase(w); }
 
-void socket::finish(detail::socket_waiter* w, detail::socket_waiter::state outcome, int error) noexcept {
+void socket::finish(detail::socket_waiter* w, detail::outcome outcome, int error) noexcept {
     unlink(w);
     w->conclude(outcome, error);
     scheduler_->schedule(w->resumed);
 }
 
 void socket::expire(detail::socket_waiter* w) noexcept {
-    if (!w->committed) finish(w, detail::socket_waiter::state::timed_out);
+    if (!w->committed) finish(w, detail::outcome::timed_out);
 }
 
 void socket::fail_waiters(int error) noexcept {
     for (auto* queue : {&readers_, &writers_})
-        while (auto* w = queue->front()) finish(w, detail::socket_waiter::state::failed, error);
+        while (auto* w = queue->front()) finish(w, detail::outcome::failed, error);
 }
 
 bool socket::serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) noexcept {
@@ -371,7 +368,7 @@ void socket::arm_poll() noexcept {
 
 // ---- operations ----
 
-int socket::recv_multipart_op::attempt(void* raw) noexcept {
+int detail::socket_recv_multipart_op::attempt(void* raw) noexcept {
     ::zmq::message_t frame;
     if (zmq_msg_recv(frame.handle(), raw, ZMQ_DONTWAIT) < 0) return zmq_errno();
     parts.clear();
@@ -398,7 +395,7 @@ int socket::recv_multipart_op::attempt(void* raw) noexcept {
     }
 }
 
-int socket::send_multipart_op::attempt(void* raw) noexcept {
+int detail::socket_send_multipart_op::attempt(void* raw) noexcept {
     // A frame libzmq refuses (EAGAIN) is left as it was; one it takes is emptied.
     std::vector<::zmq::message_t>& frames = borrowed ? *borrowed : parts;
     if (frames.empty()) return EINVAL;
@@ -409,7 +406,7 @@ int socket::send_multipart_op::attempt(void* raw) noexcept {
     return 0;
 }
 
-int socket::wait_op::attempt(void* raw) noexcept {
+int detail::socket_wait_op::attempt(void* raw) noexcept {
     int current = 0;
     std::size_t size = sizeof current;
     if (zmq_getsockopt(raw, ZMQ_EVENTS, &current, &size) != 0) return zmq_errno();

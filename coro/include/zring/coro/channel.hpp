@@ -38,8 +38,8 @@ public:
     }
     // Waiters still suspended get object_destroyed.
     ~channel() {
-        send_awaiter::wake_all(senders_, detail::wait_outcome::destroyed);
-        recv_awaiter::wake_all(receivers_, detail::wait_outcome::destroyed);
+        send_awaiter::wake_all(senders_, detail::outcome::destroyed);
+        recv_awaiter::wake_all(receivers_, detail::outcome::destroyed);
     }
     channel(const channel&) = delete;
     channel& operator=(const channel&) = delete;
@@ -54,7 +54,7 @@ public:
         if (recv_awaiter* r = receivers_.front()) {
             r->value_.emplace(std::move(value));  // before the waiter is let go of: a throw leaves it waiting
             receivers_.pop_front();
-            r->wake(detail::wait_outcome::woken);
+            r->wake(detail::outcome::done);
             return true;
         }
         if (buffer_.size() >= capacity_) return false;
@@ -71,7 +71,7 @@ public:
         struct wake_sender {
             send_awaiter* s = nullptr;
             ~wake_sender() {
-                if (s) s->wake(detail::wait_outcome::woken);
+                if (s) s->wake(detail::outcome::done);
             }
         } sender;
         if (send_awaiter* s = senders_.front()) {
@@ -88,8 +88,8 @@ public:
         if (closed_) return;
         closed_ = true;
         // Receivers wait only on an empty buffer, so they all get nullopt.
-        send_awaiter::wake_all(senders_, detail::wait_outcome::closed);
-        recv_awaiter::wake_all(receivers_, detail::wait_outcome::closed);
+        send_awaiter::wake_all(senders_, detail::outcome::closed);
+        recv_awaiter::wake_all(receivers_, detail::outcome::closed);
     }
 
     class send_awaiter : public detail::list_waiter<send_awaiter> {
@@ -102,7 +102,7 @@ public:
             return this->suspend_on(channel_.senders_, h);
         }
         void await_resume() {
-            if (this->resume_outcome("zring::channel::send") == detail::wait_outcome::closed)
+            if (this->resume_outcome("zring::channel::send") == detail::outcome::closed)
                 throw channel_closed("zring::channel::send");
         }
 

@@ -15,7 +15,7 @@ namespace zring {
 class event {
 public:
     explicit event(bool initially_set = false) noexcept : set_(initially_set) {}
-    ~event() { awaiter::wake_all(waiters_, detail::wait_outcome::destroyed); }
+    ~event() { awaiter::wake_all(waiters_, detail::outcome::destroyed); }
     event(const event&) = delete;
     event& operator=(const event&) = delete;
 
@@ -25,7 +25,7 @@ public:
     // Resumed waiters may wait again or reset: only those waiting now are released.
     void set() noexcept {
         set_ = true;
-        awaiter::wake_all(waiters_, detail::wait_outcome::woken);
+        awaiter::wake_all(waiters_, detail::outcome::done);
     }
 
     class awaiter : public detail::list_waiter<awaiter> {

@@ -31,7 +31,7 @@ private:
 class mutex {
 public:
     mutex() noexcept = default;
-    ~mutex() { awaiter::wake_all(waiters_, detail::wait_outcome::destroyed); }
+    ~mutex() { awaiter::wake_all(waiters_, detail::outcome::destroyed); }
     mutex(const mutex&) = delete;
     mutex& operator=(const mutex&) = delete;
 
@@ -43,7 +43,7 @@ public:
 
     void unlock() noexcept {
         if (awaiter* next = waiters_.pop_front()) {
-            next->wake(detail::wait_outcome::woken);  // ownership passes to it; locked_ stays true
+            next->wake(detail::outcome::done);  // ownership passes to it; locked_ stays true
             return;
         }
         locked_ = false;

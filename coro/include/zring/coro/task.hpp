@@ -6,6 +6,8 @@
 // run in constant stack space.
 
 #include <zring/coro/cancellation.hpp>
+#include <zring/coro/detail/linked_stop_source.hpp>
+#include <zring/coro/detail/result.hpp>
 
 #include <cassert>
 #include <coroutine>
@@ -50,97 +52,51 @@ public:
             stop_token_ = parent;
             return;
         }
-        link_ = std::make_unique<stop_link>(stop_token_, parent);
-        stop_token_ = link_->source.get_token();
+        link_ = std::make_unique<linked_stop_source>();
+        link_->link(stop_token_);
+        link_->link(parent);
+        stop_token_ = link_->get_token();
     }
 
 private:
-    struct stop_link {
-        struct forward {
-            std::stop_source* source;
-            void operator()() const noexcept { source->request_stop(); }
-        };
-        std::stop_source source;
-        std::stop_callback<forward> bound;
-        std::stop_callback<forward> parent;
-        stop_link(const std::stop_token& b, const std::stop_token& p)
-            : bound(b, forward{&source}), parent(p, forward{&source}) {}
-    };
-
     std::coroutine_handle<> continuation_ = std::noop_coroutine();
     std::stop_token stop_token_;
-    std::unique_ptr<stop_link> link_;  // only when both tokens can stop
+    std::unique_ptr<linked_stop_source> link_;  // only when both tokens can stop
 };
 
+// What a task produces, and how its body returns it: co_return value (T,
+// or an lvalue for T&), or plain co_return for void.
 template <class T>
-class task_promise final : public task_promise_base {
+class task_result {
 public:
-    task<T> get_return_object() noexcept;
-
     template <class U>
     requires std::is_convertible_v<U&&, T>
     void return_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
-        ::new (static_cast<void*>(std::addressof(value_))) T(std::forward<U>(value));
-        state_ = state::value;
-    }
-    void unhandled_exception() noexcept {
-        ::new (static_cast<void*>(std::addressof(exception_))) std::exception_ptr(std::current_exception());
-        state_ = state::exception;
+        result_.set_value(std::forward<U>(value));
     }
 
-    task_promise() noexcept {}
-    task_promise(const task_promise&) = delete;
-    task_promise& operator=(const task_promise&) = delete;
-    ~task_promise() {
-        if (state_ == state::value)
-            value_.~T();
-        else if (state_ == state::exception)
-            exception_.~exception_ptr();
-    }
-
-    T result() {
-        if (state_ == state::exception) std::rethrow_exception(exception_);
-        assert(state_ == state::value);
-        return std::move(value_);
-    }
-
-private:
-    enum class state : unsigned char { empty, value, exception };
-    state state_ = state::empty;
-    union {
-        T value_;
-        std::exception_ptr exception_;
-    };
+protected:
+    result<T> result_;
 };
-
 template <>
-class task_promise<void> final : public task_promise_base {
+class task_result<void> {
 public:
-    task<void> get_return_object() noexcept;
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { exception_ = std::current_exception(); }
-    void result() {
-        if (exception_) std::rethrow_exception(exception_);
-    }
+    void return_void() noexcept { result_.set_value(); }
 
-private:
-    std::exception_ptr exception_;
+protected:
+    result<void> result_;
 };
 
 template <class T>
-class task_promise<T&> final : public task_promise_base {
+class task_promise final : public task_promise_base, public task_result<T> {
 public:
-    task<T&> get_return_object() noexcept;
-    void return_value(T& value) noexcept { value_ = std::addressof(value); }
-    void unhandled_exception() noexcept { exception_ = std::current_exception(); }
-    T& result() {
-        if (exception_) std::rethrow_exception(exception_);
-        return *value_;
-    }
+    task_promise() noexcept = default;
+    task_promise(const task_promise&) = delete;
+    task_promise& operator=(const task_promise&) = delete;
 
-private:
-    T* value_ = nullptr;
-    std::exception_ptr exception_;
+    task<T> get_return_object() noexcept { return task<T>{std::coroutine_handle<task_promise>::from_promise(*this)}; }
+    void unhandled_exception() noexcept { this->result_.set_exception(std::current_exception()); }
+    T result() { return this->result_.get(); }
 };
 
 }  // namespace detail
@@ -207,19 +163,5 @@ public:
 private:
     std::coroutine_handle<promise_type> handle_;
 };
-
-namespace detail {
-template <class T>
-task<T> task_promise<T>::get_return_object() noexcept {
-    return task<T>{std::coroutine_handle<task_promise>::from_promise(*this)};
-}
-inline task<void> task_promise<void>::get_return_object() noexcept {
-    return task<void>{std::coroutine_handle<task_promise>::from_promise(*this)};
-}
-template <class T>
-task<T&> task_promise<T&>::get_return_object() noexcept {
-    return task<T&>{std::coroutine_handle<task_promise>::from_promise(*this)};
-}
-}  // namespace detail
 
 }  // namespace zring

@@ -16,6 +16,7 @@
 
 #include <zring/coro/cancellation.hpp>
 #include <zring/coro/detail/intrusive_list.hpp>
+#include <zring/coro/detail/linked_stop_source.hpp>
 #include <zring/coro/task.hpp>
 
 #include <coroutine>
@@ -58,9 +59,7 @@ private:
     template <class Body>
     friend task<void> with_task_group(Body body);
 
-    explicit task_group(const std::stop_token& parent) {
-        if (parent.stop_possible()) parent_link_.emplace(parent, forward_stop{&source_});
-    }
+    explicit task_group(const std::stop_token& parent) { source_.link(parent); }
 
     struct child_promise;
     struct child_task {
@@ -115,13 +114,7 @@ private:
         void await_resume() const noexcept {}
     };
 
-    struct forward_stop {
-        std::stop_source* source;
-        void operator()() const noexcept { source->request_stop(); }
-    };
-
-    std::stop_source source_;
-    std::optional<std::stop_callback<forward_stop>> parent_link_;
+    detail::linked_stop_source source_;  // stopped by the parent's token too
     detail::intrusive_list<child_promise> children_;
     std::size_t running_ = 0;
     std::coroutine_handle<> joiner_;

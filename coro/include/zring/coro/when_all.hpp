@@ -99,10 +99,7 @@ template <awaitable... As>
 template <awaitable A>
 [[nodiscard]] auto when_all(std::vector<A> awaitables) {
     using R = await_result_t<A>;
-    std::vector<detail::join_child<R>> children;
-    children.reserve(awaitables.size());
-    for (auto& a : awaitables) children.push_back(detail::make_join_child<R, A>(std::move(a)));
-    return detail::when_all_range<R>(std::move(children));
+    return detail::when_all_range<R>(detail::make_join_children(awaitables));
 }
 
 }  // namespace zring

@@ -10,6 +10,7 @@
 
 #include <zring/coro/awaitable_traits.hpp>
 #include <zring/coro/detail/join.hpp>
+#include <zring/coro/detail/linked_stop_source.hpp>
 #include <zring/coro/when_all.hpp>
 
 #include <coroutine>
@@ -34,23 +35,17 @@ public:
     template <class Promise, class StartAll>
     bool start(join_state& state, std::size_t count, std::coroutine_handle<Promise> parent, StartAll&& start_all) {
         state.race = &source_;
-        std::stop_token parent_token = ambient_stop_token(parent);
-        if (parent_token.stop_possible()) parent_link_.emplace(std::move(parent_token), forward_stop{&source_});
+        source_.link(ambient_stop_token(parent));
         return start_children(state, count, parent, [&] {
             // start_children set the parent's token; the children get the race's.
             state.children_token = source_.get_token();
             start_all();
         });
     }
-    void finish() noexcept { parent_link_.reset(); }
+    void finish() noexcept { source_.unlink(); }
 
 private:
-    struct forward_stop {
-        std::stop_source* source;
-        void operator()() const noexcept { source->request_stop(); }
-    };
-    std::stop_source source_;
-    std::optional<std::stop_callback<forward_stop>> parent_link_;
+    linked_stop_source source_;
 };
 
 template <class... Rs>
@@ -139,10 +134,7 @@ template <awaitable A>
 [[nodiscard]] auto when_any(std::vector<A> awaitables) {
     using R = await_result_t<A>;
     if (awaitables.empty()) throw std::invalid_argument("zring::when_any: no awaitables given");
-    std::vector<detail::join_child<R>> children;
-    children.reserve(awaitables.size());
-    for (auto& a : awaitables) children.push_back(detail::make_join_child<R, A>(std::move(a)));
-    return detail::when_any_range<R>(std::move(children));
+    return detail::when_any_range<R>(detail::make_join_children(awaitables));
 }
 
 }  // namespace zring

@@ -11,8 +11,8 @@
 // scheduler's teardown waits for a started call too.
 
 #include <zring/coro/cancellation.hpp>
-#include <zring/coro/detail/result_slot.hpp>
-#include <zring/coro/detail/stop_watch.hpp>
+#include <zring/coro/detail/operation.hpp>
+#include <zring/coro/detail/result.hpp>
 #include <zring/io/detail/cancellation.hpp>
 #include <zring/io/detail/remote_resumption.hpp>
 #include <zring/io/scheduler.hpp>
@@ -30,70 +30,55 @@
 namespace zring {
 
 template <class F>
-class offload_awaiter : private detail::pool_job {
+class offload_awaiter : private detail::pool_job,
+                        public detail::operation<offload_awaiter<F>, detail::inline_cancellation<offload_awaiter<F>>> {
     using result_type = std::invoke_result_t<F&>;
+    using base = detail::operation<offload_awaiter, detail::inline_cancellation<offload_awaiter>>;
 
 public:
     offload_awaiter(thread_pool& pool, F fn, std::stop_token token)
-        : pool_(pool), fn_(std::move(fn)), token_(std::move(token)) {
+        : base(std::move(token)), pool_(pool), fn_(std::move(fn)) {
         execute = &run_call;
     }
     offload_awaiter(const offload_awaiter&) = delete;
     offload_awaiter& operator=(const offload_awaiter&) = delete;
     // Destroyed while suspended only when its frame is torn down.
     ~offload_awaiter() {
-        watch_.disarm();
-        if (submitted_ && !pool_.withdraw(this) && !cancelled_) wait_for_worker();
+        const detail::outcome o = this->finish();
+        if (submitted_ && !pool_.withdraw(this) && o != detail::outcome::cancelled) wait_for_worker();
     }
 
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        const auto tokens = detail::operation_tokens::of(token_, h);
-        if (tokens.stop_requested()) {
-            cancelled_ = true;
-            return false;
-        }
-        origin_ = &detail::current_scheduler("zring::offload");
-        handle_ = h;
-        pool_.submit(this);  // throws thread_pool_stopped
-        submitted_ = true;
-        watch_.arm(tokens, on_stop{this});
-        return true;
+        return this->suspend(h, [this](std::coroutine_handle<> awaiting) {
+            origin_ = &detail::current_scheduler("zring::offload");
+            handle_ = awaiting;
+            pool_.submit(this);  // throws thread_pool_stopped
+            submitted_ = true;
+            return true;
+        });
     }
     result_type await_resume() {
-        watch_.disarm();
-        if (cancelled_) throw operation_cancelled("zring::offload");
+        this->resume_outcome("zring::offload");
         wait_for_worker();
         resumption_.check("zring::offload");
-        if (error_) std::rethrow_exception(error_);
-        return detail::take_result<result_type>(result_);
+        return result_.get();
+    }
+
+    // A stop callback, on any thread: taken back before a worker started
+    // it, the call is skipped.
+    void cancel() noexcept {
+        if (!pool_.withdraw(this)) return;
+        this->conclude(detail::outcome::cancelled);
+        // The origin shut down: its teardown destroys the frame instead.
+        resumption_.post(*origin_, handle_);
     }
 
 private:
-    struct on_stop {
-        offload_awaiter* self;
-        void operator()() const noexcept {
-            // Taken back before a worker started it: skip the call.
-            if (!self->pool_.withdraw(self)) return;
-            self->cancelled_ = true;
-            // The origin shut down: its teardown destroys the frame instead.
-            self->resumption_.post(*self->origin_, self->handle_);
-        }
-    };
-
     static void run_call(detail::pool_job* job) noexcept {
         auto* self = static_cast<offload_awaiter*>(job);
-        try {
-            if constexpr (std::is_void_v<result_type>) {
-                std::invoke(self->fn_);
-                self->result_.emplace();
-            } else {
-                self->result_.emplace(std::invoke(self->fn_));
-            }
-        } catch (...) {
-            self->error_ = std::current_exception();
-        }
+        self->result_.capture(self->fn_);  // its outcome stays pending: only cancel() sets one
         self->resumption_.post(*self->origin_, self->handle_);
     }
     // The worker posts the resumption just before it lets go of the awaiter:
@@ -102,15 +87,11 @@ private:
 
     thread_pool& pool_;
     F fn_;
-    std::stop_token token_;
     scheduler* origin_ = nullptr;
     std::coroutine_handle<> handle_;
     detail::remote_resumption resumption_;
-    detail::result_slot<result_type> result_;
-    std::exception_ptr error_;
+    detail::result<result_type> result_;
     bool submitted_ = false;
-    bool cancelled_ = false;
-    detail::stop_watch<on_stop> watch_;
 };
 
 // Runs fn() on pool; the coroutine resumes on its scheduler with the result.

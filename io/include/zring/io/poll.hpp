@@ -3,6 +3,7 @@
 // scheduler's backend: io_uring POLL_ADD or epoll).
 
 #include <zring/coro/cancellation.hpp>
+#include <zring/coro/detail/operation.hpp>
 #include <zring/io/detail/cancellation.hpp>
 #include <zring/io/detail/io_operation.hpp>
 #include <zring/io/scheduler.hpp>
@@ -17,44 +18,45 @@
 
 namespace zring {
 
-class poll_awaiter : private detail::io_operation {
+class poll_awaiter : private detail::io_operation,
+                     public detail::operation<poll_awaiter, detail::io_cancellation<poll_awaiter>> {
+    using base = detail::operation<poll_awaiter, detail::io_cancellation<poll_awaiter>>;
+
 public:
     poll_awaiter(scheduler& s, int watched_fd, unsigned wanted, std::stop_token token) noexcept
-        : scheduler_(s), token_(std::move(token)) {
+        : base(std::move(token), s), scheduler_(s) {
         fd = watched_fd;
         events = wanted;
         on_complete = [](detail::io_operation* op, int result, bool) noexcept {
             auto* self = static_cast<poll_awaiter*>(op);
             self->in_flight_ = false;
-            self->result_ = result;
+            if (result >= 0) {
+                self->ready_ = static_cast<unsigned>(result);
+                self->conclude(detail::outcome::done);
+            } else {
+                self->conclude(result == -ECANCELED ? detail::outcome::cancelled : detail::outcome::failed, -result);
+            }
             self->scheduler_.schedule(self->resumed_);
         };
     }
-    poll_awaiter(poll_awaiter&& o) noexcept : io_operation(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
+    poll_awaiter(poll_awaiter&& o) noexcept : io_operation(o), base(std::move(o)), scheduler_(o.scheduler_) {}
 
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        const auto tokens = detail::operation_tokens::of(token_, h);
-        if (tokens.stop_requested()) {
-            result_ = -ECANCELED;
-            return false;
-        }
-        resumed_.handle = h;
-        if (!detail::scheduler_access::watch(scheduler_, this))
-            throw std::system_error(EBUSY, std::system_category(),
-                                    "zring::poll(fd=" + std::to_string(fd) + "): the kernel takes no more work now");
-        in_flight_ = true;
-        cancellation_.arm(scheduler_, this, tokens);
-        return true;
+        return suspend(h, [this](std::coroutine_handle<> awaiting) {
+            resumed_.handle = awaiting;
+            if (!detail::scheduler_access::watch(scheduler_, this))
+                throw std::system_error(EBUSY, std::system_category(), what() + ": the kernel takes no more work now");
+            in_flight_ = true;
+            return true;
+        });
     }
     // The events that are ready (POLLIN, POLLOUT, POLLHUP, ...).
     unsigned await_resume() {
-        cancellation_.disarm();
-        if (result_ == -ECANCELED) throw operation_cancelled("zring::poll(fd=" + std::to_string(fd) + ")");
-        if (result_ < 0)
-            throw std::system_error(-result_, std::system_category(), "zring::poll(fd=" + std::to_string(fd) + ")");
-        return static_cast<unsigned>(result_);
+        if (finish() != detail::outcome::done) [[unlikely]]
+            throw_outcome();
+        return ready_;
     }
 
     void cancel() noexcept {
@@ -64,13 +66,17 @@ public:
     }
 
 private:
+    std::string what() const { return "zring::poll(fd=" + std::to_string(fd) + ")"; }
+    [[noreturn]] void throw_outcome() const {
+        rethrow_stopped(what().c_str());
+        throw std::system_error(error(), std::system_category(), what());
+    }
+
     scheduler& scheduler_;
-    std::stop_token token_;
     detail::resume_node resumed_;  // queued to resume the waiter: allocates nothing
-    int result_ = 0;
+    unsigned ready_ = 0;
     bool in_flight_ = false;
     bool cancel_sent_ = false;
-    detail::io_cancellation<poll_awaiter> cancellation_;
 };
 
 // Waits until fd is ready for one of events on the scheduler running this

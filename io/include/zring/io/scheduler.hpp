@@ -9,7 +9,7 @@
 // io_uring submitting and waiting is one io_uring_enter.
 
 #include <zring/coro/awaitable_traits.hpp>
-#include <zring/coro/detail/result_slot.hpp>
+#include <zring/coro/detail/driven.hpp>
 #include <zring/coro/task.hpp>
 #include <zring/io/backend.hpp>
 #include <zring/io/detail/callback.hpp>
@@ -292,33 +292,13 @@ private:
 
 namespace detail {
 
-// The frame scheduler::run(task) drives: it records when the task is done.
-template <class T>
-class run_root {
-public:
-    struct promise_type {
-        bool done = false;
-        run_root get_return_object() noexcept {
-            return run_root{std::coroutine_handle<promise_type>::from_promise(*this)};
-        }
-        std::suspend_always initial_suspend() noexcept { return {}; }
-        auto final_suspend() noexcept {
-            struct mark_done {
-                bool await_ready() noexcept { return false; }
-                void await_suspend(std::coroutine_handle<promise_type> h) noexcept { h.promise().done = true; }
-                void await_resume() noexcept {}
-            };
-            return mark_done{};
-        }
-        void return_void() noexcept {}
-        void unhandled_exception() noexcept { std::terminate(); }  // the body catches everything
-    };
-    explicit run_root(std::coroutine_handle<promise_type> h) noexcept : handle(h) {}
-    run_root(run_root&& o) noexcept : handle(std::exchange(o.handle, {})) {}
-    ~run_root() {
-        if (handle) handle.destroy();
+// What the frame scheduler::run(task) drives records: when the task is done.
+struct run_state {
+    bool done = false;
+    std::coroutine_handle<> finished() noexcept {
+        done = true;
+        return std::noop_coroutine();
     }
-    std::coroutine_handle<promise_type> handle;
 };
 
 }  // namespace detail
@@ -327,27 +307,13 @@ template <class T>
 T scheduler::run(task<T> t) {
     check_thread("zring::scheduler::run(task)");
     if (running_) throw std::logic_error("zring::scheduler::run(task): the scheduler is already running");
-    std::exception_ptr error;
-    detail::result_slot<T> result;
-    auto body = [](task<T> inner, std::exception_ptr& err, auto& out) -> detail::run_root<T> {
-        try {
-            if constexpr (std::is_void_v<T>) {
-                co_await std::move(inner);
-                out.emplace();
-            } else {
-                out.emplace(co_await std::move(inner));
-            }
-        } catch (...) {
-            err = std::current_exception();
-        }
-    };
     std::stop_source cancel;
-    detail::run_root<T> root = body(std::move(t).with_stop_token(cancel.get_token()), error, result);
-    schedule(root.handle);
+    using root = detail::driven<T, detail::run_state>;
+    root frame = detail::drive<root, task<T>>(std::move(t).with_stop_token(cancel.get_token()));
+    schedule(frame.handle());
     run_guard guard(*this);
-    run_until(root.handle.promise().done, &cancel);
-    if (error) std::rethrow_exception(error);
-    return detail::take_result<T>(result);
+    run_until(frame.promise().done, &cancel);
+    return frame.promise().value.get();
 }
 
 }  // namespace zring

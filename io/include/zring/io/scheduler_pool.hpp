@@ -10,7 +10,7 @@
 // shared between the threads on the hot path: work crosses over only through
 // a scheduler's cross-thread door (resume_on, spawn, call_soon_threadsafe).
 
-#include <zring/coro/detail/result_slot.hpp>
+#include <zring/coro/detail/result.hpp>
 #include <zring/coro/task.hpp>
 #include <zring/io/errors.hpp>
 #include <zring/io/scheduler.hpp>
@@ -97,8 +97,7 @@ struct scheduler_pool::run_state {
     std::mutex mutex;
     std::condition_variable finished;
     bool done = false;
-    detail::result_slot<T> result;
-    std::exception_ptr error;
+    detail::result<T> result;
 
     // A parameter of drive(), so it lives in the frame from its creation:
     // it reports to the waiting thread however the frame ends, completed,
@@ -111,8 +110,8 @@ struct scheduler_pool::run_state {
         ~reporter() {
             if (!state_) return;
             std::lock_guard lock(state_->mutex);
-            if (!state_->result && !state_->error)
-                state_->error = std::make_exception_ptr(scheduler_stopped("zring::scheduler_pool::run"));
+            if (!state_->result.ready())
+                state_->result.set_exception(std::make_exception_ptr(scheduler_stopped("zring::scheduler_pool::run")));
             state_->done = true;
             state_->finished.notify_all();  // under the lock: the state dies once the waiter sees done
         }
@@ -129,12 +128,12 @@ task<void> scheduler_pool::drive(task<T> t, typename run_state<T>::reporter repo
     try {
         if constexpr (std::is_void_v<T>) {
             co_await std::move(t);
-            state.result.emplace();
+            state.result.set_value();
         } else {
-            state.result.emplace(co_await std::move(t));
+            state.result.set_value(co_await std::move(t));
         }
     } catch (...) {
-        state.error = std::current_exception();
+        state.result.set_exception(std::current_exception());
     }
 }
 
@@ -147,8 +146,7 @@ T scheduler_pool::run(task<T> t) {
                           typename run_state<T>::reporter(state)));
     std::unique_lock lock(state.mutex);
     state.finished.wait(lock, [&] { return state.done; });
-    if (state.error) std::rethrow_exception(state.error);
-    return detail::take_result<T>(state.result);
+    return state.result.get();
 }
 
 }  // namespace zring

@@ -21,8 +21,7 @@
 
 #include <zring/coro/channel.hpp>
 #include <zring/coro/detail/intrusive_list.hpp>
-#include <zring/coro/detail/list_waiter.hpp>
-#include <zring/coro/detail/stop_watch.hpp>
+#include <zring/coro/detail/operation.hpp>
 #include <zring/io/detail/cancellation.hpp>
 #include <zring/io/detail/remote_resumption.hpp>
 #include <zring/io/scheduler.hpp>
@@ -43,13 +42,16 @@ namespace zring {
 
 template <class T>
 class shared_channel {
-    using outcome = detail::wait_outcome;
+    using outcome = detail::outcome;
     struct core;
 
     // What both ends' awaiters share: linking, waking across threads, stop.
-    class waiter : public detail::list_hook {
+    class waiter : public detail::list_hook,
+                   public detail::operation<waiter, detail::inline_cancellation<waiter>> {
+        using base = detail::operation<waiter, detail::inline_cancellation<waiter>>;
+
     public:
-        waiter(shared_channel& c, std::stop_token token) noexcept : channel_(c), token_(std::move(token)) {}
+        waiter(shared_channel& c, std::stop_token token) noexcept : base(std::move(token)), channel_(c) {}
         waiter(const waiter&) = delete;
         waiter& operator=(const waiter&) = delete;
         ~waiter() { leave(); }
@@ -78,7 +80,7 @@ class shared_channel {
         // Once taken: resumes the waiter on its scheduler with o; false if
         // that scheduler has shut down (the waiter was not resumed).
         bool wake(outcome o) {
-            outcome_ = o;
+            this->conclude(o);
             return resumption_.post(*scheduler_, handle_);
         }
         static void wake_all(detail::intrusive_list<waiter>& list, outcome o) {
@@ -87,6 +89,14 @@ class shared_channel {
                 w->wake(o);
             }
         }
+        // A stop callback, on any thread: a waiter already woken keeps that outcome.
+        void cancel() noexcept {
+            std::lock_guard lock(core_->mutex);
+            if (!listed_.load(std::memory_order_relaxed)) return;
+            held taken(this);
+            wake(outcome::cancelled);
+        }
+
     protected:
         // The frame is going away (the awaiter is destroyed): first by the
         // derived awaiter, whose value the channel must not touch once it
@@ -108,49 +118,32 @@ class shared_channel {
             if (busy_.load(std::memory_order_acquire)) {
                 std::lock_guard wait_for_taker(core_->mutex);
             }
-            watch_.disarm();
+            this->finish();
         }
 
         // Under the channel's lock: false (no suspension) if stop was requested.
         template <class Promise>
         bool suspend_on(detail::intrusive_list<waiter>& list, std::coroutine_handle<Promise> h,
                         std::unique_lock<std::mutex>& lock, const char* operation) {
-            const auto tokens = detail::operation_tokens::of(token_, h);
-            if (tokens.stop_requested()) {
-                outcome_ = outcome::cancelled;
-                return false;
-            }
-            scheduler_ = &detail::current_scheduler(operation);
-            handle_ = h;
-            core_ = channel_.core_;
-            list_ = &list;
-            list.push_back(this);
-            listed_.store(true, std::memory_order_release);  // for a destructor on another thread
-            lock.unlock();  // a stop callback run by arm() takes the lock
-            watch_.arm(tokens, on_stop{this});
-            return true;
+            return this->suspend(h, [&](std::coroutine_handle<> awaiting) {
+                scheduler_ = &detail::current_scheduler(operation);
+                handle_ = awaiting;
+                core_ = channel_.core_;
+                list_ = &list;
+                list.push_back(this);
+                listed_.store(true, std::memory_order_release);  // for a destructor on another thread
+                lock.unlock();  // a stop callback run by arming takes the lock
+                return true;
+            });
         }
         outcome resume_outcome(const char* operation) {
-            watch_.disarm();
+            this->finish();
             resumption_.check(operation);
-            if (outcome_ == outcome::cancelled) throw operation_cancelled(operation);
-            if (outcome_ == outcome::destroyed) throw object_destroyed(operation);
-            return outcome_;
+            return this->rethrow_stopped(operation);
         }
         shared_channel& channel_;
 
     private:
-        struct on_stop {
-            waiter* self;
-            void operator()() const noexcept {
-                std::lock_guard lock(self->core_->mutex);
-                if (!self->listed_.load(std::memory_order_relaxed)) return;  // already woken: that outcome wins
-                held taken(self);
-                self->wake(outcome::cancelled);
-            }
-        };
-
-        std::stop_token token_;
         // The lock and lists, kept alive for as long as a stop callback or
         // the destructor may take the lock (the channel may die first).
         std::shared_ptr<core> core_;
@@ -158,10 +151,8 @@ class shared_channel {
         std::coroutine_handle<> handle_;
         detail::intrusive_list<waiter>* list_ = nullptr;
         detail::remote_resumption resumption_;
-        outcome outcome_ = outcome::pending;
         std::atomic<bool> listed_{false};  // on one of the channel's lists
         std::atomic<bool> busy_{false};    // taken off it, still in the channel's hands
-        detail::stop_watch<on_stop> watch_;
     };
 
 public:
@@ -270,7 +261,7 @@ private:
             auto* r = static_cast<recv_awaiter*>(w);
             r->value_.emplace(std::move(value));  // before the waiter is taken: a throw leaves it waiting
             typename waiter::held taken(w);
-            if (r->wake(outcome::woken)) return true;
+            if (r->wake(outcome::done)) return true;
             value = std::move(*r->value_);  // its scheduler shut down: try the next
             r->value_.reset();
         }
@@ -287,7 +278,7 @@ private:
             auto* s = static_cast<send_awaiter*>(w);
             buffer_.push_back(std::move(s->value_));
             typename waiter::held taken(w);
-            if (s->wake(outcome::woken)) break;
+            if (s->wake(outcome::done)) break;
             s->value_ = std::move(buffer_.back());  // its scheduler shut down: try the next
             buffer_.pop_back();
         }

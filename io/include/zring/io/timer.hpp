@@ -6,6 +6,7 @@
 // deadline, in deadline order.
 
 #include <zring/coro/cancellation.hpp>
+#include <zring/coro/detail/operation.hpp>
 #include <zring/io/detail/cancellation.hpp>
 #include <zring/io/detail/timer_heap.hpp>
 #include <zring/io/scheduler.hpp>
@@ -16,50 +17,44 @@
 
 namespace zring {
 
-class sleep_awaiter : private detail::timer_node {
+class sleep_awaiter : private detail::timer_node,
+                      public detail::operation<sleep_awaiter, detail::io_cancellation<sleep_awaiter>> {
+    using base = detail::operation<sleep_awaiter, detail::io_cancellation<sleep_awaiter>>;
+
 public:
     sleep_awaiter(scheduler& s, detail::clock::time_point deadline, std::stop_token token) noexcept
-        : scheduler_(s), token_(std::move(token)) {
+        : base(std::move(token), s), scheduler_(s) {
         this->deadline = deadline;
         this->fire = [](timer_node* n) noexcept {
             auto* self = static_cast<sleep_awaiter*>(n);
+            self->conclude(detail::outcome::done);
             self->scheduler_.schedule(self->resumed_);
         };
     }
-    sleep_awaiter(sleep_awaiter&& o) noexcept : timer_node(o), scheduler_(o.scheduler_), token_(std::move(o.token_)) {}
+    sleep_awaiter(sleep_awaiter&& o) noexcept : timer_node(o), base(std::move(o)), scheduler_(o.scheduler_) {}
     ~sleep_awaiter() { detail::scheduler_access::remove_timer(scheduler_, this); }
 
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        const auto tokens = detail::operation_tokens::of(token_, h);
-        if (tokens.stop_requested()) {
-            cancelled_ = true;
-            return false;
-        }
-        resumed_.handle = h;
-        detail::scheduler_access::add_timer(scheduler_, this);
-        cancellation_.arm(scheduler_, this, tokens);
-        return true;
+        return suspend(h, [this](std::coroutine_handle<> awaiting) {
+            resumed_.handle = awaiting;
+            detail::scheduler_access::add_timer(scheduler_, this);
+            return true;
+        });
     }
-    void await_resume() {
-        cancellation_.disarm();
-        if (cancelled_) throw operation_cancelled("zring::sleep");
-    }
+    void await_resume() { resume_outcome("zring::sleep"); }
 
     void cancel() noexcept {
         if (!armed()) return;  // fired: the wake-up is already queued
         detail::scheduler_access::remove_timer(scheduler_, this);
-        cancelled_ = true;
+        conclude(detail::outcome::cancelled);
         scheduler_.schedule(resumed_);
     }
 
 private:
     scheduler& scheduler_;
-    std::stop_token token_;
     detail::resume_node resumed_;  // queued to resume the waiter: allocates nothing
-    bool cancelled_ = false;
-    detail::io_cancellation<sleep_awaiter> cancellation_;
 };
 
 // Suspends until the deadline on the scheduler running this coroutine.

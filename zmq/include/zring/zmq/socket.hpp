@@ -24,19 +24,17 @@
 // compose_test.cpp).
 
 #include <zring/coro/detail/intrusive_list.hpp>
-#include <zring/coro/detail/stop_watch.hpp>
-#include <zring/io/detail/cancellation.hpp>
-#include <zring/io/detail/io_operation.hpp>
 #include <zring/io/detail/timer_heap.hpp>
 #include <zring/io/errors.hpp>
 #include <zring/io/scheduler.hpp>
+#include <zring/zmq/detail/socket_ops.hpp>
+#include <zring/zmq/detail/socket_waiter.hpp>
 #include <zring/zmq/errors.hpp>
 
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
 #include <chrono>
-#include <coroutine>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -48,42 +46,9 @@
 
 namespace zring {
 
-class socket;
-
 namespace detail {
-
-// What outlives a socket for whoever still refers to it: the name that error
-// messages carry, and the libzmq socket while it is open.
-struct socket_identity {
-    std::string name;
-    void* handle = nullptr;
-    socket* owner = nullptr;  // while open
-};
-
-// One coroutine waiting on a socket: linked in the socket's queue for its
-// direction, and in the scheduler's timers when it has a timeout.
-struct socket_waiter : list_hook, timer_node {
-    enum class state : unsigned char { pending, done, failed, cancelled, timed_out, closed };
-
-    socket* owner = nullptr;     // only while the waiter is linked or running
-    scheduler* sched = nullptr;  // outlives the socket while frames are torn down
-    detail::resume_node resumed;  // queued to resume the waiter: allocates nothing
-    // Tries the operation once without blocking; false on EAGAIN.
-    bool (*attempt)(socket_waiter*) noexcept = nullptr;
-    bool inbound = true;     // queued with the readers, else with the writers
-    bool committed = false;  // part of a message went out: only close stops it now
-    state outcome = state::pending;
-    int error = 0;
-    // Taken with any outcome but done, so that the error can be reported
-    // after the socket is gone.
-    std::shared_ptr<const socket_identity> identity;
-
-    void cancel() noexcept;
-    // Records the outcome, with the socket's identity unless it is done.
-    void conclude(state o, int err = 0) noexcept;
-    [[noreturn]] void throw_outcome(const char* operation) const;
-};
-
+template <class Operation, bool AsValue>
+class socket_awaiter;
 }  // namespace detail
 
 // What send_multipart sends, one frame per element:
@@ -189,23 +154,23 @@ public:
     // Shared with whoever must outlive the socket safely (waiters, monitor, poller).
     std::shared_ptr<const detail::socket_identity> identity() const noexcept { return identity_; }
 
-    // AsValue: a timeout is a value (an empty optional, or false) rather
-    // than timed_out: the try_ forms below.
+    // What co_await takes: the operation, and whether a timeout is a value
+    // (an empty optional, or false: the try_ forms below) rather than timed_out.
     template <class Operation, bool AsValue = false>
-    class awaiter;
-    struct recv_op;
-    struct recv_into_op;
-    struct recv_multipart_op;
-    struct recv_multipart_into_op;
-    struct send_op;
-    struct send_multipart_op;
-    struct wait_op;
+    using awaiter = detail::socket_awaiter<Operation, AsValue>;
+    using recv_op = detail::socket_recv_op;
+    using recv_into_op = detail::socket_recv_into_op;
+    using recv_multipart_op = detail::socket_recv_multipart_op;
+    using recv_multipart_into_op = detail::socket_recv_multipart_into_op;
+    using send_op = detail::socket_send_op;
+    using send_multipart_op = detail::socket_send_multipart_op;
+    using wait_op = detail::socket_wait_op;
 
     using duration = clock::duration;
 
     // co_await s.recv() -> zmq::message_t (one frame).
-    awaiter<recv_op> recv(std::stop_token token = {});
-    awaiter<recv_op> recv(duration timeout, std::stop_token token = {});
+    awaiter<socket::recv_op> recv(std::stop_token token = {});
+    awaiter<socket::recv_op> recv(duration timeout, std::stop_token token = {});
     // co_await s.recv(message): receives into message, releasing what it held,
     // as cppzmq's socket_t::recv(message_t&) does. Reusing one message in a
     // loop spares libzmq an init and a close per message. Left empty if the
@@ -243,7 +208,7 @@ public:
     //   co_await s.try_send_multipart(parts, 1s) -> bool
     //   co_await s.try_send_multipart(messages, 1s) -> bool: a std::vector<zmq::message_t>&,
     //       emptied if sent, left as it was on a timeout (to resend it, as a broker does)
-    awaiter<recv_op, true> try_recv(duration timeout, std::stop_token token = {});
+    awaiter<socket::recv_op, true> try_recv(duration timeout, std::stop_token token = {});
     awaiter<recv_into_op, true> try_recv(::zmq::message_t& message, duration timeout, std::stop_token token = {});
     awaiter<recv_multipart_op, true> try_recv_multipart(duration timeout, std::stop_token token = {});
     awaiter<recv_multipart_into_op, true> try_recv_multipart(::zmq::multipart_t& into, duration timeout,
@@ -261,6 +226,8 @@ public:
 
 private:
     friend struct detail::socket_waiter;
+    template <class, bool>
+    friend class detail::socket_awaiter;
     awaiter<wait_op> wait(short events, std::optional<duration> timeout, std::stop_token token);
     struct core;
 
@@ -297,7 +264,7 @@ private:
     bool serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) noexcept;
     void arm_poll() noexcept;
     void fail_waiters(int error) noexcept;
-    void finish(detail::socket_waiter* w, detail::socket_waiter::state outcome, int error = 0) noexcept;
+    void finish(detail::socket_waiter* w, detail::outcome outcome, int error = 0) noexcept;
     void unlink(detail::socket_waiter* w) noexcept;
     // A queued waiter's timeout: it ends, unless its send is under way.
     void expire(detail::socket_waiter* w) noexcept;
@@ -317,294 +284,7 @@ private:
     detail::intrusive_list<detail::socket_waiter> writers_;
 };
 
-// ---- operations: one DONTWAIT attempt each; 0 on success or a zmq errno ----
-
-// `fresh_eagain`: an attempt that fails with EAGAIN has processed libzmq's
-// pending commands unthrottled, as reading ZMQ_EVENTS does (a receive does;
-// a send throttles them, so its EAGAIN proves nothing about ZMQ_FD).
-
-struct socket::recv_op {
-    static constexpr bool inbound = true;
-    static constexpr bool fresh_eagain = true;
-    static constexpr const char* name = "recv";
-    ::zmq::message_t message;
-    int attempt(void* raw) noexcept { return zmq_msg_recv(message.handle(), raw, ZMQ_DONTWAIT) >= 0 ? 0 : zmq_errno(); }
-    ::zmq::message_t result() noexcept { return std::move(message); }
-};
-
-struct socket::recv_into_op {
-    static constexpr bool inbound = true;
-    static constexpr bool fresh_eagain = true;
-    static constexpr const char* name = "recv";
-    ::zmq::message_t* message;
-    int attempt(void* raw) noexcept {
-        return zmq_msg_recv(message->handle(), raw, ZMQ_DONTWAIT) >= 0 ? 0 : zmq_errno();
-    }
-    void result() noexcept {}
-};
-
-struct socket::recv_multipart_op {
-    static constexpr bool inbound = true;
-    static constexpr bool fresh_eagain = true;
-    static constexpr const char* name = "recv_multipart";
-    std::vector<::zmq::message_t> parts;
-    int attempt(void* raw) noexcept;
-    std::vector<::zmq::message_t> result() noexcept { return std::move(parts); }
-};
-
-struct socket::recv_multipart_into_op : socket::recv_multipart_op {
-    ::zmq::multipart_t* into;
-    explicit recv_multipart_into_op(::zmq::multipart_t* m) noexcept : into(m) {}
-    // Built aside and moved in: out of memory, the caller's multipart keeps
-    // what it held (the message is lost with std::bad_alloc).
-    void result() {
-        ::zmq::multipart_t received;
-        for (auto& part : parts) received.add(std::move(part));
-        *into = std::move(received);
-    }
-};
-
-struct socket::send_op {
-    static constexpr bool inbound = false;
-    static constexpr bool fresh_eagain = false;
-    static constexpr const char* name = "send";
-    ::zmq::message_t message;
-    int flags = 0;
-    int attempt(void* raw) noexcept {
-        return zmq_msg_send(message.handle(), raw, flags | ZMQ_DONTWAIT) >= 0 ? 0 : zmq_errno();
-    }
-    void result() noexcept {}
-};
-
-struct socket::send_multipart_op {
-    static constexpr bool inbound = false;
-    static constexpr bool fresh_eagain = false;
-    static constexpr const char* name = "send_multipart";
-    std::vector<::zmq::message_t> parts;
-    // The caller's frames, sent from where they are, so that a timeout
-    // leaves them as they were; else the op's own.
-    std::vector<::zmq::message_t>* borrowed = nullptr;
-    std::size_t next = 0;  // frames before it are sent: resumes mid-message
-    int attempt(void* raw) noexcept;
-    void result() noexcept {
-        if (borrowed) borrowed->clear();  // every frame went out, leaving it empty
-    }
-};
-
-struct socket::wait_op {
-    static constexpr const char* name = "wait";
-    static constexpr bool fresh_eagain = true;  // the attempt reads ZMQ_EVENTS
-    short events = 0;
-    short ready = 0;
-    bool inbound = true;
-    int attempt(void* raw) noexcept;
-    short result() noexcept { return ready; }
-};
-
-template <class Operation, bool AsValue>
-class socket::awaiter : private detail::socket_waiter {
-public:
-    // The operation is built in place from op_args: no message is moved twice.
-    template <class... OpArgs>
-    awaiter(socket& s, std::optional<duration> timeout, std::stop_token token, OpArgs&&... op_args)
-        : op_{std::forward<OpArgs>(op_args)...}, timeout_(timeout), token_(std::move(token)) {
-        owner = &s;
-        sched = s.scheduler_;
-        inbound = op_.inbound;
-        attempt = &attempt_once;
-        fire = &on_timeout;
-    }
-    awaiter(awaiter&& o) noexcept
-        : socket_waiter(o), op_(std::move(o.op_)), timeout_(o.timeout_), token_(std::move(o.token_)) {}
-    awaiter& operator=(awaiter&&) = delete;
-    // Destroyed while suspended only when its frame is torn down: unlink.
-    ~awaiter() {
-        if (linked()) owner->unlink(this);
-        detail::scheduler_access::remove_timer(*sched, this);
-    }
-
-    bool await_ready() {
-        void* raw = owner->check_usable(op_.name);
-        // Queue behind earlier waiters: first come, first served.
-        if (owner->has_waiters(inbound)) return false;
-        const int rc = attempt_op(raw);
-        if (rc == EAGAIN || rc == EINTR) {
-            fresh_eagain_ = rc == EAGAIN && Operation::fresh_eagain;
-            return false;
-        }
-        if (rc == 0) [[likely]]
-            outcome = state::done;
-        else
-            conclude(state::failed, rc);
-        owner->after_fast_path(inbound);
-        return true;
-    }
-
-    template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> h) {
-        const auto tokens = detail::operation_tokens::of(token_, h);
-        // Before anything went out; a committed send finishes its message.
-        if (!committed && tokens.stop_requested()) {
-            conclude(state::cancelled);
-            return false;
-        }
-        if (!committed && timeout_ && *timeout_ <= duration::zero()) {
-            conclude(state::timed_out);
-            return false;
-        }
-        resumed.handle = h;
-        owner->enqueue(this, fresh_eagain_);
-        if (outcome != state::pending) return true;  // served at once; resumes next turn
-        if (timeout_ && !committed) {
-            deadline = clock::now() + *timeout_;
-            detail::scheduler_access::add_timer(*sched, this);
-        }
-        cancellation_.arm(*sched, static_cast<socket_waiter*>(this), tokens);
-        return true;
-    }
-
-    // Touches nothing of the socket: it may be gone by now.
-    decltype(auto) await_resume() {
-        cancellation_.disarm();
-        detail::scheduler_access::remove_timer(*sched, this);
-        if constexpr (AsValue) {
-            using result = decltype(op_.result());
-            constexpr bool gives_bool = std::is_void_v<result>;
-            if (outcome == state::timed_out) {
-                if constexpr (gives_bool)
-                    return false;
-                else
-                    return std::optional<result>();
-            }
-            if (outcome != state::done) [[unlikely]]
-                throw_outcome(op_.name);
-            if constexpr (gives_bool) {
-                op_.result();  // delivers into the caller's object, where there is one
-                return true;
-            } else
-                return std::optional<result>(op_.result());
-        } else {
-            if (outcome != state::done) [[unlikely]]
-                throw_outcome(op_.name);
-            return op_.result();
-        }
-    }
-
-private:
-    friend class socket;
-
-    int attempt_op(void* raw) noexcept {
-        const int rc = op_.attempt(raw);
-        if constexpr (requires { op_.next; }) committed = op_.next > 0;
-        return rc;
-    }
-    static bool attempt_once(detail::socket_waiter* w) noexcept {
-        auto* self = static_cast<awaiter*>(w);
-        const int rc = self->attempt_op(self->owner->handle_);
-        if (rc == EAGAIN || rc == EINTR) return false;
-        if (rc == 0)
-            self->outcome = state::done;
-        else
-            self->conclude(state::failed, rc);
-        return true;
-    }
-    // A waiter still queued has a live socket (closing one concludes every
-    // waiter); one that already has its outcome may outlive its socket until
-    // it resumes and removes this timer, so its owner is not touched.
-    static void on_timeout(timer_node* n) noexcept {
-        auto* w = static_cast<detail::socket_waiter*>(n);
-        if (w->linked()) w->owner->expire(w);
-    }
-
-    Operation op_;
-    bool fresh_eagain_ = false;  // await_ready's attempt just failed with EAGAIN
-    std::optional<duration> timeout_;
-    std::stop_token token_;
-    detail::io_cancellation<detail::socket_waiter> cancellation_;
-};
-
-// ---- awaitable factories: inline, so the awaiter is built in the caller's frame ----
-
-inline socket::awaiter<socket::recv_op> socket::recv(std::stop_token token) {
-    return {*this, std::nullopt, std::move(token)};
-}
-inline socket::awaiter<socket::recv_op> socket::recv(duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token)};
-}
-inline socket::awaiter<socket::recv_into_op> socket::recv(::zmq::message_t& message, std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), &message};
-}
-inline socket::awaiter<socket::recv_into_op> socket::recv(::zmq::message_t& message, duration timeout,
-                                                          std::stop_token token) {
-    return {*this, timeout, std::move(token), &message};
-}
-inline socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(std::stop_token token) {
-    return {*this, std::nullopt, std::move(token)};
-}
-inline socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token)};
-}
-inline socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, ::zmq::send_flags flags,
-                                                     std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), std::move(message), static_cast<int>(flags) & ~ZMQ_DONTWAIT};
-}
-inline socket::awaiter<socket::send_op> socket::send(std::string_view data, std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), ::zmq::message_t(data.data(), data.size())};
-}
-inline socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, duration timeout,
-                                                     std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(message)};
-}
-inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(frame_list frames, std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), std::move(frames).take()};
-}
-inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(frame_list frames, duration timeout,
-                                                                         std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(frames).take()};
-}
-
-inline socket::awaiter<socket::recv_op, true> socket::try_recv(duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token)};
-}
-inline socket::awaiter<socket::recv_into_op, true> socket::try_recv(::zmq::message_t& message, duration timeout,
-                                                                    std::stop_token token) {
-    return {*this, timeout, std::move(token), &message};
-}
-inline socket::awaiter<socket::recv_multipart_op, true> socket::try_recv_multipart(duration timeout,
-                                                                                   std::stop_token token) {
-    return {*this, timeout, std::move(token)};
-}
-inline socket::awaiter<socket::send_op, true> socket::try_send(::zmq::message_t message, duration timeout,
-                                                               std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(message)};
-}
-inline socket::awaiter<socket::send_op, true> socket::try_send(std::string_view data, duration timeout,
-                                                               std::stop_token token) {
-    return {*this, timeout, std::move(token), ::zmq::message_t(data.data(), data.size())};
-}
-inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(frame_list frames,
-                                                                                   duration timeout,
-                                                                                   std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(frames).take()};
-}
-inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(
-    std::vector<::zmq::message_t>& frames, duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token), std::vector<::zmq::message_t>{}, &frames};
-}
-
-inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
-                                                                              std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), &into};
-}
-inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
-                                                                              duration timeout,
-                                                                              std::stop_token token) {
-    return {*this, timeout, std::move(token), &into};
-}
-inline socket::awaiter<socket::recv_multipart_into_op, true> socket::try_recv_multipart(::zmq::multipart_t& into,
-                                                                                       duration timeout,
-                                                                                       std::stop_token token) {
-    return {*this, timeout, std::move(token), &into};
-}
-
 }  // namespace zring
+
+// The awaiter, and the operations' inline definitions.
+#include <zring/zmq/detail/socket_awaiter.hpp>

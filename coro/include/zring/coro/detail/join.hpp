@@ -4,6 +4,8 @@
 
 #include <zring/coro/awaitable_traits.hpp>
 #include <zring/coro/cancellation.hpp>
+#include <zring/coro/detail/linked_stop_source.hpp>
+#include <zring/coro/detail/driven.hpp>
 
 #include <atomic>
 #include <coroutine>
@@ -15,6 +17,7 @@
 #include <stop_token>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace zring::detail {
 
@@ -26,92 +29,68 @@ struct join_state {
     std::coroutine_handle<> continuation;
     std::stop_token children_token;
     // when_any only: the first child to finish requests stop of the others.
-    std::stop_source* race = nullptr;
+    linked_stop_source* race = nullptr;
     std::atomic<std::size_t> winner{no_winner};
 
     join_state() = default;
     join_state(join_state&&) noexcept {}  // only before start: nothing to carry
 };
 
-template <class R>
-class join_child {
-public:
-    using stored_type = std::conditional_t<std::is_reference_v<R>, std::add_pointer_t<R>, non_void_t<R>>;
+// What a child keeps in its promise: its place in the join. When it ends,
+// the first to finish of a race stops the others, and the last resumes the parent.
+struct join_link {
+    join_state* state = nullptr;
+    std::size_t index = 0;
 
-    struct promise_type {
-        join_state* state = nullptr;
-        std::size_t index = 0;
-        std::optional<stored_type> value;
-        std::exception_ptr exception;
-
-        join_child get_return_object() noexcept {
-            return join_child{std::coroutine_handle<promise_type>::from_promise(*this)};
+    std::coroutine_handle<> finished() noexcept {
+        join_state& s = *state;
+        if (s.race) {
+            std::size_t expected = no_winner;
+            if (s.winner.compare_exchange_strong(expected, index, std::memory_order_acq_rel)) s.race->request_stop();
         }
-        std::suspend_always initial_suspend() noexcept { return {}; }
-        auto final_suspend() noexcept {
-            struct completer {
-                bool await_ready() noexcept { return false; }
-                std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    auto& p = h.promise();
-                    join_state& s = *p.state;
-                    if (s.race) {
-                        std::size_t expected = no_winner;
-                        if (s.winner.compare_exchange_strong(expected, p.index, std::memory_order_acq_rel))
-                            s.race->request_stop();
-                    }
-                    if (s.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) return s.continuation;
-                    return std::noop_coroutine();
-                }
-                void await_resume() noexcept {}
-            };
-            return completer{};
-        }
-        void return_void() noexcept {}
-        void unhandled_exception() noexcept { exception = std::current_exception(); }
-        const std::stop_token& stop_token() const noexcept { return state->children_token; }
-    };
-
-    explicit join_child(std::coroutine_handle<promise_type> h) noexcept : handle_(h) {}
-    join_child(join_child&& o) noexcept : handle_(std::exchange(o.handle_, {})) {}
-    join_child& operator=(join_child&&) = delete;
-    ~join_child() {
-        if (handle_) handle_.destroy();
+        if (s.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) return s.continuation;
+        return std::noop_coroutine();
     }
+    // The children's ambient token.
+    const std::stop_token& stop_token() const noexcept { return state->children_token; }
+};
+
+template <class R>
+class join_child : public driven<R, join_link> {
+public:
+    join_child(driven<R, join_link>&& d) noexcept : driven<R, join_link>(std::move(d)) {}
 
     void start(join_state& state, std::size_t index) noexcept {
-        handle_.promise().state = &state;
-        handle_.promise().index = index;
-        handle_.resume();
+        this->promise().state = &state;
+        this->promise().index = index;
+        this->handle().resume();
     }
 
-    bool failed() const noexcept { return static_cast<bool>(handle_.promise().exception); }
-    void rethrow_if_failed() const {
-        if (auto& e = handle_.promise().exception) std::rethrow_exception(e);
-    }
-    // Precondition: the child finished without an exception.
+    bool failed() const noexcept { return this->promise().value.failed(); }
+    void rethrow_if_failed() const { this->promise().value.rethrow_if_failed(); }
+    // Taken once; rethrows what the child threw. For void: a non_void_t.
     decltype(auto) result() {
-        auto& v = *handle_.promise().value;
-        if constexpr (std::is_reference_v<R>)
-            return static_cast<R>(*v);
-        else
-            return std::move(v);
+        if constexpr (std::is_void_v<R>) {
+            this->promise().value.get();
+            return non_void_t<R>{};
+        } else {
+            return this->promise().value.get();
+        }
     }
-
-private:
-    std::coroutine_handle<promise_type> handle_;
 };
 
 template <class R, class A>
 join_child<R> make_join_child(A a) {
-    auto& p = co_await promise_of<typename join_child<R>::promise_type>{};
-    if constexpr (std::is_void_v<R>) {
-        co_await std::forward<A>(a);
-        p.value.emplace();
-    } else if constexpr (std::is_reference_v<R>) {
-        p.value.emplace(std::addressof(co_await std::forward<A>(a)));
-    } else {
-        p.value.emplace(co_await std::forward<A>(a));
-    }
+    return drive<driven<R, join_link>, A>(std::forward<A>(a));
+}
+
+// One child per awaitable, each moved into its child.
+template <class A, class R = await_result_t<A>>
+std::vector<join_child<R>> make_join_children(std::vector<A>& awaitables) {
+    std::vector<join_child<R>> children;
+    children.reserve(awaitables.size());
+    for (auto& a : awaitables) children.push_back(make_join_child<R, A>(std::move(a)));
+    return children;
 }
 
 }  // namespace zring::detail

@@ -1,13 +1,11 @@
 #pragma once
-// Stop-token cancellation for operations bound to a scheduler.
-//
-// The operation observes its own token and the ambient one (stop_watch). On
-// the scheduler's thread a stop callback cancels at once. From another thread
-// it hands a node (stored here, no allocation) to the scheduler's
-// cross-thread queue; disarm() withdraws it if still queued, so a relay never
-// outlives the operation it points at.
+// The cancellation policy (see coro/detail/operation.hpp) of operations
+// bound to a scheduler: on the scheduler's thread a stop callback cancels at
+// once. From another thread it hands a node (stored here, no allocation) to
+// the scheduler's cross-thread queue; disarm() withdraws it if still queued,
+// so a relay never outlives the operation it points at.
 
-#include <zring/coro/detail/stop_watch.hpp>
+#include <zring/coro/detail/operation.hpp>
 #include <zring/io/detail/io_operation.hpp>
 #include <zring/io/scheduler.hpp>
 
@@ -22,16 +20,15 @@ namespace zring::detail {
 template <class Op>
 class io_cancellation {
 public:
-    io_cancellation() = default;
+    explicit io_cancellation(scheduler& s) noexcept : scheduler_(&s) {}
     // Moved only before arm().
-    io_cancellation(io_cancellation&&) noexcept {}
+    io_cancellation(io_cancellation&& o) noexcept : scheduler_(o.scheduler_) {}
     // A frame destroyed mid-wait (a teardown) leaves no relay queued.
     ~io_cancellation() { disarm(); }
 
     // Call once the operation is pending and tokens.stop_requested() was false.
-    void arm(scheduler& s, Op* op, operation_tokens tokens) {
-        scheduler_ = &s;
-        relay_.op = op;
+    void arm(Op& op, operation_tokens tokens) {
+        relay_.op = &op;
         // Refused: the scheduler's teardown cancels the operation anyway.
         relay_.run = [](remote_node* n, bool) noexcept { static_cast<relay*>(n)->op->cancel(); };
         watch_.arm(std::move(tokens), on_stop{this});
@@ -64,7 +61,7 @@ private:
         }
     };
 
-    scheduler* scheduler_ = nullptr;
+    scheduler* scheduler_;
     relay relay_;
     std::atomic<bool> relayed_{false};
     stop_watch<on_stop> watch_;
