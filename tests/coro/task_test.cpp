@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -95,6 +96,9 @@ TEST_CASE("a task of reference type yields the referenced object", "[coro][task]
     };
     zring::sync_wait(outer());
     CHECK(value == 5);
+    // What converts to int& (std::ref) is kept as the object it names.
+    auto wrapped = [&]() -> zring::task<int&> { co_return std::ref(value); };
+    CHECK(&zring::sync_wait(wrapped()) == &value);
 }
 
 TEST_CASE("a task moves its move-only result out", "[coro][task]") {

@@ -48,6 +48,11 @@ private:
 // Derived: the operation, with `void cancel() noexcept` for its
 // Cancellation, and optionally `bool accepts_stop() const noexcept` (false
 // once stop may no longer end it, e.g. a message half sent).
+//
+// The Cancellation, a base's member, is destroyed after Derived's members:
+// an operation whose cancel() may run on another thread and touches its
+// own members (inline_cancellation across threads) calls finish() first in
+// its destructor, as offload and shared_channel do.
 template <class Derived, class Cancellation>
 class operation {
 protected:

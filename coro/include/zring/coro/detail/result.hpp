@@ -23,9 +23,11 @@ public:
     // For void: set_value(). For T&: set_value(object), which is kept by reference.
     template <class... Args>
     void set_value(Args&&... args) {
-        if constexpr (std::is_reference_v<T>)
-            state_.template emplace<1>(std::addressof(args)...);
-        else
+        if constexpr (std::is_reference_v<T>) {
+            static_assert(sizeof...(Args) == 1, "a reference result is one object");
+            T object = (std::forward<Args>(args), ...);  // what converts to T& (std::ref) does so here
+            state_.template emplace<1>(std::addressof(object));
+        } else
             state_.template emplace<1>(std::forward<Args>(args)...);
     }
     void set_exception(std::exception_ptr e) noexcept { state_.template emplace<2>(std::move(e)); }
