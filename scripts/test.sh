@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: release, AddressSanitizer+UBSan, and the
 # threaded tests under ThreadSanitizer, each on both scheduler backends, then
-# the release suite with io_uring refused. Installs missing dependencies first.
+# the release suite with io_uring refused, and a build without liburing.
+# Installs missing dependencies first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +23,8 @@ done
 # on the fallback, io_uring-only checks are reported skipped.
 echo "=== release: test with io_uring refused (seccomp)"
 build/release/tests/refuse-syscalls io_uring -- ctest --preset release --parallel 2 -LE backend-independent
+# As on a system without liburing-dev: zring builds with epoll only and says so.
+echo "=== epoll-only (built without liburing): configure, build and test"
+cmake --preset epoll-only >/dev/null
+cmake --build --preset epoll-only
+ctest --preset epoll-only --parallel 2 -LE backend-independent

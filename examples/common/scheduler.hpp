@@ -15,10 +15,16 @@
 
 namespace examples {
 
+// What --verbose adds when this zring cannot use io_uring at all.
+inline const char* built_without() {
+    return zring::has_backend(zring::backend::io_uring) ? "" : " (this zring was built without io_uring)";
+}
+
 inline std::unique_ptr<zring::scheduler> start_scheduler(const cli& args) {
     try {
         auto s = std::make_unique<zring::scheduler>();
-        if (args.verbose()) std::cerr << "zring: scheduler backend " << zring::to_string(s->backend()) << std::endl;
+        if (args.verbose())
+            std::cerr << "zring: scheduler backend " << zring::to_string(s->backend()) << built_without() << std::endl;
         return s;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << std::endl;
@@ -32,7 +38,7 @@ inline std::unique_ptr<zring::scheduler_pool> start_pool(const cli& args, std::s
         auto pool = std::make_unique<zring::scheduler_pool>(threads);
         if (args.verbose())
             std::cerr << "zring: " << threads << " schedulers, backend " << zring::to_string(pool->at(0).backend())
-                      << std::endl;
+                      << built_without() << std::endl;
         return pool;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << std::endl;

@@ -225,6 +225,15 @@ void scheduler::run_remote_nodes(bool refused) noexcept {
 
 zring::backend scheduler::backend() const noexcept { return backend_->kind(); }
 
+bool has_backend(zring::backend b) noexcept {
+#ifdef ZRING_HAVE_IO_URING
+    (void)b;
+    return true;
+#else
+    return b != zring::backend::io_uring;
+#endif
+}
+
 std::size_t scheduler::kernel_operations() const noexcept { return backend_->operations(); }
 
 void scheduler::close_resources() noexcept {

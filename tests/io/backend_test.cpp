@@ -146,6 +146,29 @@ TEST_CASE("ZRING_BACKEND picks the backend of a scheduler left on automatic", "[
     CHECK(backend_with_env("io_uring") == static_cast<int>(zring::backend::io_uring));
 }
 
+TEST_CASE("a zring built without liburing runs epoll and says why io_uring cannot be had", "[io][backend]") {
+    CHECK(zring::has_backend(zring::backend::epoll));
+    CHECK(zring::has_backend(zring::backend::automatic));
+#ifdef ZRING_TEST_EPOLL_ONLY
+    CHECK_FALSE(zring::has_backend(zring::backend::io_uring));
+#else
+    CHECK(zring::has_backend(zring::backend::io_uring));
+#endif
+    if (zring::has_backend(zring::backend::io_uring)) {
+        zring_test::skip("this zring has io_uring: the epoll-only build (CI builds it once) checks the rest");
+        return;
+    }
+    CHECK(backend_with_env(nullptr) == static_cast<int>(zring::backend::epoll));
+    CHECK(backend_with_env("auto") == static_cast<int>(zring::backend::epoll));
+    try {
+        zring::scheduler s({.backend = zring::backend::io_uring});
+        FAIL("a scheduler on io_uring was constructed by an epoll-only zring");
+    } catch (const zring::io_uring_unavailable& e) {
+        CHECK(e.code().value() == ENOSYS);
+        CHECK_THAT(e.what(), Catch::Contains("built without liburing"));
+    }
+}
+
 TEST_CASE("scheduler_options::backend is obeyed whatever ZRING_BACKEND says", "[io][backend]") {
     CHECK(backend_with_env("io_uring", {.backend = zring::backend::epoll}) == static_cast<int>(zring::backend::epoll));
     CHECK(backend_with_env("bogus", {.backend = zring::backend::epoll}) == static_cast<int>(zring::backend::epoll));
@@ -193,6 +216,10 @@ TEST_CASE("where io_uring is refused, an automatic scheduler falls back to epoll
 }
 
 TEST_CASE("forcing io_uring where it is refused throws io_uring_unavailable saying why", "[io][backend][errors]") {
+    if (!zring::has_backend(zring::backend::io_uring)) {
+        zring_test::skip("this zring was built without io_uring: it is never tried");
+        return;
+    }
     struct refusal {
         int error;
         const char* explanation;

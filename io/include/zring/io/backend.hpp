@@ -16,6 +16,11 @@ enum class backend {
     epoll,
 };
 
+// Whether this build of zring has backend b. A zring built without liburing
+// has epoll only: its schedulers' automatic choice is epoll, and asking for
+// io_uring throws io_uring_unavailable (ENOSYS).
+bool has_backend(backend b) noexcept;
+
 // "auto", "io_uring" or "epoll": the spelling ZRING_BACKEND accepts.
 constexpr std::string_view to_string(backend b) noexcept {
     switch (b) {
