@@ -1,6 +1,8 @@
 #include <zring/io/poll.hpp>
 #include <zring/io/signal.hpp>
 
+#include "signal_hub.hpp"
+
 #include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -47,10 +49,14 @@ task<int> wait_for_signal(sigset_t set, std::stop_token token) {
     const int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0) throw std::system_error(errno, std::system_category(), "zring::signal: signalfd");
     fd_guard guard(fd);
+    detail::signal_interest interest(set);  // what the process's watch took is re-sent here
     for (;;) {
         signalfd_siginfo info;
         const ssize_t n = ::read(fd, &info, sizeof info);
-        if (n == static_cast<ssize_t>(sizeof info)) co_return static_cast<int>(info.ssi_signo);
+        if (n == static_cast<ssize_t>(sizeof info)) {
+            interest.took(static_cast<int>(info.ssi_signo));
+            co_return static_cast<int>(info.ssi_signo);
+        }
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             throw std::system_error(errno, std::system_category(), "zring::signal: read");
         co_await poll(fd, POLLIN, token);
@@ -62,12 +68,15 @@ task<int> wait_for_signal(sigset_t set, std::stop_token token) {
 namespace detail {
 
 void block_signals(std::span<const int> signals) {
-    block(make_set(signals, "zring::block_signals"), "zring::block_signals");
+    const sigset_t set = make_set(signals, "zring::block_signals");
+    block(set, "zring::block_signals");
+    watch_signals(set);
 }
 
 task<int> signal(std::span<const int> signals, std::stop_token token) {
     const sigset_t set = make_set(signals, "zring::signal");
     block(set, "zring::signal");
+    watch_signals(set);
     return wait_for_signal(set, std::move(token));
 }
 
