@@ -47,6 +47,19 @@ std::vector<std::string> selected_variants(const options& opt);
 void begin_benchmark(const std::string& name, int index, int count);
 void progress(const std::string& benchmark, const params& p, int repetition, int of);
 void note_progress(const std::string& text);
+// The measuring side of a cross-host --role, which may run for minutes with
+// nobody watching a terminal: says up front how many measurements it will
+// make, then one line as each finishes, on stderr whatever it is.
+class role_progress {
+public:
+    role_progress(std::string role, std::size_t sizes, std::size_t variants, int repetitions);
+    void finished(const std::string& variant, std::size_t size, int repetition);
+
+private:
+    std::string role_;
+    std::size_t total_;
+    std::size_t done_ = 0;
+};
 // An endpoint no other run of this process uses ("tcp" binds port 0).
 std::string fresh_endpoint(const std::string& transport);
 // libzmq leaves the socket file of a bound ipc endpoint behind: whoever

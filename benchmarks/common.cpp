@@ -79,6 +79,23 @@ void note_progress(const std::string& text) {
     std::cerr << "zring-bench [" + stage_text + clock_text + " elapsed] " + text + "\n" << std::flush;
 }
 
+role_progress::role_progress(std::string role, std::size_t sizes, std::size_t variants, int repetitions)
+    : role_(std::move(role)), total_(sizes * variants * static_cast<std::size_t>(repetitions)) {
+    std::cerr << "zring-bench: " + role_ + ": " + std::to_string(total_) + " measurements (" + std::to_string(sizes) +
+                     " sizes x " + std::to_string(variants) + " variants x " + std::to_string(repetitions) +
+                     " repetitions); a line as each finishes\n"
+              << std::flush;
+}
+
+void role_progress::finished(const std::string& variant, std::size_t size, int repetition) {
+    ++done_;
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started).count();
+    std::cerr << "zring-bench: " + role_ + ": " + std::to_string(done_) + "/" + std::to_string(total_) + " done (" +
+                     variant + ", " + std::to_string(size) + " B, repetition " + std::to_string(repetition) + ", " +
+                     std::to_string(elapsed) + " s elapsed)\n"
+              << std::flush;
+}
+
 std::string fresh_endpoint(const std::string& transport) {
     static std::atomic<int> counter{0};
     const std::string id = std::to_string(::getpid()) + "-" + std::to_string(counter++);

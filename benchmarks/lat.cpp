@@ -225,6 +225,7 @@ void lat_client(const options& opt, report& out) {
     const std::string echo_variant = greeting.substr(echo_greeting.size());
     watchdog::start(std::chrono::seconds(120));
     const counts n(opt);
+    role_progress told("lat --role client", sizes_of(opt).size(), selected_variants(opt).size(), opt.repeat);
     for (const std::size_t size : sizes_of(opt)) {
         const params p{{"DEALER/ROUTER", ""},
                        {"size", std::to_string(size)},
@@ -239,6 +240,7 @@ void lat_client(const options& opt, report& out) {
                 record(out, p, variant,
                        measure(variant, context, zmq::socket_type::dealer, opt.connect, n.warmup, n.round_trips, size),
                        n.round_trips);
+                told.finished(variant, size, rep);
             }
         }
     }

@@ -192,6 +192,7 @@ void thr_receiver(const options& opt, report& out) {
     const std::string sender_variant = hello.to_string().substr(sender_hello.size());
     watchdog::start(std::chrono::seconds(120));
     const std::string transport = opt.bind.substr(0, opt.bind.find(':'));
+    role_progress told("thr --role recv", sizes_of(opt).size(), selected_variants(opt).size(), opt.repeat);
     for (const std::size_t size : sizes_of(opt)) {
         const std::int64_t count = message_count(size, opt.quick);
         const params p{{"size", std::to_string(size)},
@@ -212,6 +213,7 @@ void thr_receiver(const options& opt, report& out) {
                 zmq::message_t sent;
                 (void)control.recv(sent);  // the sender is done, and waits for the next run
                 record(out, p, variant, count, size, r, false);
+                told.finished(variant, size, rep);
             }
         }
     }

@@ -38,6 +38,13 @@ timeout 60 "$bench" thr --role send --connect "$endpoint" --variant zring-epoll 
 wait $listener || fail "the receiver exit status $?"
 check_json "$work/thr.json" sender "remote zring-epoll"
 grep -q '^thr  size=16 transport=tcp sender=remote zring-epoll' "$work/recv.out" || fail "no thr table"
+# Its stderr is a file, not a terminal: it still says what it will do, and
+# one line per finished measurement (every variant, one size, one repetition).
+measurements=$(grep -c '^zring-bench: thr --role recv: [0-9]*/[0-9]* done (' "$work/recv.err" || true)
+planned=$(sed -n 's/^zring-bench: thr --role recv: \([0-9]*\) measurements (1 sizes x .*/\1/p' "$work/recv.err")
+[ -n "$planned" ] || fail "the receiver did not say how many measurements it makes"
+[ "$measurements" -eq "$planned" ] && [ "$planned" -gt 1 ] ||
+    fail "the receiver reported $measurements finished measurements of $planned"
 
 # thr over ipc, two receiving variants against a raw sender (the default).
 listen recv-ipc thr --role recv --bind "ipc://$work/thr" --quick --size 64 --variant raw --variant zring-epoll \
@@ -54,6 +61,7 @@ timeout 60 "$bench" lat --role client --connect "$endpoint" --quick --json "$wor
     2> "$work/client.err" || fail "the client exit status $?"
 wait $listener || fail "the echo exit status $? (the client's end should end it)"
 check_json "$work/lat.json" echo "remote zring-epoll"
+grep -q '^zring-bench: lat --role client: 1/[0-9]* done (' "$work/client.err" || fail "the client reported no measurement"
 
 # lat: a raw echo, a zring client on epoll alone.
 listen echo-raw lat --role echo --bind 'tcp://127.0.0.1:*'
