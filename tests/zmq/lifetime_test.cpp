@@ -2,6 +2,7 @@
 // defined exception and touches no freed memory (these run under ASan).
 
 #include "zmq_fixture.hpp"
+#include "wait_until.hpp"
 
 #include <zring/coro/when_all.hpp>
 #include <zring/io/spawn.hpp>
@@ -23,11 +24,17 @@ using zring_test::unique_inproc;
 
 namespace {
 
-// Destroys what `owner` holds once the loop has been to the kernel, so that
-// the coroutines started before this one wait on it, armed.
+// Waits until `watches` readiness watches are in the kernel: the coroutines
+// started before wait on their sockets, armed.
+zring::task<void> armed(std::size_t watches) {
+    zring::scheduler& s = *zring::scheduler::current();
+    co_await zring_test::until("the waiters' watches are armed", [&] { return s.kernel_operations() >= watches; });
+}
+
+// Destroys what `owner` holds once the coroutines started before wait on it, armed.
 template <class Owner>
 zring::task<void> destroy_soon(Owner& owner) {
-    co_await zring::sleep_for(1ms);
+    co_await armed(1);
     owner.reset();
 }
 
@@ -49,7 +56,9 @@ TEST_CASE("destroying a socket under its waiters resumes them with socket_closed
         }
     };
     auto destroyer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
+        REQUIRE(pull->waiting_to_receive() == 3);
+        REQUIRE(push->waiting_to_send() == 1);
+        co_await armed(2);
         pull.reset();
         push.reset();
     };
@@ -78,7 +87,8 @@ TEST_CASE("a waiter that was cancelled reports it after its socket is gone", "[z
         }
     };
     auto destroyer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
+        REQUIRE(pull->waiting_to_receive() == 1);
+        co_await armed(1);
         // The cancelled waiter resumes through the ready queue, after this.
         stop.request_stop();
         pull.reset();

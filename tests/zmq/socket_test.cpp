@@ -1,4 +1,5 @@
 #include "zmq_fixture.hpp"
+#include "wait_until.hpp"
 
 #include <zring/coro/when_all.hpp>
 #include <zring/io/spawn.hpp>
@@ -43,7 +44,7 @@ TEST_CASE("recv suspends until a message arrives over tcp", "[zmq][socket]") {
     push.connect(bind_ephemeral_tcp(pull));
     auto receiver = [&]() -> zring::task<std::string> { co_return (co_await pull.recv()).to_string(); };
     auto sender = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(5ms);
+        REQUIRE(pull.waiting_to_receive() == 1);  // when_all started the receiver first
         co_await push.send("late");
     };
     auto [got, unused] = zring_test::run(s, zring::when_all(receiver(), sender()));
@@ -59,7 +60,8 @@ TEST_CASE("recv into a reused message delivers every message in order, suspendin
     constexpr int total = 10'000;
     auto sender = [&]() -> zring::task<void> {
         for (int i = 0; i < total; ++i) {
-            if (i % 1000 == 0) co_await zring::sleep_for(1ms);  // the receiver runs dry and suspends
+            if (i % 1000 == 0)  // the receiver runs dry and suspends
+                co_await zring_test::until("the receiver waits", [&] { return pull.waiting_to_receive() == 1; });
             co_await push.send(std::to_string(i));
         }
     };
@@ -113,7 +115,7 @@ TEST_CASE("several receivers on one socket are served first come, first served",
         got[static_cast<std::size_t>(i)] = (co_await pull.recv()).to_string();
     };
     auto sender = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(2ms);
+        REQUIRE(pull.waiting_to_receive() == 3);
         const std::vector<std::string> messages{"a", "b", "c"};
         for (const auto& m : messages) co_await push.send(m);
     };
@@ -137,7 +139,7 @@ TEST_CASE("a multipart message is never split between two concurrent receivers",
         }
     };
     auto sender = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(2ms);
+        REQUIRE(pull.waiting_to_receive() == 2);  // both receivers wait before the first frame
         for (int i = 0; i < messages; ++i) {
             const auto id = std::to_string(i);
             const std::vector<std::string> frames{id + "/1", id + "/2", id + "/3"};
@@ -292,7 +294,7 @@ TEST_CASE("1,000 sockets on one scheduler each deliver to their own coroutine", 
         received += msg.to_string() == std::to_string(i);
     };
     auto senders = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);  // every receiver is suspended by now
+        for (const auto& pull : pulls) REQUIRE(pull->waiting_to_receive() == 1);  // every receiver is suspended
         for (int i = 0; i < n; ++i) co_await pushes[static_cast<std::size_t>(i)]->send(std::to_string(i));
     };
     std::vector<zring::task<void>> tasks;

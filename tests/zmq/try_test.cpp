@@ -145,8 +145,9 @@ TEST_CASE("try_ forms still throw for cancellation and for a closed socket", "[z
         const bool cancelled = co_await zring_test::throws<zring::operation_cancelled>(pull.try_recv(1s, stop.get_token()));
         CHECK(cancelled);
         auto closer = [&]() -> zring::task<void> {
-            co_await zring::sleep_for(1ms);
+            REQUIRE(pull.waiting_to_receive() == 1);  // the waiter started first
             pull.close();
+            co_return;
         };
         auto waiter = [&]() -> zring::task<void> {
             const bool closed = co_await zring_test::throws<zring::socket_closed>(pull.try_recv(5s));

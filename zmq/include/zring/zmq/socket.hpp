@@ -151,6 +151,10 @@ public:
     void* context() const noexcept { return context_; }
     // "PUSH tcp://127.0.0.1:5555": names the socket in error messages.
     const std::string& name() const noexcept { return identity_->name; }
+    // Coroutines queued on the socket now, for diagnostics and tests: to
+    // receive (recv, recv_multipart, wait(ZMQ_POLLIN)) and to send.
+    std::size_t waiting_to_receive() const noexcept { return count(readers_); }
+    std::size_t waiting_to_send() const noexcept { return count(writers_); }
     // Shared with whoever must outlive the socket safely (waiters, monitor, poller).
     std::shared_ptr<const detail::socket_identity> identity() const noexcept { return identity_; }
 
@@ -248,6 +252,11 @@ private:
     // under `left`.
     void take_over(socket& other, std::shared_ptr<detail::socket_identity> left) noexcept;
     bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
+    static std::size_t count(const detail::intrusive_list<detail::socket_waiter>& queue) noexcept {
+        std::size_t n = 0;
+        for (const detail::socket_waiter* w = queue.front(); w; w = queue.next(w)) ++n;
+        return n;
+    }
     bool has_waiters() const noexcept { return has_waiters(true) || has_waiters(false); }
     // Queues w behind earlier waiters and re-checks, or arms the ZMQ_FD poll.
     void enqueue(detail::socket_waiter* w, bool fresh_eagain);
