@@ -1,3 +1,4 @@
+#include <zring/coro/when_any.hpp>
 #include <zring/io/poll.hpp>
 #include <zring/io/signal.hpp>
 
@@ -46,11 +47,14 @@ private:
 };
 
 task<int> wait_for_signal(sigset_t set, std::stop_token token) {
+    // Signals aimed at this thread arrive on its own signalfd; those aimed at
+    // the process, mostly through the watch (signal_hub.hpp).
     const int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0) throw std::system_error(errno, std::system_category(), "zring::signal: signalfd");
     fd_guard guard(fd);
-    detail::signal_interest interest(set);  // what the process's watch took is re-sent here
+    detail::signal_interest interest(set);
     for (;;) {
+        if (const int signo = interest.take()) co_return signo;
         signalfd_siginfo info;
         const ssize_t n = ::read(fd, &info, sizeof info);
         if (n == static_cast<ssize_t>(sizeof info)) {
@@ -59,7 +63,7 @@ task<int> wait_for_signal(sigset_t set, std::stop_token token) {
         }
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             throw std::system_error(errno, std::system_category(), "zring::signal: read");
-        co_await poll(fd, POLLIN, token);
+        co_await when_any(poll(fd, POLLIN, token), poll(interest.wake_fd(), POLLIN, token));
     }
 }
 

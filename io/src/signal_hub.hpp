@@ -3,16 +3,20 @@
 // loop is stuck still ends on Ctrl-C.
 //
 // Blocked signals do not queue: a second SIGINT while the first is pending
-// is lost, and a loop that never reads its signalfd would ignore Ctrl-C
-// forever. So one thread (started with the first block_signals or signal
-// call, blocking every signal itself) reads the blocked signals that reach
-// the process first. It hands each to a thread waiting in zring::signal for
-// it (re-sent to that thread, whose signalfd then reads it), or keeps it
-// until one waits. A SIGINT or SIGTERM that arrives while another of the two
-// is still untaken ends the process with its default action, as a second
-// Ctrl-C does in asyncio.
+// is lost, and a loop that never reads would ignore Ctrl-C for ever. So one
+// thread (started by the first block_signals or signal call, and blocking
+// every signal itself) reads the watched signals that reach the process and
+// keeps each, untaken, until a zring::signal waiter takes it: it wakes every
+// waiter for that signal (through the waiter's eventfd), and the first whose
+// loop runs takes it. A SIGINT or SIGTERM that arrives while an earlier one
+// is untaken (the same signal, or the other one while someone waits for it)
+// ends the process with its default action, as a second Ctrl-C does in
+// asyncio. Signals aimed at one thread (pthread_kill, raise) stay that
+// thread's: its waiter reads them from its own signalfd.
+//
+// The watched signals are zring's for the life of the process: read them
+// through zring::signal, not sigwaitinfo or a signalfd of one's own.
 
-#include <pthread.h>
 #include <signal.h>
 
 namespace zring::detail {
@@ -21,8 +25,8 @@ namespace zring::detail {
 // blocked in the calling thread.
 void watch_signals(const sigset_t& set);
 
-// A thread waiting in zring::signal for the signals of `set`, registered
-// for its lifetime. Signals the hub took for it are re-sent to its thread.
+// A zring::signal waiter, registered for its lifetime: its eventfd becomes
+// readable when the watch holds a signal of its set.
 class signal_interest {
 public:
     explicit signal_interest(const sigset_t& set);
@@ -30,15 +34,17 @@ public:
     signal_interest(const signal_interest&) = delete;
     signal_interest& operator=(const signal_interest&) = delete;
 
-    // The waiter read signo from its signalfd: it is handled.
+    // A signal of the set the watch holds, now taken; 0 if none.
+    int take() noexcept;
+    // The waiter read signo from its own signalfd.
     void took(int signo) noexcept;
 
     const sigset_t& set() const noexcept { return set_; }
-    pthread_t thread() const noexcept { return thread_; }
+    int wake_fd() const noexcept { return wake_fd_; }
 
 private:
     sigset_t set_;
-    pthread_t thread_;
+    int wake_fd_;
 };
 
 }  // namespace zring::detail
