@@ -4,7 +4,9 @@
 // - no message is duplicated or reordered per sender;
 // - none is lost on a live, connected PUSH->PULL pipe (a cancelled or
 //   timed-out receive consumes nothing; a timed-out send sends nothing);
-// - memory stays flat (RSS sampled after a warm-up);
+// - memory stays flat (RSS sampled after a warm-up), and in a run of 20
+//   minutes or more it has plateaued: it grows by less than 2 MiB over the
+//   last 10 minutes;
 // - nothing hangs (a watchdog thread).
 // Exit 0 only if every invariant held; one summary line either way.
 //
@@ -270,6 +272,9 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(seed);
     totals t;
     long rss_warm = 0, rss_peak = 0;
+    long rss_late = 0, rss_late_peak = 0;  // from 10 minutes before the end, in runs of 20 minutes or more
+    constexpr auto plateau = std::chrono::minutes(10);
+    const bool check_plateau = std::chrono::seconds(seconds) >= 2 * plateau;
     const auto begin = clock_type::now();
     const auto end = begin + std::chrono::seconds(seconds);
     const std::string ipc_path = "/tmp/zring-soak-" + std::to_string(::getpid());
@@ -285,6 +290,10 @@ int main(int argc, char** argv) {
                 const long rss = rss_kib();
                 if (clock_type::now() >= warm && rss_warm == 0) rss_warm = rss;
                 if (rss_warm) rss_peak = std::max(rss_peak, rss);
+                if (check_plateau && clock_type::now() >= end - plateau) {
+                    if (rss_late == 0) rss_late = rss;
+                    rss_late_peak = std::max(rss_late_peak, rss);
+                }
             }
         };
         s.run(zring::when_all(push_pull(s, ctx, "inproc://zring-soak", "inproc", end, rng, next_sender, t),
@@ -301,15 +310,22 @@ int main(int argc, char** argv) {
     const long growth = rss_peak - rss_warm;
     if (rss_warm && growth > 64 * 1024)
         t.violations.push_back("RSS grew by " + std::to_string(growth / 1024) + " MiB after warm-up");
+    if (rss_late && rss_late_peak - rss_late >= 2 * 1024)
+        t.violations.push_back("RSS grew by " + std::to_string(rss_late_peak - rss_late) +
+                               " KiB in the last 10 minutes: no plateau");
+    if (check_plateau && rss_late == 0) t.violations.push_back("RSS was not sampled in the last 10 minutes");
     const bool ok = t.violations.empty();
     std::printf(
         "zring-soak: %s in %ld s (seed %llu): %llu messages in order, %llu round trips, %llu cancelled receives, "
-        "%llu timed-out sends, %llu socket reopens, %llu peer kills (%llu peer messages), RSS %ld -> %ld KiB\n",
+        "%llu timed-out sends, %llu socket reopens, %llu peer kills (%llu peer messages), RSS %ld -> %ld KiB"
+        "%s\n",
         ok ? "OK" : "FAILED", seconds, static_cast<unsigned long long>(seed),
         static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.round_trips),
         static_cast<unsigned long long>(t.cancelled_recvs), static_cast<unsigned long long>(t.timed_out_sends),
         static_cast<unsigned long long>(t.reopens), static_cast<unsigned long long>(t.peer_kills),
-        static_cast<unsigned long long>(t.peer_messages), rss_warm, rss_peak);
+        static_cast<unsigned long long>(t.peer_messages), rss_warm, rss_peak,
+        rss_late ? (", last 10 min " + std::to_string(rss_late) + " -> " + std::to_string(rss_late_peak) + " KiB").c_str()
+                 : "");
     for (const auto& v : t.violations) std::fprintf(stderr, "zring-soak: %s\n", v.c_str());
     return ok ? 0 : 1;
 }
