@@ -36,12 +36,11 @@ class signal_hub {
 public:
     static signal_hub& instance();
 
+    // The thread applies the new set itself (its fd is its own), at once.
     void watch(const sigset_t& set) {
         std::lock_guard lock(mutex_);
         sigorset(&watched_, &watched_, &set);
-        if (::signalfd(signal_fd_, &watched_, 0) < 0)
-            throw std::system_error(errno, std::system_category(), "zring::signal: signalfd (the watch)");
-        notify(changed_fd_);  // the thread rereads with the new set
+        notify(changed_fd_);
     }
     void add(signal_interest* w) {
         std::lock_guard lock(mutex_);
@@ -98,6 +97,12 @@ private:
             if (fds[1].revents) {
                 std::uint64_t n;
                 (void)::read(changed_fd_, &n, sizeof n);
+                std::lock_guard lock(mutex_);
+                if (::signalfd(signal_fd_, &watched_, 0) < 0) {
+                    const std::string message = std::string("zring: the signal watch cannot watch more signals (") +
+                                                std::strerror(errno) + "): a stuck loop may ignore Ctrl-C\n";
+                    (void)::write(STDERR_FILENO, message.data(), message.size());
+                }
             }
             signalfd_siginfo info;
             while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info))

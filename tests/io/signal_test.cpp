@@ -10,7 +10,7 @@
 #include <csignal>
 #include <stdexcept>
 
-TEST_CASE("signal() returns the number of the signal that arrived", "[io][signal]") {
+TEST_CASE("signal() returns the number of the signal that arrived", "[io][signal][threads]") {
     zring::scheduler s;
     auto waiter = [&]() -> zring::task<int> {
         auto wait = zring::signal(SIGUSR1, SIGUSR2);  // blocks both right away
