@@ -1,4 +1,5 @@
 #include "zmq_fixture.hpp"
+#include "wait_until.hpp"
 
 #include <zring/coro/when_all.hpp>
 #include <zring/io/timer.hpp>
@@ -60,19 +61,26 @@ TEST_CASE("PUSH/PULL over tcp with a slow receiver loses nothing", "[zmq][backpr
     pull.set(zmq::sockopt::rcvhwm, 100);
     push.connect(bind_ephemeral_tcp(pull));
     constexpr int total = 50'000;
+    int sent = 0;
     auto sender = [&]() -> zring::task<void> {
-        for (int i = 0; i < total; ++i) co_await push.send(number(i));
+        for (; sent < total; ++sent) co_await push.send(number(sent));
     };
+    int waits_seen = 0;
     auto receiver = [&]() -> zring::task<int> {
         int in_order = 0;
         for (int i = 0; i < total; ++i) {
-            if (i % 5000 == 0) co_await zring::sleep_for(2ms);  // slow: the sender must wait
+            if (i % 5000 == 0) {  // slow: the sender fills the pipe (and the kernel's buffers) and waits
+                co_await zring_test::until("the sender waits or is done",
+                                           [&] { return push.waiting_to_send() == 1 || sent == total; });
+                waits_seen += push.waiting_to_send() == 1;
+            }
             in_order += number(co_await pull.recv()) == i;
         }
         co_return in_order;
     };
     auto [unused, in_order] = zring_test::run(s, zring::when_all(sender(), receiver()));
     CHECK(in_order == total);
+    CHECK(waits_seen > 0);  // the receiver was slow enough to hold the sender back
 }
 
 TEST_CASE("PUB drops at its high-water mark instead of blocking", "[zmq][backpressure]") {

@@ -33,8 +33,9 @@ TEST_CASE("closing a socket resumes its waiters with socket_closed", "[zmq][life
         }
     };
     auto closer = [&]() -> zring::task<void> {
-        co_await zring::sleep_for(1ms);
+        REQUIRE(pull.waiting_to_receive() == 2);
         pull.close();
+        co_return;
     };
     zring_test::run(s, zring::when_all(waiter(), waiter(), closer()));
     CHECK(closed == 2);

@@ -50,7 +50,8 @@ TEST_CASE("a poller reports every ready socket and consumes nothing", "[zmq][pol
     p.add(c, ZMQ_POLLIN);
     auto t = [&]() -> zring::task<void> {
         auto sender = [&]() -> zring::task<void> {
-            co_await zring::sleep_for(2ms);
+            // The poll waits on every socket before anything arrives.
+            REQUIRE((a.waiting_to_receive() == 1 && b.waiting_to_receive() == 1 && c.waiting_to_receive() == 1));
             co_await to_a.send("for a");
             co_await to_c.send("for c");
         };
@@ -100,7 +101,7 @@ TEST_CASE("when_any over socket waits picks the first readable socket", "[zmq][p
     to_b.connect(eb);
     auto t = [&]() -> zring::task<std::size_t> {
         auto sender = [&]() -> zring::task<void> {
-            co_await zring::sleep_for(2ms);
+            REQUIRE((a.waiting_to_receive() == 1 && b.waiting_to_receive() == 1));
             co_await to_b.send("x");
         };
         auto [r, unused] = co_await zring::when_all(zring::when_any(a.wait(ZMQ_POLLIN), b.wait(ZMQ_POLLIN)), sender());
