@@ -388,15 +388,17 @@ TEST_CASE("offload cancelled before its call starts skips the call", "[io][offlo
             while (!busy.try_wait()) co_await zring::sleep_for(1ms);
             std::stop_source stop;
             auto call = [&] { ran = true; };
-            auto request = [](std::stop_source& s) -> zring::task<void> {
-                co_await zring::sleep_for(1ms);
+            // when_all submitted the call first: it is queued behind the blocker.
+            auto request = [](std::stop_source& s, std::atomic<bool>& ran) -> zring::task<void> {
+                REQUIRE_FALSE(ran);
                 s.request_stop();
+                co_return;
             };
             auto await_call = [](zring::thread_pool& w, decltype(call)& c, std::stop_token t) -> zring::task<void> {
                 co_await zring::offload(w, c, std::move(t));
             };
             try {
-                co_await zring::when_all(await_call(w, call, stop.get_token()), request(stop));
+                co_await zring::when_all(await_call(w, call, stop.get_token()), request(stop, ran));
                 FAIL("not cancelled");
             } catch (const zring::operation_cancelled& e) {
                 CHECK_THAT(e.what(), Catch::Contains("zring::offload"));
