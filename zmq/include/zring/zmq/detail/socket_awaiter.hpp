@@ -45,11 +45,10 @@ public:
         // Queue behind earlier waiters: first come, first served.
         if (owner->has_waiters(inbound)) return false;
         const int rc = attempt_op(raw);
-        if (rc == EAGAIN || rc == EINTR) {
+        if (!settle(rc)) {
             fresh_eagain_ = rc == EAGAIN && Operation::fresh_eagain;
             return false;
         }
-        conclude(rc == 0 ? outcome::done : outcome::failed, rc);
         owner->after_fast_path(inbound);
         return true;
     }
@@ -107,12 +106,15 @@ private:
         if constexpr (requires { op_.next; }) committed = op_.next > 0;
         return rc;
     }
+    // False if the attempt would block (EAGAIN, EINTR); else records its outcome.
+    bool settle(int rc) noexcept {
+        if (rc == EAGAIN || rc == EINTR) return false;
+        conclude(rc == 0 ? outcome::done : outcome::failed, rc);
+        return true;
+    }
     static bool attempt_once(socket_waiter* w) noexcept {
         auto* self = static_cast<socket_awaiter*>(w);
-        const int rc = self->attempt_op(self->owner->handle_);
-        if (rc == EAGAIN || rc == EINTR) return false;
-        self->conclude(rc == 0 ? outcome::done : outcome::failed, rc);
-        return true;
+        return self->settle(self->attempt_op(self->owner->handle_));
     }
     // A waiter still queued has a live socket (closing one concludes every
     // waiter); one that already has its outcome may outlive its socket until
