@@ -36,9 +36,14 @@ class signal_hub {
 public:
     static signal_hub& instance();
 
-    // The thread applies the new set itself (its fd is its own), at once.
+    // The thread applies a widened set itself (its fd is its own), at once;
+    // a set watched already changes nothing (each signal() call passes here).
     void watch(const sigset_t& set) {
         std::lock_guard lock(mutex_);
+        bool widened = false;
+        for (int signo = 1; signo < NSIG; ++signo)
+            widened = widened || (sigismember(&set, signo) == 1 && sigismember(&watched_, signo) != 1);
+        if (!widened) return;
         sigorset(&watched_, &watched_, &set);
         notify(changed_fd_);
     }
