@@ -1,9 +1,9 @@
 #pragma once
 // The awaiter behind every zring::socket operation: try the operation at
-// once (no suspension, no syscall when a message is queued); else queue
-// behind earlier waiters, with a timeout and stop tokens, until the socket
-// serves it. Included by socket.hpp, after the socket, with the socket's
-// operations that build it.
+// once (no suspension, no syscall, no waiter built when a message is
+// queued); else queue behind earlier waiters, with a timeout and stop
+// tokens, until the socket serves it. Included by socket.hpp, after the
+// socket, with the socket's operations that build it.
 
 #include <zring/coro/detail/operation.hpp>
 #include <zring/io/detail/timer_heap.hpp>
@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <coroutine>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <type_traits>
@@ -19,102 +20,137 @@
 namespace zring::detail {
 
 template <class Operation, bool AsValue>
-class socket_awaiter : private socket_waiter {
+class socket_awaiter {
     using duration = clock::duration;
 
 public:
     // The operation is built in place from op_args: no message is moved twice.
     template <class... OpArgs>
     socket_awaiter(socket& s, std::optional<duration> timeout, std::stop_token token, OpArgs&&... op_args)
-        : socket_waiter(s, *s.scheduler_, std::move(token)), op_{std::forward<OpArgs>(op_args)...}, timeout_(timeout) {
-        inbound = op_.inbound;
-        attempt = &attempt_once;
-        fire = &on_timeout;
-    }
+        : socket_(&s), op_{std::forward<OpArgs>(op_args)...}, timeout_(timeout), token_(std::move(token)) {}
+    // Moved only before it suspends (by what holds awaiters in a container).
     socket_awaiter(socket_awaiter&& o) noexcept
-        : socket_waiter(std::move(o)), op_(std::move(o.op_)), timeout_(o.timeout_) {}
+        : socket_(o.socket_), op_(std::move(o.op_)), timeout_(o.timeout_), token_(std::move(o.token_)) {}
     socket_awaiter& operator=(socket_awaiter&&) = delete;
     // Destroyed while suspended only when its frame is torn down: unlink.
     ~socket_awaiter() {
-        if (linked()) owner->unlink(this);
-        scheduler_access::remove_timer(*sched, this);
+        if (suspended_) destroy_waiter();
     }
 
+    // The fast path builds nothing but the attempt: the waiter is made only
+    // by await_suspend.
     bool await_ready() {
-        void* raw = owner->check_usable(op_.name);
+        void* raw = socket_->check_usable(op_.name);
         // Queue behind earlier waiters: first come, first served.
-        if (owner->has_waiters(inbound)) return false;
-        const int rc = attempt_op(raw);
-        if (!settle(rc)) {
+        if (socket_->has_waiters(op_.inbound)) return false;
+        const int rc = op_.attempt(raw);
+        if (rc == EAGAIN || rc == EINTR) {
             fresh_eagain_ = rc == EAGAIN && Operation::fresh_eagain;
             return false;
         }
-        owner->after_fast_path(inbound);
+        if (rc != 0) [[unlikely]]
+            socket_->throw_error(op_.name, rc);
+        socket_->after_fast_path(op_.inbound);
         return true;
     }
 
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        return suspend(h, [this](std::coroutine_handle<> awaiting) {
-            // Before anything went out; a committed send finishes its message.
-            if (!committed && timeout_ && *timeout_ <= duration::zero()) {
-                conclude(outcome::timed_out);
-                return false;
-            }
-            resumed.handle = awaiting;
-            owner->enqueue(this, fresh_eagain_);
-            if (pending() && timeout_ && !committed) {  // else served at once: resumes next turn
-                deadline = clock::now() + *timeout_;
-                scheduler_access::add_timer(*sched, this);
-            }
-            return true;
-        });
+        std::construct_at(&waiter_, *this);
+        suspended_ = true;
+        return waiter_.start(h);
     }
 
-    // Touches nothing of the socket: it may be gone by now.
+    // After a suspension it touches nothing of the socket: it may be gone by now.
     decltype(auto) await_resume() {
-        const outcome o = finish();
-        scheduler_access::remove_timer(*sched, this);
-        if constexpr (AsValue) {
-            using result = decltype(op_.result());
-            constexpr bool gives_bool = std::is_void_v<result>;
-            if (o == outcome::timed_out) {
-                if constexpr (gives_bool)
-                    return false;
-                else
-                    return std::optional<result>();
+        if (suspended_) {
+            const outcome o = waiter_.end();
+            if constexpr (AsValue) {
+                if (o == outcome::timed_out) return timed_out_value();
             }
             if (o != outcome::done) [[unlikely]]
-                throw_outcome(op_.name);
+                waiter_.throw_outcome(op_.name);
+        }
+        if constexpr (AsValue) {
             if constexpr (gives_bool) {
                 op_.result();  // delivers into the caller's object, where there is one
                 return true;
             } else
-                return std::optional<result>(op_.result());
+                return std::optional<result_type>(op_.result());
         } else {
-            if (o != outcome::done) [[unlikely]]
-                throw_outcome(op_.name);
             return op_.result();
         }
     }
 
 private:
     friend class zring::socket;
+    using result_type = decltype(std::declval<Operation&>().result());
+    static constexpr bool gives_bool = std::is_void_v<result_type>;
 
-    int attempt_op(void* raw) noexcept {
-        const int rc = op_.attempt(raw);
-        if constexpr (requires { op_.next; }) committed = op_.next > 0;
-        return rc;
+    static auto timed_out_value() noexcept {
+        if constexpr (gives_bool)
+            return false;
+        else
+            return std::optional<result_type>();
+    }
+
+    // The suspended state: queued on the socket, perhaps with a timer.
+    struct waiter : socket_waiter {
+        explicit waiter(socket_awaiter& a) noexcept
+            : socket_waiter(*a.socket_, *a.socket_->scheduler_, std::move(a.token_)), self(&a) {
+            inbound = a.op_.inbound;
+            committed = a.op_committed();
+            attempt = &attempt_once;
+            fire = &on_timeout;
+        }
+
+        template <class Promise>
+        bool start(std::coroutine_handle<Promise> h) {
+            return suspend(h, [this](std::coroutine_handle<> awaiting) {
+                const std::optional<duration>& timeout = self->timeout_;
+                // Before anything went out; a committed send finishes its message.
+                if (!committed && timeout && *timeout <= duration::zero()) {
+                    conclude(outcome::timed_out);
+                    return false;
+                }
+                resumed.handle = awaiting;
+                owner->enqueue(this, self->fresh_eagain_);
+                if (pending() && timeout && !committed) {  // else served at once: resumes next turn
+                    deadline = clock::now() + *timeout;
+                    scheduler_access::add_timer(*sched, this);
+                }
+                return true;
+            });
+        }
+        outcome end() noexcept {
+            const outcome o = finish();
+            scheduler_access::remove_timer(*sched, this);
+            return o;
+        }
+
+        socket_awaiter* self;
+    };
+
+    [[gnu::noinline]] void destroy_waiter() noexcept {
+        if (waiter_.linked()) waiter_.owner->unlink(&waiter_);
+        scheduler_access::remove_timer(*waiter_.sched, &waiter_);
+        std::destroy_at(&waiter_);
+    }
+
+    bool op_committed() const noexcept {
+        if constexpr (requires { op_.next; })
+            return op_.next > 0;
+        else
+            return false;
     }
     // False if the attempt would block (EAGAIN, EINTR); else records its outcome.
-    bool settle(int rc) noexcept {
-        if (rc == EAGAIN || rc == EINTR) return false;
-        conclude(rc == 0 ? outcome::done : outcome::failed, rc);
-        return true;
-    }
     static bool attempt_once(socket_waiter* w) noexcept {
-        auto* self = static_cast<socket_awaiter*>(w);
-        return self->settle(self->attempt_op(self->owner->handle_));
+        socket_awaiter& a = *static_cast<waiter*>(w)->self;
+        const int rc = a.op_.attempt(w->owner->handle_);
+        w->committed = a.op_committed();
+        if (rc == EAGAIN || rc == EINTR) return false;
+        w->conclude(rc == 0 ? outcome::done : outcome::failed, rc);
+        return true;
     }
     // A waiter still queued has a live socket (closing one concludes every
     // waiter); one that already has its outcome may outlive its socket until
@@ -124,9 +160,15 @@ private:
         if (w->linked()) w->owner->expire(w);
     }
 
+    socket* socket_;
     Operation op_;
-    bool fresh_eagain_ = false;  // await_ready's attempt just failed with EAGAIN
     std::optional<duration> timeout_;
+    std::stop_token token_;  // moved into the waiter
+    bool fresh_eagain_ = false;  // await_ready's attempt just failed with EAGAIN
+    bool suspended_ = false;     // the waiter is built
+    union {
+        waiter waiter_;
+    };
 };
 
 }  // namespace zring::detail
