@@ -1,3 +1,4 @@
+#include "wait_until.hpp"
 #include "zmq_fixture.hpp"
 
 #include <zring/coro/when_all.hpp>
@@ -89,6 +90,44 @@ TEST_CASE("a tcp port past 65535 is refused, not wrapped around", "[zmq][lifecyc
     CHECK_THROWS_WITH(pull.connect("tcp://127.0.0.1:1;127.0.0.1:70000"), Catch::Contains("port out of range"));
     pull.connect("tcp://127.0.0.1:65535");  // the largest port is fine
     pull.bind("tcp://127.0.0.1:*");          // and so is a wildcard
+}
+
+// libzmq may process its commands inside a call that then fails, taking
+// the ZMQ_FD edge that the other direction's waiters poll for: the failed
+// fast-path attempt must re-serve them, as a successful one does. Reading
+// ZMQ_EVENTS behind zring's back stands for what the failing call took.
+TEST_CASE("a send that fails at once still serves a receiver whose wake-up it took", "[zmq][lifecycle]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    zring::socket req(s, ctx, zmq::socket_type::req);
+    zmq::socket_t rep(ctx, zmq::socket_type::rep);
+    const std::string endpoint = unique_inproc("fails-at-once");
+    rep.bind(endpoint);
+    req.connect(endpoint);
+    void* raw_req = req.native().handle();  // nobody waits yet: no re-serve is scheduled
+    auto receiver = [&]() -> zring::task<std::string> {
+        co_await req.send("question");
+        co_return (co_await req.recv()).to_string();
+    };
+    auto failing_sender = [&]() -> zring::task<void> {
+        co_await zring_test::until("the receiver waits", [&] { return req.waiting_to_receive() == 1; });
+        zmq::message_t request;
+        REQUIRE(rep.recv(request));  // inproc: queued already
+        REQUIRE(rep.send(zmq::str_buffer("answer")));
+        int events = 0;
+        std::size_t size = sizeof events;
+        REQUIRE(zmq_getsockopt(raw_req, ZMQ_EVENTS, &events, &size) == 0);
+        REQUIRE((events & ZMQ_POLLIN) != 0);  // the edge is gone; the reply waits in the pipe
+        try {
+            co_await req.send("out of turn");
+            FAIL("no exception");
+        } catch (const zring::socket_error& e) {
+            CHECK(e.code().value() == EFSM);
+        }
+    };
+    auto [answer, sent] = zring_test::run(s, zring::when_all(receiver(), failing_sender()));
+    (void)sent;
+    CHECK(answer == "answer");
 }
 
 TEST_CASE("REQ/REP misuse is reported as EFSM", "[zmq][lifecycle]") {

@@ -9,6 +9,7 @@
 #include <zring/io/detail/timer_heap.hpp>
 #include <zring/zmq/detail/socket_waiter.hpp>
 
+#include <cassert>
 #include <chrono>
 #include <coroutine>
 #include <memory>
@@ -30,7 +31,9 @@ public:
         : socket_(&s), op_{std::forward<OpArgs>(op_args)...}, timeout_(timeout), token_(std::move(token)) {}
     // Moved only before it suspends (by what holds awaiters in a container).
     socket_awaiter(socket_awaiter&& o) noexcept
-        : socket_(o.socket_), op_(std::move(o.op_)), timeout_(o.timeout_), token_(std::move(o.token_)) {}
+        : socket_(o.socket_), op_(std::move(o.op_)), timeout_(o.timeout_), token_(std::move(o.token_)) {
+        assert(!o.suspended_);
+    }
     socket_awaiter& operator=(socket_awaiter&&) = delete;
     // Destroyed while suspended only when its frame is torn down: unlink.
     ~socket_awaiter() {
@@ -48,9 +51,11 @@ public:
             fresh_eagain_ = rc == EAGAIN && Operation::fresh_eagain;
             return false;
         }
+        // Failed or not, libzmq may have processed its commands and taken
+        // the ZMQ_FD edge the other direction's waiters poll for.
+        socket_->after_fast_path(op_.inbound);
         if (rc != 0) [[unlikely]]
             socket_->throw_error(op_.name, rc);
-        socket_->after_fast_path(op_.inbound);
         return true;
     }
 
