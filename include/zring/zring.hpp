@@ -13,6 +13,8 @@
 #include <zring/coro/when_all.hpp>
 #include <zring/coro/when_any.hpp>
 
+#include <zring/io/byte_stream.hpp>
+#include <zring/io/endpoint.hpp>
 #include <zring/io/errors.hpp>
 #include <zring/io/offload.hpp>
 #include <zring/io/poll.hpp>
@@ -22,6 +24,8 @@
 #include <zring/io/shared_channel.hpp>
 #include <zring/io/signal.hpp>
 #include <zring/io/spawn.hpp>
+#include <zring/io/stream_listener.hpp>
+#include <zring/io/tcp.hpp>
 #include <zring/io/thread_pool.hpp>
 #include <zring/io/timer.hpp>
 

@@ -10,11 +10,16 @@
 // epoll re-checks an fd's readiness when it reports it, as io_uring checks a
 // poll when it completes it: a wake-up consumed in between reports nothing
 // on either backend, so the socket layer's re-checks cover both.
+//
+// A data operation (accept, connect, send, receive) is a watch for the
+// readiness its call needs; at each readiness the call is made with
+// MSG_DONTWAIT, and the operation completes unless it would still block.
 
 #include "io_backend.hpp"
 
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -67,7 +72,7 @@ public:
 
     zring::backend kind() const noexcept override { return zring::backend::epoll; }
 
-    bool watch(io_operation* op) noexcept override {
+    bool start(io_operation* op) noexcept override {
         try {
             // Room for every completion the watch can queue before delivery:
             // cancel() and event handling then never allocate.
@@ -82,12 +87,29 @@ public:
             complete(op, -EBADF, false);
             return true;
         }
+        if (op->kind != io_kind::poll) {
+            // A data operation waits for the readiness its call needs, then
+            // makes the call; a connect is started first.
+            op->events = reads(op->kind) ? POLLIN : POLLOUT;
+            if (op->kind == io_kind::connect) {
+                if (::connect(op->fd, op->address, op->address_length) == 0) {
+                    complete(op, 0, false);
+                    return true;
+                }
+                if (errno != EINPROGRESS && errno != EINTR) {
+                    complete(op, -errno, false);
+                    return true;
+                }
+            }
+        }
         entries_[op->fd].watches.push_back(op);
         if (const int error = update(op->fd, true); error != 0) {
             detach(op);
             // A regular file cannot be polled by epoll; poll(2) and io_uring
             // report it always ready.
-            if (error == EPERM && !op->multishot)
+            if (error == EPERM && op->kind != io_kind::poll)
+                complete(op, perform(op), false);  // never blocks, nor fails with EAGAIN
+            else if (error == EPERM && !op->multishot)
                 complete(op, static_cast<int>(op->events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)), false);
             else
                 complete(op, -error, false);
@@ -238,19 +260,73 @@ private:
         fd_entry& entry = entries_[fd];
         if (!entry.registered || entry.generation != generation) return;  // from a registration since removed
         bool finished_one = false;
+        bool rearm = false;
         for (auto* op = entry.watches.front(); op;) {
             auto* next = entry.watches.next(op);
             const unsigned match = ev.events & (op->events | always_reported);
-            if (match != 0) {
+            if (match == 0) {
+                op = next;
+                continue;
+            }
+            if (op->kind == io_kind::poll) {
                 if (!op->multishot) {
                     entry.watches.erase(op);
                     finished_one = true;
                 }
                 complete(op, static_cast<int>(match), op->multishot);
+            } else if (const int result = perform(op); result != -EAGAIN) {
+                const bool more = op->multishot && result >= 0;
+                if (more) {
+                    rearm = true;  // edge-triggered: another connection may wait already
+                } else {
+                    entry.watches.erase(op);
+                    finished_one = true;
+                }
+                complete(op, result, more);
             }
             op = next;
         }
-        if (finished_one) update(static_cast<int>(fd), false);
+        if (finished_one || rearm) update(static_cast<int>(fd), rearm);
+    }
+
+    static bool reads(io_kind kind) noexcept {
+        return kind == io_kind::accept || kind == io_kind::recv || kind == io_kind::recvmsg;
+    }
+
+    // The call of a data operation whose fd is ready: its result, -EAGAIN
+    // if it would block after all.
+    static int perform(io_operation* op) noexcept {
+        for (;;) {
+            long rc = -1;
+            switch (op->kind) {
+                case io_kind::poll: return 0;
+                case io_kind::accept: {
+                    socklen_t* length = nullptr;
+                    socklen_t room = op->address_length;
+                    if (op->address && !op->multishot) length = &room;
+                    rc = ::accept4(op->fd, op->multishot ? nullptr : op->address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    if (rc >= 0 && length) op->address_length = room;
+                    break;
+                }
+                case io_kind::connect: {
+                    int error = 0;
+                    socklen_t size = sizeof error;
+                    if (::getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) return -errno;
+                    return -error;
+                }
+                case io_kind::recv: rc = ::recv(op->fd, op->buffer, op->length, op->flags | MSG_DONTWAIT); break;
+                case io_kind::send:
+                    rc = ::send(op->fd, op->buffer, op->length, op->flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+                    break;
+                case io_kind::recvmsg: rc = ::recvmsg(op->fd, op->message, op->flags | MSG_DONTWAIT); break;
+                case io_kind::sendmsg:
+                    rc = ::sendmsg(op->fd, op->message, op->flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+                    break;
+            }
+            if (rc >= 0) return static_cast<int>(rc);
+            if (errno == EINTR) continue;
+            return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        }
     }
 
     void complete(io_operation* op, int result, bool more) noexcept {

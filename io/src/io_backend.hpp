@@ -1,9 +1,10 @@
 #pragma once
-// What a scheduler needs from the kernel, behind one interface: readiness
-// watches, a wait bounded by the next timer, a cross-thread wake-up, and a
-// bounded teardown. io_uring and epoll implement it; nothing outside io/src
-// knows which one runs. Only arming, cancelling and waiting go through it:
-// an operation that succeeds at once (ZMQ_DONTWAIT first) never does.
+// What a scheduler needs from the kernel, behind one interface: operations
+// on file descriptors (readiness, accept, connect, send and receive), a
+// wait bounded by the next timer, a cross-thread wake-up, and a bounded
+// teardown. io_uring and epoll implement it; nothing outside io/src knows
+// which one runs. Only starting, cancelling and waiting go through it: an
+// operation that succeeds at once (ZMQ_DONTWAIT first) never does.
 
 #include <zring/io/backend.hpp>
 #include <zring/io/detail/io_operation.hpp>
@@ -22,12 +23,12 @@ public:
     virtual ~io_backend() = default;
 
     virtual zring::backend kind() const noexcept = 0;
-    // Starts watching op->fd for op->events; completions go to op (see
-    // io_operation). False if the kernel takes no more work now: then
+    // Starts op (see io_operation); completions go to op->on_complete, never
+    // inside this call. False if the kernel takes no more work now: then
     // nothing was started and op will not complete.
-    virtual bool watch(io_operation* op) noexcept = 0;
-    // Ends a pending watch: its final completion follows, on a later call of
-    // wait() or drain(), never inside this call.
+    virtual bool start(io_operation* op) noexcept = 0;
+    // Ends a pending operation: its final completion follows, on a later
+    // call of wait() or drain(), never inside this call.
     virtual void cancel(io_operation* op) noexcept = 0;
     // Hands the kernel what is pending and, if `block`, sleeps until a
     // completion, a wake-up or `deadline` (none: no limit); then delivers
@@ -36,7 +37,7 @@ public:
     // Cancels every watch and delivers the completions, for at most
     // `patience`. True if the kernel holds nothing of ours any more.
     virtual bool drain(clock::duration patience) noexcept = 0;
-    // Watches whose final completion is not delivered yet.
+    // Operations whose final completion is not delivered yet.
     virtual std::size_t operations() const noexcept = 0;
 
     // Cross-ring wake-ups (io_uring's IORING_OP_MSG_RING): the fd other

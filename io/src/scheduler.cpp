@@ -301,9 +301,9 @@ void scheduler::fire_timers() {
     }
 }
 
-bool detail::scheduler_access::watch(scheduler& s, io_operation* op) noexcept {
+bool detail::scheduler_access::start(scheduler& s, io_operation* op) noexcept {
     op->cancel_requested = false;
-    return s.backend_->watch(op);
+    return s.backend_->start(op);
 }
 
 void detail::scheduler_access::cancel(scheduler& s, io_operation* op) noexcept { s.backend_->cancel(op); }

@@ -132,14 +132,12 @@ public:
 
     zring::backend kind() const noexcept override { return zring::backend::io_uring; }
 
-    bool watch(io_operation* op) noexcept override {
+    bool start(io_operation* op) noexcept override {
         io_uring_sqe* sqe = try_prepare(op);
         if (!sqe) return false;
-        op->one_shot_polls = op->multishot && !multishot_polls_;
-        if (op->multishot && multishot_polls_)
-            io_uring_prep_poll_multishot(sqe, op->fd, op->events);
-        else
-            io_uring_prep_poll_add(sqe, op->fd, op->events);
+        op->awaiting_readiness = false;
+        op->one_shot_polls = op->multishot && !multishot_allowed(op->kind);
+        prepare(sqe, op);
         return true;
     }
 
@@ -302,34 +300,122 @@ private:
                 --cancel_requests_;
                 continue;
             }
-            if (op->multishot && !more) more = rearm_emulated(op, cqe->res);
+            int result = cqe->res;
+            if (!more) {
+                const step next = after_final(op, result);
+                if (next == step::retried) continue;
+                more = next == step::deliver_more;
+            }
             if (!more) {
                 cancels_.erase(op);  // a cancellation still waiting for room is moot
                 op->cancel_requested = false;
             }
-            op->on_complete(op, cqe->res, more);
+            op->on_complete(op, result, more);
         }
         io_uring_cq_advance(&ring_, seen);
     }
 
-    // Before Linux 5.13 the kernel refuses multishot polls (EINVAL): a
-    // multishot watch becomes a one-shot poll re-armed at each completion.
-    // True if op stays armed.
-    bool rearm_emulated(io_operation* op, int& result) noexcept {
-        if (op->cancel_requested) return false;
-        if (!op->one_shot_polls && result == -EINVAL) {
-            multishot_polls_ = false;
-            op->one_shot_polls = true;
-            result = 0;  // nothing happened yet: a spurious wake-up
-        } else if (!op->one_shot_polls || result < 0) {
-            return false;
+    bool multishot_allowed(io_kind kind) const noexcept {
+        return kind == io_kind::poll ? multishot_polls_ : multishot_accepts_;
+    }
+
+    // The SQE of op's operation; a multishot one only where the kernel has it.
+    void prepare(io_uring_sqe* sqe, io_operation* op) noexcept {
+        const bool multishot = op->multishot && !op->one_shot_polls;
+        switch (op->kind) {
+            case io_kind::poll:
+                if (multishot)
+                    io_uring_prep_poll_multishot(sqe, op->fd, op->events);
+                else
+                    io_uring_prep_poll_add(sqe, op->fd, op->events);
+                break;
+            case io_kind::accept:
+                if (multishot)  // one address buffer cannot serve every connection
+                    io_uring_prep_multishot_accept(sqe, op->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                else
+                    io_uring_prep_accept(sqe, op->fd, op->address, op->address ? &op->address_length : nullptr,
+                                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+                break;
+            case io_kind::connect:
+                io_uring_prep_connect(sqe, op->fd, op->address, op->address_length);
+                break;
+            case io_kind::recv:
+                io_uring_prep_recv(sqe, op->fd, op->buffer, op->length, op->flags);
+                break;
+            case io_kind::send:
+                io_uring_prep_send(sqe, op->fd, op->buffer, op->length, op->flags | MSG_NOSIGNAL);
+                break;
+            case io_kind::recvmsg:
+                io_uring_prep_recvmsg(sqe, op->fd, op->message, static_cast<unsigned>(op->flags));
+                break;
+            case io_kind::sendmsg:
+                io_uring_prep_sendmsg(sqe, op->fd, op->message, static_cast<unsigned>(op->flags | MSG_NOSIGNAL));
+                break;
         }
+    }
+
+    // What becomes of op's final CQE.
+    enum class step {
+        deliver,       // op's final completion
+        deliver_more,  // a completion, with op re-armed: more follow
+        retried,       // op is back in the kernel; nothing to deliver yet
+    };
+
+    // Emulates what the kernel lacks, and hides what a non-blocking fd makes
+    // it report:
+    // - a multishot poll before Linux 5.13, a multishot accept before 5.19
+    //   (EINVAL): one-shot operations re-armed at each completion;
+    // - a data operation that would block (EAGAIN, or EINPROGRESS for a
+    //   connect, where the kernel honours O_NONBLOCK in the ring): a poll
+    //   for readiness, then the operation again (for a connect, SO_ERROR).
+    step after_final(io_operation* op, int& result) noexcept {
+        if (op->cancel_requested) {
+            if (op->awaiting_readiness) result = -ECANCELED;  // the poll's outcome is not op's
+            return step::deliver;
+        }
+        if (op->awaiting_readiness) {
+            if (result < 0) return step::deliver;
+            op->awaiting_readiness = false;
+            if (op->kind == io_kind::connect) {
+                int error = 0;
+                socklen_t size = sizeof error;
+                result = ::getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 ? -errno : -error;
+                return step::deliver;
+            }
+            return resubmit(op, result) ? step::retried : step::deliver;
+        }
+        const bool would_block =
+            op->kind != io_kind::poll &&
+            (result == -EAGAIN || (op->kind == io_kind::connect && (result == -EINPROGRESS || result == -EALREADY)));
+        if (would_block) {
+            io_uring_sqe* sqe = try_prepare(op);
+            if (!sqe) {
+                result = -ENOBUFS;
+                return step::deliver;
+            }
+            op->awaiting_readiness = true;
+            const bool inbound = op->kind == io_kind::accept || op->kind == io_kind::recv || op->kind == io_kind::recvmsg;
+            io_uring_prep_poll_add(sqe, op->fd, inbound ? POLLIN : POLLOUT);
+            return step::retried;
+        }
+        if (!op->multishot) return step::deliver;
+        if (!op->one_shot_polls && result == -EINVAL) {  // the kernel has no multishot form
+            (op->kind == io_kind::poll ? multishot_polls_ : multishot_accepts_) = false;
+            op->one_shot_polls = true;
+            return resubmit(op, result) ? step::retried : step::deliver;
+        }
+        if (!op->one_shot_polls || result < 0) return step::deliver;
+        return resubmit(op, result) ? step::deliver_more : step::deliver;
+    }
+
+    // Puts op back in the kernel as it was started; else result is ENOBUFS.
+    bool resubmit(io_operation* op, int& result) noexcept {
         io_uring_sqe* sqe = try_prepare(op);
         if (!sqe) {
             result = -ENOBUFS;
             return false;
         }
-        io_uring_prep_poll_add(sqe, op->fd, op->events);
+        prepare(sqe, op);
         return true;
     }
 
@@ -367,6 +453,7 @@ private:
     std::size_t in_flight_ = 0;        // SQEs whose final CQE has not been reaped
     std::size_t cancel_requests_ = 0;  // of which cancellations
     bool multishot_polls_ = true;
+    bool multishot_accepts_ = true;
     bool skip_success_ = false;        // IOSQE_CQE_SKIP_SUCCESS (5.17)
     bool msg_ring_supported_ = false;  // fixed at start-up
     bool msg_ring_ = false;            // this ring sends them (until the kernel refuses one)

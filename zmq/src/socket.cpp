@@ -358,7 +358,7 @@ void socket::serve() noexcept {
 
 void socket::arm_poll() noexcept {
     if (core_->poll_armed) return;
-    if (!detail::scheduler_access::watch(*scheduler_, core_)) {
+    if (!detail::scheduler_access::start(*scheduler_, core_)) {
         // The kernel takes no more: waiting would be forever, so say so.
         fail_waiters(ENOBUFS);
         return;

@@ -1,6 +1,9 @@
 #pragma once
 // Exceptions of the io layer, one per failure users handle differently.
 
+#include <zring/coro/errors.hpp>
+
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -33,6 +36,57 @@ public:
 class timed_out : public std::runtime_error {
 public:
     explicit timed_out(const std::string& operation) : std::runtime_error(operation + ": timed out") {}
+};
+
+// A stream or listener was used after close(), or closed while the
+// operation waited.
+class stream_closed : public std::runtime_error {
+public:
+    explicit stream_closed(const std::string& operation) : std::runtime_error(operation + ": the stream is closed") {}
+};
+
+// The peer ended the stream before a read had what it asked for. Nothing
+// was consumed: what did arrive is still there for read_some.
+class end_of_stream : public std::runtime_error {
+public:
+    end_of_stream(const std::string& operation, std::size_t buffered)
+        : std::runtime_error(operation + ": the peer ended the stream" +
+                             (buffered ? " after " + std::to_string(buffered) + " byte(s) of what was asked" : "")),
+          buffered_(buffered) {}
+    // Bytes that arrived before the end, left in the stream.
+    std::size_t buffered() const noexcept { return buffered_; }
+
+private:
+    std::size_t buffered_;
+};
+
+// read_until found no delimiter within its max_bytes. The stream is closed:
+// a peer that sends that much without one is not speaking the protocol.
+class read_limit_exceeded : public std::runtime_error {
+public:
+    read_limit_exceeded(const std::string& operation, std::size_t max_bytes)
+        : std::runtime_error(operation + ": no delimiter within " + std::to_string(max_bytes) +
+                             " bytes; the stream is closed") {}
+};
+
+// A write stopped, or out of time, after written() of its bytes went out.
+class write_cancelled : public operation_cancelled {
+public:
+    write_cancelled(const std::string& operation, std::size_t written)
+        : operation_cancelled(operation + " (" + std::to_string(written) + " byte(s) written)"), written_(written) {}
+    std::size_t written() const noexcept { return written_; }
+
+private:
+    std::size_t written_;
+};
+class write_timed_out : public timed_out {
+public:
+    write_timed_out(const std::string& operation, std::size_t written)
+        : timed_out(operation + " (" + std::to_string(written) + " byte(s) written)"), written_(written) {}
+    std::size_t written() const noexcept { return written_; }
+
+private:
+    std::size_t written_;
 };
 
 }  // namespace zring

@@ -46,7 +46,7 @@ public:
     bool await_suspend(std::coroutine_handle<Promise> h) {
         return suspend(h, [this](std::coroutine_handle<> awaiting) {
             resumed_.handle = awaiting;
-            if (!detail::scheduler_access::watch(scheduler_, this))
+            if (!detail::scheduler_access::start(scheduler_, this))
                 throw std::system_error(EBUSY, std::system_category(), what() + ": the kernel takes no more work now");
             in_flight_ = true;
             return true;

@@ -127,8 +127,8 @@ public:
     // io_uring or epoll: the backend running, never automatic.
     zring::backend backend() const noexcept;
     const ring_features& features() const noexcept { return features_; }
-    // Readiness watches pending in the kernel for this scheduler's users
-    // (sockets, polls), for diagnostics: timers, call_soon work and the
+    // Operations pending in the kernel for this scheduler's users (readiness
+    // watches of sockets and polls, reads, writes, accepts), for diagnostics: timers, call_soon work and the
     // scheduler's own wake-up hold none.
     std::size_t kernel_operations() const noexcept;
 
@@ -239,11 +239,11 @@ namespace detail {
 // The scheduler's plumbing, for zring's own operations (poll, timers,
 // sockets, spawn, cancellation relays); not an API for users.
 struct scheduler_access {
-    // Starts watching op->fd for op->events, multishot if op->multishot (see
-    // io_operation). False if the kernel takes no more work now: nothing was
-    // started.
-    static bool watch(scheduler& s, io_operation* op) noexcept;
-    // Ends a pending watch; its final completion follows on a later turn.
+    // Starts op: a readiness watch, or an accept, connect, send or receive
+    // (see io_operation). False if the kernel takes no more work now:
+    // nothing was started.
+    static bool start(scheduler& s, io_operation* op) noexcept;
+    // Ends a pending operation; its final completion follows on a later turn.
     static void cancel(scheduler& s, io_operation* op) noexcept;
 
     // Inline: every socket operation's completion checks for a timer to withdraw.

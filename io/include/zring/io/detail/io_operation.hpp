@@ -3,7 +3,10 @@
 
 #include <zring/coro/detail/intrusive_list.hpp>
 
+#include <sys/socket.h>
+
 #include <coroutine>
+#include <cstddef>
 
 namespace zring {
 class scheduler;
@@ -11,22 +14,43 @@ class scheduler;
 
 namespace zring::detail {
 
-// A readiness watch on a file descriptor (scheduler's watch()). The backend
-// calls on_complete with the ready events (POLLIN, ...) or -errno; `more`
-// says further completions follow (a multishot watch). The operation must
-// live until its final completion (more == false); after cancel() that
-// completion is -ECANCELED unless the watch had completed already.
+// What an io_operation asks of the kernel.
+enum class io_kind : unsigned char {
+    poll,     // readiness of fd for `events`: the result is the ready events
+    accept,   // accept4(fd, address, &address_length, SOCK_NONBLOCK | SOCK_CLOEXEC): the new fd
+    connect,  // connect(fd, address, address_length): 0
+    recv,     // recv(fd, buffer, length, flags): bytes, 0 at end of stream
+    send,     // send(fd, buffer, length, flags | MSG_NOSIGNAL): bytes
+    recvmsg,  // recvmsg(fd, message, flags): bytes
+    sendmsg,  // sendmsg(fd, message, flags | MSG_NOSIGNAL): bytes
+};
+
+// An operation on a file descriptor (scheduler's start()). The backend calls
+// on_complete with the result (see io_kind) or -errno; `more` says further
+// completions follow (a multishot poll or accept). The operation must live
+// until its final completion (more == false); after cancel() that
+// completion is -ECANCELED unless the operation had completed already. Both
+// backends give the same results: io_uring runs the operation, epoll tries
+// the call and retries it at each readiness of fd while it would block.
 struct io_operation : list_hook {  // the hook is the backend's while pending
     using handler = void (*)(io_operation*, int result, bool more) noexcept;
     handler on_complete = nullptr;
 
-    // What to watch, set by the operation before it is armed.
+    // What to do, set by the operation before it starts.
+    io_kind kind = io_kind::poll;
     int fd = -1;
-    unsigned events = 0;
-    bool multishot = false;
+    unsigned events = 0;  // poll
+    bool multishot = false;  // poll, accept
+    int flags = 0;           // recv, send, recvmsg, sendmsg: MSG_* flags
+    void* buffer = nullptr;  // recv, send
+    std::size_t length = 0;
+    ::msghdr* message = nullptr;      // recvmsg, sendmsg
+    ::sockaddr* address = nullptr;    // accept (the peer's, may be null), connect
+    ::socklen_t address_length = 0;   // accept: room, then the peer's; connect: the address's
     // The backend's bookkeeping.
     bool cancel_requested = false;
     bool one_shot_polls = false;  // io_uring without multishot polls: re-armed at each completion
+    bool awaiting_readiness = false;  // a data operation that would block, waiting to be retried
 };
 
 // Work another thread hands to the scheduler's thread without allocating;

@@ -1,0 +1,347 @@
+#include <zring/io/byte_stream.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+namespace zring {
+
+namespace {
+
+// What one read asks of the kernel: Tornado's read_chunk_size.
+constexpr std::size_t read_chunk = 64 * 1024;
+// A kernel result is an int: one call moves at most this much.
+constexpr std::size_t max_call = INT_MAX / 2 + 1;
+
+// The result of a non-blocking call: bytes, or -errno (-EAGAIN if it would block).
+int call_result(ssize_t rc) noexcept {
+    if (rc >= 0) return static_cast<int>(rc);
+    return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+int try_recv(int fd, void* data, std::size_t size) noexcept {
+    for (;;) {
+        const int rc = call_result(::recv(fd, data, std::min(size, max_call), MSG_DONTWAIT));
+        if (rc != -EINTR) return rc;
+    }
+}
+
+int try_send(int fd, const void* data, std::size_t size) noexcept {
+    for (;;) {
+        const int rc = call_result(::send(fd, data, std::min(size, max_call), MSG_DONTWAIT | MSG_NOSIGNAL));
+        if (rc != -EINTR) return rc;
+    }
+}
+
+// A step's answer to a call that returned rc, where -1 means "not yet".
+int failed_or_pending(int rc) noexcept { return rc == -EAGAIN ? -1 : -rc; }
+
+}  // namespace
+
+byte_stream::byte_stream(scheduler& s, int fd, const char* kind, endpoint peer)
+    : scheduler_(&s), fd_(fd), peer_(std::move(peer)) {
+    try {
+        name_ = std::make_shared<const std::string>(std::string("zring::") + kind + "(" + peer_.to_string() + ")");
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    detail::scheduler_access::add_resource(s, this);
+}
+
+byte_stream::~byte_stream() {
+    close();
+    stop_operations(detail::outcome::destroyed);
+}
+
+byte_stream::byte_stream(byte_stream&& other) : scheduler_(other.scheduler_) {
+    other.check_usable("byte_stream(byte_stream&&)");
+    take_over(other);
+}
+
+byte_stream& byte_stream::operator=(byte_stream&& other) {
+    if (&other == this) return *this;
+    other.check_usable("operator=(byte_stream&&)");
+    if (reading_ || writing_)
+        throw std::logic_error(name() + "::operator=(byte_stream&&): operations are pending on the stream moved to");
+    close();
+    detail::scheduler_access::remove_resource(*scheduler_, this);
+    scheduler_ = other.scheduler_;
+    take_over(other);
+    return *this;
+}
+
+void byte_stream::take_over(byte_stream& other) noexcept {
+    // check_usable passed: nothing waits on other.
+    fd_ = std::exchange(other.fd_, -1);
+    peer_ = other.peer_;
+    name_ = other.name_;
+    buffer_ = std::move(other.buffer_);
+    head_ = std::exchange(other.head_, 0);
+    tail_ = std::exchange(other.tail_, 0);
+    detail::scheduler_access::remove_resource(*scheduler_, &other);
+    if (fd_ >= 0) detail::scheduler_access::add_resource(*scheduler_, this);
+}
+
+void byte_stream::check_usable(const char* operation) const {
+    if (fd_ < 0) throw stream_closed(name() + "::" + operation);
+    if (!scheduler_->on_owner_thread())
+        throw std::logic_error(name() + "::" + operation +
+                               ": used from a thread other than its scheduler's (a stream belongs to one scheduler)");
+}
+
+void byte_stream::throw_error(const char* operation, int error) const {
+    throw std::system_error(error, std::system_category(), name() + "::" + operation);
+}
+
+void byte_stream::shutdown_write() {
+    check_usable("shutdown_write");
+    if (writing_) throw std::logic_error(name() + "::shutdown_write: a write is pending");
+    if (::shutdown(fd_, SHUT_WR) != 0) throw_error("shutdown_write", errno);
+}
+
+void byte_stream::close() noexcept {
+    if (fd_ < 0) return;
+    stop_operations(detail::outcome::closed);
+    // The kernel keeps its own reference to the file while an operation
+    // on it is in flight: the cancellations above end those.
+    ::close(std::exchange(fd_, -1));
+    buffer_ = {};
+    head_ = tail_ = 0;
+    detail::scheduler_access::remove_resource(*scheduler_, this);
+}
+
+void byte_stream::stop_operations(detail::outcome why) noexcept {
+    for (detail::stream_op* op : {reading_, writing_}) {
+        if (!op) continue;
+        op->stop(why);
+        if (why == detail::outcome::destroyed) {
+            op->orphan_name = name_;
+            op->stream = nullptr;
+        }
+    }
+    if (why == detail::outcome::destroyed) reading_ = writing_ = nullptr;
+}
+
+bool byte_stream::reserve(std::size_t want) noexcept {
+    if (head_ == tail_) head_ = tail_ = 0;
+    if (buffer_.size() - tail_ >= want) return true;
+    if (head_ > 0) {  // the unread bytes to the front
+        std::memmove(buffer_.data(), buffer_.data() + head_, tail_ - head_);
+        tail_ -= head_;
+        head_ = 0;
+        if (buffer_.size() - tail_ >= want) return true;
+    }
+    try {
+        buffer_.resize(tail_ + want);
+    } catch (const std::bad_alloc&) {
+        return false;
+    }
+    return true;
+}
+
+std::span<std::byte> byte_stream::room() noexcept {
+    return std::span<std::byte>(buffer_.data() + tail_, std::min(buffer_.size() - tail_, max_call));
+}
+
+std::string byte_stream::take(std::size_t n) {
+    std::string out(reinterpret_cast<const char*>(buffer_.data() + head_), n);
+    head_ += n;
+    if (head_ == tail_) head_ = tail_ = 0;
+    return out;
+}
+
+namespace detail {
+
+// ---- read_some ----
+
+int read_some_step::ready(byte_stream& s) noexcept {
+    if (buffer.empty()) return 0;
+    if (const std::size_t buffered = s.buffered(); buffered > 0) {
+        got = std::min(buffered, buffer.size());
+        std::memcpy(buffer.data(), s.buffer_.data() + s.head_, got);
+        s.head_ += got;
+        return 0;
+    }
+    if (!stream_access::epoll(s)) return -1;  // io_uring: the ring's operation
+    const int rc = try_recv(s.fd_, buffer.data(), buffer.size());
+    if (rc >= 0) got = static_cast<std::size_t>(rc);
+    return rc >= 0 ? 0 : failed_or_pending(rc);
+}
+
+void read_some_step::prepare(byte_stream&, io_operation& op) noexcept {
+    op.kind = io_kind::recv;
+    op.buffer = buffer.data();
+    op.length = std::min(buffer.size(), max_call);
+    op.flags = 0;
+}
+
+int read_some_step::advance(byte_stream&, int result) noexcept {
+    got = static_cast<std::size_t>(result);
+    return 0;
+}
+
+// ---- read_exactly ----
+
+int read_exactly_step::ready(byte_stream& s) noexcept {
+    if (s.buffered() >= n) return 0;
+    if (!s.reserve(std::max(n - s.buffered(), std::size_t{4096}))) return ENOMEM;
+    if (!stream_access::epoll(s)) return -1;
+    const std::span<std::byte> r = s.room();
+    const int rc = try_recv(s.fd_, r.data(), r.size());
+    if (rc < 0) return failed_or_pending(rc);
+    return advance(s, rc);
+}
+
+void read_exactly_step::prepare(byte_stream& s, io_operation& op) noexcept {
+    const std::span<std::byte> r = s.room();
+    op.kind = io_kind::recv;
+    op.buffer = r.data();
+    op.length = r.size();
+    op.flags = 0;
+}
+
+int read_exactly_step::advance(byte_stream& s, int result) noexcept {
+    if (result == 0) return end_of_stream_error;
+    s.tail_ += static_cast<std::size_t>(result);
+    if (s.buffered() >= n) return 0;
+    return s.reserve(std::max(n - s.buffered(), std::size_t{4096})) ? -1 : ENOMEM;
+}
+
+// ---- read_until ----
+
+int read_until_step::search(byte_stream& s) noexcept {
+    const auto* data = reinterpret_cast<const char*>(s.buffer_.data() + s.head_);
+    const std::string_view buffered(data, s.buffered());
+    // Resume the search where the delimiter could begin.
+    const std::size_t from = scanned >= delimiter.size() ? scanned - delimiter.size() + 1 : 0;
+    if (const auto at = buffered.find(delimiter, from); at != std::string_view::npos && at + delimiter.size() <= max_bytes) {
+        found = at + delimiter.size();
+        return 0;
+    }
+    scanned = buffered.size();
+    if (buffered.size() >= max_bytes) return read_limit_error;
+    return s.reserve(std::min(read_chunk, max_bytes - buffered.size())) ? -1 : ENOMEM;
+}
+
+int read_until_step::ready(byte_stream& s) noexcept {
+    if (delimiter.empty()) return EINVAL;
+    int rc = search(s);
+    if (rc != -1 || !stream_access::epoll(s)) return finish(s, rc);
+    const std::span<std::byte> r = s.room();
+    rc = try_recv(s.fd_, r.data(), r.size());
+    if (rc < 0) return failed_or_pending(rc);
+    return finish(s, advance(s, rc));
+}
+
+void read_until_step::prepare(byte_stream& s, io_operation& op) noexcept {
+    const std::span<std::byte> r = s.room();
+    op.kind = io_kind::recv;
+    op.buffer = r.data();
+    op.length = std::min(r.size(), max_bytes - std::min(max_bytes, s.buffered()));
+    op.flags = 0;
+}
+
+int read_until_step::advance(byte_stream& s, int result) noexcept {
+    if (result == 0) return end_of_stream_error;
+    s.tail_ += static_cast<std::size_t>(result);
+    return finish(s, search(s));
+}
+
+int read_until_step::finish(byte_stream& s, int rc) noexcept {
+    // A peer that sends that much without a delimiter is not speaking the protocol.
+    if (rc == read_limit_error) stream_access::close_for_limit(s);
+    return rc;
+}
+
+// ---- write ----
+
+int write_step::ready(byte_stream& s) noexcept {
+    if (bytes.empty()) return 0;
+    if (!stream_access::epoll(s)) return -1;
+    const int rc = try_send(s.fd_, bytes.data(), bytes.size());
+    if (rc < 0) return failed_or_pending(rc);
+    return advance(s, rc);
+}
+
+void write_step::prepare(byte_stream&, io_operation& op) noexcept {
+    op.kind = io_kind::send;
+    op.buffer = const_cast<std::byte*>(bytes.data() + sent);
+    op.length = std::min(bytes.size() - sent, max_call);
+    op.flags = 0;
+}
+
+int write_step::advance(byte_stream&, int result) noexcept {
+    sent += static_cast<std::size_t>(result);
+    return sent == bytes.size() ? 0 : -1;
+}
+
+// ---- gathered write ----
+
+void write_gathered_step::consume(std::size_t n) noexcept {
+    sent += n;
+    while (next < buffers.size()) {
+        const std::size_t left = buffers[next].size() - offset;
+        if (n < left) {
+            offset += n;
+            return;
+        }
+        n -= left;
+        ++next;
+        offset = 0;
+    }
+}
+
+std::size_t write_gathered_step::fill() noexcept {
+    std::size_t count = 0, total = 0;
+    for (std::size_t i = next; i < buffers.size() && count < batch && total < max_call; ++i) {
+        const std::size_t skip = i == next ? offset : 0;
+        const std::size_t size = std::min(buffers[i].size() - skip, max_call - total);
+        if (size == 0) continue;
+        iov[count].iov_base = const_cast<std::byte*>(buffers[i].data() + skip);
+        iov[count].iov_len = size;
+        total += size;
+        ++count;
+    }
+    message = {};
+    message.msg_iov = iov;
+    message.msg_iovlen = count;
+    return count;
+}
+
+int write_gathered_step::ready(byte_stream& s) noexcept {
+    consume(0);  // skips empty buffers at the front
+    if (done()) return 0;
+    if (!stream_access::epoll(s)) return -1;
+    fill();
+    int rc;
+    do {
+        rc = call_result(::sendmsg(s.fd_, &message, MSG_DONTWAIT | MSG_NOSIGNAL));
+    } while (rc == -EINTR);
+    if (rc < 0) return failed_or_pending(rc);
+    return advance(s, rc);
+}
+
+void write_gathered_step::prepare(byte_stream&, io_operation& op) noexcept {
+    fill();
+    op.kind = io_kind::sendmsg;
+    op.message = &message;
+    op.flags = 0;
+}
+
+int write_gathered_step::advance(byte_stream&, int result) noexcept {
+    consume(static_cast<std::size_t>(result));
+    return done() ? 0 : -1;
+}
+
+}  // namespace detail
+
+}  // namespace zring
