@@ -27,6 +27,8 @@
 #include <zring/io/stream_listener.hpp>
 #include <zring/io/tcp.hpp>
 #include <zring/io/thread_pool.hpp>
+#include <zring/io/udp.hpp>
+#include <zring/io/unix_socket.hpp>
 #include <zring/io/timer.hpp>
 
 #include <zring/zmq/errors.hpp>

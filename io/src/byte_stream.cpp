@@ -46,10 +46,10 @@ int failed_or_pending(int rc) noexcept { return rc == -EAGAIN ? -1 : -rc; }
 
 }  // namespace
 
-byte_stream::byte_stream(scheduler& s, int fd, const char* kind, endpoint peer)
+byte_stream::byte_stream(scheduler& s, int fd, const char* kind, endpoint peer, const endpoint& label)
     : scheduler_(&s), fd_(fd), peer_(std::move(peer)) {
     try {
-        name_ = std::make_shared<const std::string>(std::string("zring::") + kind + "(" + peer_.to_string() + ")");
+        name_ = std::make_shared<const std::string>(std::string("zring::") + kind + "(" + label.to_string() + ")");
     } catch (...) {
         ::close(fd);
         throw;
@@ -120,14 +120,8 @@ void byte_stream::close() noexcept {
 }
 
 void byte_stream::stop_operations(detail::outcome why) noexcept {
-    for (detail::stream_op* op : {reading_, writing_}) {
-        if (!op) continue;
-        op->stop(why);
-        if (why == detail::outcome::destroyed) {
-            op->orphan_name = name_;
-            op->stream = nullptr;
-        }
-    }
+    for (auto* op : {reading_, writing_})
+        if (op) op->stop_for_owner(why, name_);
     if (why == detail::outcome::destroyed) reading_ = writing_ = nullptr;
 }
 
@@ -171,7 +165,7 @@ int read_some_step::ready(byte_stream& s) noexcept {
         s.head_ += got;
         return 0;
     }
-    if (!stream_access::epoll(s)) return -1;  // io_uring: the ring's operation
+    if (!s.uses_epoll()) return -1;  // io_uring: the ring's operation
     const int rc = try_recv(s.fd_, buffer.data(), buffer.size());
     if (rc >= 0) got = static_cast<std::size_t>(rc);
     return rc >= 0 ? 0 : failed_or_pending(rc);
@@ -194,7 +188,7 @@ int read_some_step::advance(byte_stream&, int result) noexcept {
 int read_exactly_step::ready(byte_stream& s) noexcept {
     if (s.buffered() >= n) return 0;
     if (!s.reserve(std::max(n - s.buffered(), std::size_t{4096}))) return ENOMEM;
-    if (!stream_access::epoll(s)) return -1;
+    if (!s.uses_epoll()) return -1;
     const std::span<std::byte> r = s.room();
     const int rc = try_recv(s.fd_, r.data(), r.size());
     if (rc < 0) return failed_or_pending(rc);
@@ -235,7 +229,7 @@ int read_until_step::search(byte_stream& s) noexcept {
 int read_until_step::ready(byte_stream& s) noexcept {
     if (delimiter.empty()) return EINVAL;
     int rc = search(s);
-    if (rc != -1 || !stream_access::epoll(s)) return finish(s, rc);
+    if (rc != -1 || !s.uses_epoll()) return finish(s, rc);
     const std::span<std::byte> r = s.room();
     rc = try_recv(s.fd_, r.data(), r.size());
     if (rc < 0) return failed_or_pending(rc);
@@ -258,7 +252,7 @@ int read_until_step::advance(byte_stream& s, int result) noexcept {
 
 int read_until_step::finish(byte_stream& s, int rc) noexcept {
     // A peer that sends that much without a delimiter is not speaking the protocol.
-    if (rc == read_limit_error) stream_access::close_for_limit(s);
+    if (rc == read_limit_error) s.close();
     return rc;
 }
 
@@ -266,7 +260,7 @@ int read_until_step::finish(byte_stream& s, int rc) noexcept {
 
 int write_step::ready(byte_stream& s) noexcept {
     if (bytes.empty()) return 0;
-    if (!stream_access::epoll(s)) return -1;
+    if (!s.uses_epoll()) return -1;
     const int rc = try_send(s.fd_, bytes.data(), bytes.size());
     if (rc < 0) return failed_or_pending(rc);
     return advance(s, rc);
@@ -320,7 +314,7 @@ std::size_t write_gathered_step::fill() noexcept {
 int write_gathered_step::ready(byte_stream& s) noexcept {
     consume(0);  // skips empty buffers at the front
     if (done()) return 0;
-    if (!stream_access::epoll(s)) return -1;
+    if (!s.uses_epoll()) return -1;
     fill();
     int rc;
     do {

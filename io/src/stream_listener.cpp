@@ -1,9 +1,11 @@
 #include <zring/io/stream_listener.hpp>
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -163,6 +165,11 @@ void stream_listener::close() noexcept {
     while (count_ > 0) ::close(pop());
     while (detail::accept_waiter* w = waiters_.pop_front()) w->deliver(detail::outcome::closed, 0);
     ::close(std::exchange(fd_, -1));
+    // A Unix-domain path listener leaves no socket file behind.
+    if (local_.family() == AF_UNIX && local_.size() > offsetof(::sockaddr_un, sun_path) + 1) {
+        const auto* un = reinterpret_cast<const ::sockaddr_un*>(local_.data());
+        if (un->sun_path[0] != '\0') ::unlink(un->sun_path);
+    }
     detail::scheduler_access::remove_resource(*scheduler_, this);
 }
 

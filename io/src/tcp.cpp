@@ -1,3 +1,5 @@
+#include "connect_fd.hpp"
+
 #include <zring/io/offload.hpp>
 #include <zring/io/tcp.hpp>
 
@@ -8,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <coroutine>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -17,41 +18,6 @@
 namespace zring {
 
 namespace {
-
-// The descriptor of a connection under way, closed unless handed over.
-struct fd_guard {
-    int fd;
-    ~fd_guard() {
-        if (fd >= 0) ::close(fd);
-    }
-    int release() noexcept { return std::exchange(fd, -1); }
-};
-
-// One connect, a kernel operation on the scheduler.
-class connect_call : public detail::fd_operation {
-public:
-    connect_call(scheduler& s, int sock, const endpoint& to, std::optional<duration> timeout, std::stop_token token)
-        : fd_operation(s, std::move(token), timeout), to_(to) {
-        fd = sock;
-        drive([](fd_operation&, int) noexcept { return 0; },
-              [](fd_operation& op) noexcept {
-                  auto& self = static_cast<connect_call&>(op);
-                  op.kind = detail::io_kind::connect;
-                  op.address = self.to_.data();
-                  op.address_length = self.to_.size();
-              });
-    }
-    bool await_ready() const noexcept { return false; }
-    template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> h) {
-        return begin(h);
-    }
-    detail::outcome await_resume() noexcept { return end(); }
-    int failure() const noexcept { return error(); }
-
-private:
-    endpoint to_;
-};
 
 std::vector<endpoint> resolve(const std::string& host, std::uint16_t port, const std::string& what) {
     ::addrinfo hints{};
@@ -73,7 +39,8 @@ std::vector<endpoint> resolve(const std::string& host, std::uint16_t port, const
 
 }  // namespace
 
-tcp_stream::tcp_stream(scheduler& s, int fd) : byte_stream(s, fd, "tcp_stream", endpoint::peer_of(fd)) {
+tcp_stream::tcp_stream(scheduler& s, int fd)
+    : byte_stream(s, fd, "tcp_stream", endpoint::peer_of(fd), endpoint::peer_of(fd)) {
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // a Unix-domain pair has none: fine
 }
@@ -94,20 +61,10 @@ bool tcp_stream::nodelay() const {
 }
 
 task<tcp_stream> tcp_stream::connect(scheduler& s, endpoint to, std::optional<duration> timeout, std::stop_token token) {
-    const std::string what = "zring::tcp_stream::connect(" + to.to_string() + ")";
     if (to.family() != AF_INET && to.family() != AF_INET6)
-        throw std::invalid_argument(what + ": not an IPv4 or IPv6 endpoint");
-    fd_guard sock{::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-    if (sock.fd < 0) throw std::system_error(errno, std::system_category(), what + ": socket");
-    connect_call call(s, sock.fd, to, timeout, std::move(token));
-    const detail::outcome o = co_await call;
-    switch (o) {
-        case detail::outcome::done: break;
-        case detail::outcome::cancelled: throw operation_cancelled(what);
-        case detail::outcome::timed_out: throw timed_out(what);
-        default: throw std::system_error(call.failure(), std::system_category(), what);
-    }
-    co_return tcp_stream(s, sock.release());
+        throw std::invalid_argument("zring::tcp_stream::connect(" + to.to_string() + "): not an IPv4 or IPv6 endpoint");
+    const int fd = co_await detail::connect_fd(s, to, timeout, std::move(token), "tcp_stream");
+    co_return tcp_stream(s, fd);
 }
 
 task<tcp_stream> tcp_stream::connect(scheduler& s, std::string host_port, std::optional<duration> timeout,

@@ -51,7 +51,7 @@ class byte_stream : private detail::scheduler_resource {
 public:
     using duration = detail::clock::duration;
     template <class Step>
-    using awaiter = detail::stream_awaiter<Step>;
+    using awaiter = detail::stream_awaiter<byte_stream, Step>;
 
     byte_stream(byte_stream&& other);
     byte_stream& operator=(byte_stream&& other);
@@ -97,13 +97,15 @@ public:
     std::size_t buffered() const noexcept { return tail_ - head_; }
 
 protected:
-    // Takes fd, a connected stream socket (non-blocking, close-on-exec).
-    byte_stream(scheduler& s, int fd, const char* kind, endpoint peer);
+    // Takes fd, a connected stream socket (non-blocking, close-on-exec),
+    // named after label ("zring::tcp_stream(127.0.0.1:80)").
+    byte_stream(scheduler& s, int fd, const char* kind, endpoint peer, const endpoint& label);
     [[noreturn]] void throw_error(const char* operation, int error) const;
     void check_usable(const char* operation) const;
 
 private:
-    friend struct detail::stream_access;
+    template <class, class>
+    friend class detail::stream_awaiter;
     friend struct detail::read_some_step;
     friend struct detail::read_exactly_step;
     friend struct detail::read_until_step;
@@ -125,25 +127,17 @@ private:
     int fd_ = -1;
     endpoint peer_;
     std::shared_ptr<const std::string> name_;  // shared with the operations that outlive the stream
-    detail::stream_op* reading_ = nullptr;
-    detail::stream_op* writing_ = nullptr;
+    detail::owned_op<byte_stream>*& slot(bool reads) noexcept { return reads ? reading_ : writing_; }
+    bool uses_epoll() const noexcept { return scheduler_->backend() == zring::backend::epoll; }
+
+    detail::owned_op<byte_stream>* reading_ = nullptr;
+    detail::owned_op<byte_stream>* writing_ = nullptr;
     std::vector<std::byte> buffer_;  // bytes [head_, tail_) are received and unread
     std::size_t head_ = 0;
     std::size_t tail_ = 0;
 };
 
 namespace detail {
-
-// What the awaiter needs of a stream, in one place.
-struct stream_access {
-    static detail::stream_op*& slot(byte_stream& s, bool reads) noexcept { return reads ? s.reading_ : s.writing_; }
-    static void check_usable(const byte_stream& s, const char* operation) { s.check_usable(operation); }
-    static bool epoll(const byte_stream& s) noexcept { return s.scheduler_->backend() == zring::backend::epoll; }
-    static int fd(const byte_stream& s) noexcept { return s.fd_; }
-    static const std::string& name(const byte_stream& s) noexcept { return *s.name_; }
-    static scheduler& home(byte_stream& s) noexcept { return *s.scheduler_; }
-    static void close_for_limit(byte_stream& s) noexcept { s.close(); }
-};
 
 // The steps. ready() may finish the operation without the kernel: it
 // returns 0 (done), -1 (not yet), or an error as advance() does.
@@ -220,76 +214,6 @@ struct write_gathered_step {
     void consume(std::size_t n) noexcept;
     std::size_t fill() noexcept;  // the iovecs of the next call; their count
 };
-
-template <class Step>
-template <class... StepArgs>
-stream_awaiter<Step>::stream_awaiter(zring::byte_stream& s, std::optional<duration> timeout, std::stop_token token,
-                                     StepArgs&&... step_args)
-    : stream_op(stream_access::home(s), std::move(token), timeout), step_{std::forward<StepArgs>(step_args)...} {
-    stream = &s;
-    drive(&advance, &prepare);
-}
-
-template <class Step>
-stream_awaiter<Step>::~stream_awaiter() {
-    if (registered_ && stream) stream_access::slot(*stream, Step::reads) = nullptr;
-}
-
-template <class Step>
-bool stream_awaiter<Step>::await_ready() {
-    stream_access::check_usable(*stream, Step::name);
-    stream_op*& slot = stream_access::slot(*stream, Step::reads);
-    if (slot)
-        throw std::logic_error(stream_access::name(*stream) + "::" + Step::name + ": another " +
-                               (Step::reads ? "read" : "write") +
-                               " is pending on this stream (one read and one write at a time)");
-    fd = stream_access::fd(*stream);
-    const int rc = step_.ready(*stream);
-    if (rc == -1) {
-        slot = this;
-        registered_ = true;
-        return false;
-    }
-    conclude(rc == 0 ? outcome::done : outcome::failed, rc);
-    return true;
-}
-
-template <class Step>
-decltype(auto) stream_awaiter<Step>::await_resume() {
-    const outcome o = started ? end() : current_outcome();
-    if (registered_ && stream) stream_access::slot(*stream, Step::reads) = nullptr;
-    registered_ = false;
-    if (o != outcome::done) [[unlikely]]
-        throw_outcome(o);
-    if constexpr (Step::takes_buffered) {
-        if (!stream) [[unlikely]]
-            throw_outcome(outcome::destroyed);  // destroyed since, with what it read
-        return step_.result(*stream);
-    } else {
-        return step_.result();
-    }
-}
-
-template <class Step>
-void stream_awaiter<Step>::throw_outcome(outcome o) const {
-    const std::string what = (stream ? stream_access::name(*stream) : *orphan_name) + "::" + Step::name;
-    if constexpr (requires { step_.written(); }) {
-        if (o == outcome::cancelled) throw write_cancelled(what, step_.written());
-        if (o == outcome::timed_out) throw write_timed_out(what, step_.written());
-    }
-    switch (o) {
-        case outcome::cancelled: throw operation_cancelled(what);
-        case outcome::timed_out: throw timed_out(what);
-        case outcome::closed: throw stream_closed(what);
-        case outcome::destroyed: throw object_destroyed(what);
-        default: break;
-    }
-    if (error() == end_of_stream_error) throw end_of_stream(what, stream ? stream->buffered() : 0);
-    if (error() == read_limit_error) {
-        if constexpr (requires { step_.max_bytes; }) throw read_limit_exceeded(what, step_.max_bytes);
-    }
-    throw std::system_error(error(), std::system_category(), what);
-}
 
 }  // namespace detail
 

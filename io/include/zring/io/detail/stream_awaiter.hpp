@@ -1,8 +1,13 @@
 #pragma once
-// The awaiter of every byte_stream operation: a Step (see fd_operation.hpp)
-// driven by one fd_operation, registered in the stream's slot for its
-// direction while it runs (one read and one write at a time). Whichever of
-// the stream and the awaiter dies first unlinks the other.
+// The awaiter of every operation of a byte_stream or a udp_socket (its
+// Owner): a Step (see fd_operation.hpp) driven by one fd_operation,
+// registered in the owner's slot for its direction while it runs (one read
+// and one write at a time). Whichever of the owner and the awaiter dies
+// first unlinks the other.
+//
+// Owner provides, to this template as a friend: slot(bool reads) -> owned_op<Owner>*&,
+// check_usable(const char*), name(), native_handle(), get_scheduler(), and
+// uses_epoll().
 
 #include <zring/io/detail/fd_operation.hpp>
 #include <zring/io/errors.hpp>
@@ -10,14 +15,11 @@
 #include <coroutine>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <system_error>
 #include <utility>
-
-namespace zring {
-class byte_stream;
-}
 
 namespace zring::detail {
 
@@ -25,48 +27,109 @@ namespace zring::detail {
 constexpr int end_of_stream_error = 1 << 20;
 constexpr int read_limit_error = (1 << 20) + 1;
 
-struct stream_op : fd_operation {
+template <class Owner>
+struct owned_op : fd_operation {
     using fd_operation::fd_operation;
-    zring::byte_stream* stream = nullptr;  // null once the stream is destroyed
-    std::shared_ptr<const std::string> orphan_name;  // the stream's name, kept when it is destroyed
-    bool started = false;                  // in the kernel's hands at least once
+    Owner* owner = nullptr;  // null once the owner is destroyed
+    std::shared_ptr<const std::string> orphan_name;  // the owner's name, kept when it is destroyed
+    bool started = false;  // in the kernel's hands at least once
+
+    // The owner closes (closed) or dies (destroyed) while this waits.
+    void stop_for_owner(outcome why, const std::shared_ptr<const std::string>& name) noexcept {
+        stop(why);
+        if (why == outcome::destroyed) {
+            orphan_name = name;
+            owner = nullptr;
+        }
+    }
 };
 
-// Where a stream meets its awaiters (defined in byte_stream.hpp).
-struct stream_access;
+template <class Owner, class Step>
+class stream_awaiter : private owned_op<Owner> {
+    using op = owned_op<Owner>;
+    using typename fd_operation::duration;
 
-template <class Step>
-class stream_awaiter : private stream_op {
 public:
     template <class... StepArgs>
-    stream_awaiter(zring::byte_stream& s, std::optional<duration> timeout, std::stop_token token,
-                   StepArgs&&... step_args);
+    stream_awaiter(Owner& o, std::optional<duration> timeout, std::stop_token token, StepArgs&&... step_args)
+        : op(o.get_scheduler(), std::move(token), timeout), step_{std::forward<StepArgs>(step_args)...} {
+        this->owner = &o;
+        this->drive(&advance, &prepare);
+    }
     // Moved only before it is awaited.
-    stream_awaiter(stream_awaiter&& o) noexcept : stream_op(std::move(o)), step_(std::move(o.step_)) {
-        stream = o.stream;
-        drive(&advance, &prepare);
+    stream_awaiter(stream_awaiter&& o) noexcept : op(std::move(o)), step_(std::move(o.step_)) {
+        this->owner = o.owner;
+        this->drive(&advance, &prepare);
     }
     stream_awaiter& operator=(stream_awaiter&&) = delete;
-    ~stream_awaiter();
+    ~stream_awaiter() {
+        if (registered_ && this->owner) this->owner->slot(Step::reads) = nullptr;
+    }
 
-    bool await_ready();
+    bool await_ready() {
+        Owner& o = *this->owner;
+        o.check_usable(Step::name);
+        op*& slot = o.slot(Step::reads);
+        if (slot)
+            throw std::logic_error(o.name() + "::" + Step::name + ": another " + (Step::reads ? "read" : "write") +
+                                   " is pending (one read and one write at a time)");
+        this->fd = o.native_handle();
+        const int rc = step_.ready(o);
+        if (rc == -1) {
+            slot = this;
+            registered_ = true;
+            return false;
+        }
+        this->conclude(rc == 0 ? outcome::done : outcome::failed, rc);
+        return true;
+    }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        started = true;
-        return begin(h);
+        this->started = true;
+        return this->begin(h);
     }
-    decltype(auto) await_resume();
+    decltype(auto) await_resume() {
+        const outcome o = this->started ? this->end() : this->current_outcome();
+        if (registered_ && this->owner) this->owner->slot(Step::reads) = nullptr;
+        registered_ = false;
+        if (o != outcome::done) [[unlikely]]
+            throw_outcome(o);
+        if constexpr (Step::takes_buffered) {
+            if (!this->owner) [[unlikely]]
+                throw_outcome(outcome::destroyed);  // destroyed since, with what it read
+            return step_.result(*this->owner);
+        } else {
+            return step_.result();
+        }
+    }
 
 private:
-    static int advance(fd_operation& op, int result) noexcept {
-        auto& self = static_cast<stream_awaiter&>(static_cast<stream_op&>(op));
-        return self.step_.advance(*self.stream, result);
+    static stream_awaiter& self(fd_operation& f) noexcept { return static_cast<stream_awaiter&>(static_cast<op&>(f)); }
+    static int advance(fd_operation& f, int result) noexcept { return self(f).step_.advance(*self(f).owner, result); }
+    static void prepare(fd_operation& f) noexcept { self(f).step_.prepare(*self(f).owner, f); }
+
+    [[noreturn]] void throw_outcome(outcome o) const {
+        const std::string what = (this->owner ? this->owner->name() : *this->orphan_name) + "::" + Step::name;
+        if constexpr (requires { step_.written(); }) {
+            if (o == outcome::cancelled) throw write_cancelled(what, step_.written());
+            if (o == outcome::timed_out) throw write_timed_out(what, step_.written());
+        }
+        switch (o) {
+            case outcome::cancelled: throw operation_cancelled(what);
+            case outcome::timed_out: throw timed_out(what);
+            case outcome::closed: throw stream_closed(what);
+            case outcome::destroyed: throw object_destroyed(what);
+            default: break;
+        }
+        if (this->error() == end_of_stream_error) {
+            if constexpr (requires { this->owner->buffered(); })
+                throw end_of_stream(what, this->owner ? this->owner->buffered() : 0);
+        }
+        if (this->error() == read_limit_error) {
+            if constexpr (requires { step_.max_bytes; }) throw read_limit_exceeded(what, step_.max_bytes);
+        }
+        throw std::system_error(this->error(), std::system_category(), what);
     }
-    static void prepare(fd_operation& op) noexcept {
-        auto& self = static_cast<stream_awaiter&>(static_cast<stream_op&>(op));
-        self.step_.prepare(*self.stream, op);
-    }
-    [[noreturn]] void throw_outcome(outcome o) const;
 
     Step step_;
     bool registered_ = false;
