@@ -41,6 +41,10 @@ int try_send(int fd, const void* data, std::size_t size) noexcept {
     }
 }
 
+// The room a read_exactly asks for: the buffer grows with what arrives,
+// not with what was asked.
+std::size_t chunk_for(std::size_t missing) noexcept { return std::clamp(missing, std::size_t{4096}, 4 * read_chunk); }
+
 // A step's answer to a call that returned rc, where -1 means "not yet".
 int failed_or_pending(int rc) noexcept { return rc == -EAGAIN ? -1 : -rc; }
 
@@ -63,15 +67,14 @@ byte_stream::~byte_stream() {
 }
 
 byte_stream::byte_stream(byte_stream&& other) : scheduler_(other.scheduler_) {
-    other.check_usable("byte_stream(byte_stream&&)");
+    other.check_movable("byte_stream(byte_stream&&)");
     take_over(other);
 }
 
 byte_stream& byte_stream::operator=(byte_stream&& other) {
     if (&other == this) return *this;
-    other.check_usable("operator=(byte_stream&&)");
-    if (reading_ || writing_)
-        throw std::logic_error(name() + "::operator=(byte_stream&&): operations are pending on the stream moved to");
+    other.check_movable("operator=(byte_stream&&)");
+    check_movable("operator=(byte_stream&&)");
     close();
     detail::scheduler_access::remove_resource(*scheduler_, this);
     scheduler_ = other.scheduler_;
@@ -79,16 +82,27 @@ byte_stream& byte_stream::operator=(byte_stream&& other) {
     return *this;
 }
 
+void byte_stream::check_movable(const char* operation) const {
+    if (fd_ < 0) return;  // a closed stream moves anywhere
+    if (!scheduler_->on_owner_thread())
+        throw std::logic_error(name() + "::" + operation + ": moved on a thread other than its scheduler's");
+    if (reading_ || writing_)
+        throw std::logic_error(name() + "::" + operation +
+                               ": operations are pending on the stream (a stream moves only while none is)");
+}
+
 void byte_stream::take_over(byte_stream& other) noexcept {
-    // check_usable passed: nothing waits on other.
+    // check_movable passed: nothing waits on either.
     fd_ = std::exchange(other.fd_, -1);
     peer_ = other.peer_;
     name_ = other.name_;
     buffer_ = std::move(other.buffer_);
     head_ = std::exchange(other.head_, 0);
     tail_ = std::exchange(other.tail_, 0);
-    detail::scheduler_access::remove_resource(*scheduler_, &other);
-    if (fd_ >= 0) detail::scheduler_access::add_resource(*scheduler_, this);
+    if (fd_ >= 0) {
+        detail::scheduler_access::remove_resource(*scheduler_, &other);
+        detail::scheduler_access::add_resource(*scheduler_, this);
+    }
 }
 
 void byte_stream::check_usable(const char* operation) const {
@@ -120,6 +134,9 @@ void byte_stream::close() noexcept {
 }
 
 void byte_stream::stop_operations(detail::outcome why) noexcept {
+    // A read into the buffer may still be in the kernel: the buffer goes
+    // with the operation until its final completion.
+    if (reading_ && !buffer_.empty()) reading_->kept = std::move(buffer_);
     for (auto* op : {reading_, writing_})
         if (op) op->stop_for_owner(why, name_);
     if (why == detail::outcome::destroyed) reading_ = writing_ = nullptr;
@@ -134,9 +151,10 @@ bool byte_stream::reserve(std::size_t want) noexcept {
         head_ = 0;
         if (buffer_.size() - tail_ >= want) return true;
     }
+    if (want > buffer_.max_size() - tail_) return false;
     try {
         buffer_.resize(tail_ + want);
-    } catch (const std::bad_alloc&) {
+    } catch (const std::exception&) {  // bad_alloc, length_error
         return false;
     }
     return true;
@@ -149,7 +167,11 @@ std::span<std::byte> byte_stream::room() noexcept {
 std::string byte_stream::take(std::size_t n) {
     std::string out(reinterpret_cast<const char*>(buffer_.data() + head_), n);
     head_ += n;
-    if (head_ == tail_) head_ = tail_ = 0;
+    if (head_ == tail_) {
+        head_ = tail_ = 0;
+        // A large read_exactly leaves no large buffer behind.
+        if (buffer_.size() > 4 * read_chunk) buffer_ = {};
+    }
     return out;
 }
 
@@ -157,7 +179,7 @@ namespace detail {
 
 // ---- read_some ----
 
-int read_some_step::ready(byte_stream& s) noexcept {
+int read_some_step::ready(byte_stream& s, bool try_call) noexcept {
     if (buffer.empty()) return 0;
     if (const std::size_t buffered = s.buffered(); buffered > 0) {
         got = std::min(buffered, buffer.size());
@@ -165,7 +187,7 @@ int read_some_step::ready(byte_stream& s) noexcept {
         s.head_ += got;
         return 0;
     }
-    if (!s.uses_epoll()) return -1;  // io_uring: the ring's operation
+    if (!try_call) return -1;  // io_uring: the ring's operation
     const int rc = try_recv(s.fd_, buffer.data(), buffer.size());
     if (rc >= 0) got = static_cast<std::size_t>(rc);
     return rc >= 0 ? 0 : failed_or_pending(rc);
@@ -185,10 +207,10 @@ int read_some_step::advance(byte_stream&, int result) noexcept {
 
 // ---- read_exactly ----
 
-int read_exactly_step::ready(byte_stream& s) noexcept {
+int read_exactly_step::ready(byte_stream& s, bool try_call) noexcept {
     if (s.buffered() >= n) return 0;
-    if (!s.reserve(std::max(n - s.buffered(), std::size_t{4096}))) return ENOMEM;
-    if (!s.uses_epoll()) return -1;
+    if (!s.reserve(chunk_for(n - s.buffered()))) return ENOMEM;
+    if (!try_call) return -1;
     const std::span<std::byte> r = s.room();
     const int rc = try_recv(s.fd_, r.data(), r.size());
     if (rc < 0) return failed_or_pending(rc);
@@ -207,7 +229,7 @@ int read_exactly_step::advance(byte_stream& s, int result) noexcept {
     if (result == 0) return end_of_stream_error;
     s.tail_ += static_cast<std::size_t>(result);
     if (s.buffered() >= n) return 0;
-    return s.reserve(std::max(n - s.buffered(), std::size_t{4096})) ? -1 : ENOMEM;
+    return s.reserve(chunk_for(n - s.buffered())) ? -1 : ENOMEM;
 }
 
 // ---- read_until ----
@@ -226,10 +248,10 @@ int read_until_step::search(byte_stream& s) noexcept {
     return s.reserve(std::min(read_chunk, max_bytes - buffered.size())) ? -1 : ENOMEM;
 }
 
-int read_until_step::ready(byte_stream& s) noexcept {
+int read_until_step::ready(byte_stream& s, bool try_call) noexcept {
     if (delimiter.empty()) return EINVAL;
     int rc = search(s);
-    if (rc != -1 || !s.uses_epoll()) return finish(s, rc);
+    if (rc != -1 || !try_call) return finish(s, rc);
     const std::span<std::byte> r = s.room();
     rc = try_recv(s.fd_, r.data(), r.size());
     if (rc < 0) return failed_or_pending(rc);
@@ -258,9 +280,9 @@ int read_until_step::finish(byte_stream& s, int rc) noexcept {
 
 // ---- write ----
 
-int write_step::ready(byte_stream& s) noexcept {
+int write_step::ready(byte_stream& s, bool try_call) noexcept {
     if (bytes.empty()) return 0;
-    if (!s.uses_epoll()) return -1;
+    if (!try_call) return -1;
     const int rc = try_send(s.fd_, bytes.data(), bytes.size());
     if (rc < 0) return failed_or_pending(rc);
     return advance(s, rc);
@@ -311,10 +333,10 @@ std::size_t write_gathered_step::fill() noexcept {
     return count;
 }
 
-int write_gathered_step::ready(byte_stream& s) noexcept {
+int write_gathered_step::ready(byte_stream& s, bool try_call) noexcept {
     consume(0);  // skips empty buffers at the front
     if (done()) return 0;
-    if (!s.uses_epoll()) return -1;
+    if (!try_call) return -1;
     fill();
     int rc;
     do {

@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
@@ -54,6 +55,7 @@ bool out_of_descriptors(int error) noexcept {
 struct stream_listener::core : detail::io_operation, detail::timer_node {
     stream_listener* owner;
     bool armed = false;
+    bool cancelling = false;  // a cancel is on its way to the kernel
     bool pausing = false;
 
     core(stream_listener* l, int listening_fd) : owner(l) {
@@ -63,10 +65,12 @@ struct stream_listener::core : detail::io_operation, detail::timer_node {
         on_complete = [](detail::io_operation* op, int result, bool more) noexcept {
             auto* c = static_cast<core*>(op);
             if (!more) c->armed = false;
-            if (!c->owner) {
-                if (!more) delete c;  // orphaned by close()
+            if (!c->owner) {  // orphaned by close(): what it still accepts is closed
+                if (result >= 0) ::close(result);
+                if (!more) delete c;
                 return;
             }
+            if (!more) c->cancelling = false;
             if (result >= 0)
                 c->owner->on_accepted(result);
             else
@@ -102,6 +106,9 @@ stream_listener::stream_listener(scheduler& s, const endpoint& at, const listen_
     if (::listen(fd_, options.backlog) != 0) fail("listen");
     local_ = endpoint::local_of(fd_);
     try {
+        // One multishot accept may take the whole backlog at once, before a
+        // cancel reaches the kernel: room for all of it, allocated now.
+        queue_.resize(queue_limit + static_cast<std::size_t>(std::max(options.backlog, 128)));
         name_ = std::make_shared<const std::string>(std::string("zring::") + kind + "(" + local_.to_string() + ")");
         core_ = new core(this, fd_);
     } catch (...) {
@@ -109,6 +116,7 @@ stream_listener::stream_listener(scheduler& s, const endpoint& at, const listen_
         throw;
     }
     detail::scheduler_access::add_resource(s, this);
+    arm();  // connections are accepted from now on, and wait for accept()
 }
 
 stream_listener::~stream_listener() { close(); }
@@ -137,7 +145,7 @@ void stream_listener::take_over(stream_listener& other) noexcept {
     name_ = other.name_;
     core_ = std::exchange(other.core_, nullptr);
     core_->owner = this;
-    queue_ = other.queue_;
+    queue_ = std::move(other.queue_);
     first_ = std::exchange(other.first_, 0);
     count_ = std::exchange(other.count_, 0);
     reported_ = other.reported_;
@@ -175,8 +183,7 @@ void stream_listener::close() noexcept {
 
 void stream_listener::arm() noexcept {
     if (!core_ || core_->armed || core_->pausing) return;
-    // Keep room for the completions the kernel may post before a cancel lands.
-    if (waiters_.empty() && count_ >= queue_limit / 2) return;
+    if (waiters_.empty() && count_ >= queue_limit) return;
     if (!detail::scheduler_access::start(*scheduler_, core_)) {
         back_off(ENOBUFS);  // the kernel takes no more work now
         return;
@@ -191,8 +198,11 @@ void stream_listener::on_accepted(int fd) noexcept {
         return;
     }
     push(fd);
-    // Full enough: let the kernel's backlog hold the rest.
-    if (count_ >= queue_limit / 2 && core_->armed) detail::scheduler_access::cancel(*scheduler_, core_);
+    // Enough queued: let the kernel's backlog hold the rest.
+    if (count_ >= queue_limit && core_->armed && !core_->cancelling) {
+        core_->cancelling = true;
+        detail::scheduler_access::cancel(*scheduler_, core_);
+    }
 }
 
 void stream_listener::on_failed(int error) noexcept {
@@ -226,17 +236,22 @@ void stream_listener::back_off(int error) noexcept {
 }
 
 void stream_listener::push(int fd) noexcept {
-    if (count_ == queue_limit) {  // a flood the cancel did not stop in time: the client sees a reset
+    if (count_ == queue_.size()) {  // more than the backlog in one go: the client sees a reset
         ::close(fd);
+        if (!overflow_reported_) {
+            overflow_reported_ = true;
+            std::fprintf(stderr, "%s::accept: %zu connections queued for accept(); resetting the rest\n",
+                         name_->c_str(), queue_.size());
+        }
         return;
     }
-    queue_[(first_ + count_) % queue_limit] = fd;
+    queue_[(first_ + count_) % queue_.size()] = fd;
     ++count_;
 }
 
 int stream_listener::pop() noexcept {
     const int fd = queue_[first_];
-    first_ = (first_ + 1) % queue_limit;
+    first_ = (first_ + 1) % queue_.size();
     --count_;
     return fd;
 }

@@ -104,8 +104,8 @@ void send_to_step::fill() noexcept {
     }
 }
 
-int send_to_step::ready(udp_socket& s) noexcept {
-    if (!s.uses_epoll()) return -1;
+int send_to_step::ready(udp_socket& s, bool try_call) noexcept {
+    if (!try_call) return -1;
     fill();
     const int rc = message_call(s.fd_, &message, false);
     if (rc == -EAGAIN) return -1;
@@ -130,8 +130,8 @@ void recv_from_step::fill() noexcept {
     message.msg_namelen = sizeof from;
 }
 
-int recv_from_step::ready(udp_socket& s) noexcept {
-    if (!s.uses_epoll()) return -1;
+int recv_from_step::ready(udp_socket& s, bool try_call) noexcept {
+    if (!try_call) return -1;
     fill();
     const int rc = message_call(s.fd_, &message, true);
     if (rc == -EAGAIN) return -1;

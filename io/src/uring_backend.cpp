@@ -369,8 +369,18 @@ private:
     //   connect, where the kernel honours O_NONBLOCK in the ring): a poll
     //   for readiness, then the operation again (for a connect, SO_ERROR).
     step after_final(io_operation* op, int& result) noexcept {
+        const bool would_block =
+            op->kind != io_kind::poll &&
+            (result == -EAGAIN || (op->kind == io_kind::connect && (result == -EINPROGRESS || result == -EALREADY)));
+        if (op->probing_multishot) {
+            op->probing_multishot = false;
+            // The one-shot form fails alike: the fd's fault, not the kernel's.
+            if (result == -EINVAL) (op->kind == io_kind::poll ? multishot_polls_ : multishot_accepts_) = true;
+        }
         if (op->cancel_requested) {
-            if (op->awaiting_readiness) result = -ECANCELED;  // the poll's outcome is not op's
+            // What the operation did stays done; a poll for readiness or a
+            // would-block result is not a result.
+            if (op->awaiting_readiness || would_block) result = -ECANCELED;
             return step::deliver;
         }
         if (op->awaiting_readiness) {
@@ -384,9 +394,6 @@ private:
             }
             return resubmit(op, result) ? step::retried : step::deliver;
         }
-        const bool would_block =
-            op->kind != io_kind::poll &&
-            (result == -EAGAIN || (op->kind == io_kind::connect && (result == -EINPROGRESS || result == -EALREADY)));
         if (would_block) {
             io_uring_sqe* sqe = try_prepare(op);
             if (!sqe) {
@@ -402,6 +409,7 @@ private:
         if (!op->one_shot_polls && result == -EINVAL) {  // the kernel has no multishot form
             (op->kind == io_kind::poll ? multishot_polls_ : multishot_accepts_) = false;
             op->one_shot_polls = true;
+            op->probing_multishot = true;
             return resubmit(op, result) ? step::retried : step::deliver;
         }
         if (!op->one_shot_polls || result < 0) return step::deliver;

@@ -420,34 +420,52 @@ TEST_CASE("connections that arrive before accept() wait for it", "[io][tcp]") {
     CHECK(zring_test::run(s, body()) == 5);
 }
 
-TEST_CASE("out of descriptors, the listener pauses, says so once, and serves again", "[io][tcp]") {
-    zring::scheduler s;
-    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
-    // Use up the descriptors down to a few, so the accept hits EMFILE.
-    ::rlimit limit{};
-    REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+namespace {
+// Lowers the descriptor limit and takes every free descriptor; gives them
+// all back, and the limit, when it goes.
+struct descriptor_shortage {
+    ::rlimit saved{};
     std::vector<int> hogs;
-    auto body = [&]() -> zring::task<void> {
-        auto client = co_await zring::tcp_stream::connect(s, listen_address(l), 5s);
-        const ::rlimit low{64, limit.rlim_max};
+    descriptor_shortage() {
+        REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+        const ::rlimit low{64, saved.rlim_max};
         REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
         for (int fd; (fd = ::dup(0)) >= 0;) hogs.push_back(fd);
         REQUIRE(errno == EMFILE);
+    }
+    void give_back(std::size_t n) {
+        for (; n > 0 && !hogs.empty(); --n) {
+            ::close(hogs.back());
+            hogs.pop_back();
+        }
+    }
+    ~descriptor_shortage() {
+        give_back(hogs.size());
+        ::setrlimit(RLIMIT_NOFILE, &saved);
+    }
+};
+}  // namespace
+
+TEST_CASE("out of descriptors, the listener pauses, says so once, and serves again", "[io][tcp]") {
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    std::optional<descriptor_shortage> shortage;
+    auto body = [&]() -> zring::task<void> {
+        shortage.emplace();
+        shortage->give_back(1);  // for the client's socket: the server's accept finds none
+        auto client = co_await zring::tcp_stream::connect(s, listen_address(l), 5s);
         try {
             (void)co_await l.accept(300ms);
             FAIL("accepted without a descriptor");
         } catch (const zring::timed_out&) {
         }
-        for (int fd : hogs) ::close(fd);
-        hogs.clear();
+        shortage.reset();
         zring::tcp_stream server = co_await l.accept(5s);
         co_await client.write("back");
         const std::string back = co_await server.read_exactly(4, 5s);
         CHECK(back == "back");
     };
     zring_test::run(s, body());
-    for (int fd : hogs) ::close(fd);
-    ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 TEST_CASE("a scheduler's teardown closes streams and listeners with operations pending", "[io][tcp]") {
@@ -470,4 +488,104 @@ TEST_CASE("a scheduler's teardown closes streams and listeners with operations p
     s.reset();  // nothing leaks (ASan), nothing is touched after it is freed
     CHECK_FALSE(p->server->is_open());
     CHECK_FALSE(l.is_open());
+}
+
+TEST_CASE("a stream with a read pending does not move; an idle or closed one does", "[io][tcp]") {
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    auto body = [&]() -> zring::task<void> {
+        connected_pair p = co_await connect_pair(s, l);
+        auto reader = [&]() -> zring::task<std::string> {
+            std::string got = co_await p.server->read_exactly(2, 5s);
+            co_return got;
+        };
+        const std::size_t before = s.kernel_operations();
+        auto mover = [&]() -> zring::task<void> {
+            co_await zring_test::until("the read waits", [&] { return s.kernel_operations() > before; });
+            try {
+                zring::tcp_stream moved(std::move(*p.server));
+                FAIL("moved with a read pending");
+            } catch (const std::logic_error& e) {
+                CHECK_THAT(e.what(), Catch::Contains("operations are pending"));
+            }
+            co_await p.client->write("ok");
+        };
+        auto [got, unused] = co_await zring::when_all(reader(), mover());
+        (void)unused;
+        CHECK(got == "ok");
+        zring::tcp_stream moved(std::move(*p.server));  // idle now
+        CHECK(moved.is_open());
+        CHECK_FALSE(p.server->is_open());
+        zring::tcp_stream closed_too(std::move(*p.server));  // a closed one moves as well
+        CHECK_FALSE(closed_too.is_open());
+    };
+    zring_test::run(s, body());
+}
+
+TEST_CASE("a burst of connections beyond the accept queue waits in the backlog, none is reset", "[io][tcp]") {
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    constexpr int clients = 200;  // more than queue_limit: one multishot accept may take them all at once
+    auto body = [&]() -> zring::task<int> {
+        std::vector<zring::tcp_stream> out;
+        for (int i = 0; i < clients; ++i) out.push_back(co_await zring::tcp_stream::connect(s, listen_address(l), 5s));
+        co_await zring_test::until("the accept queue fills", [&] { return l.queued() >= zring::stream_listener::queue_limit; });
+        int served = 0;
+        for (auto& client : out) {
+            zring::tcp_stream server = co_await l.accept(5s);
+            co_await server.write("!");
+            std::byte b[1];
+            const std::size_t n = co_await client.read_some(b, 5s);  // a reset would throw here
+            served += static_cast<int>(n);
+        }
+        co_return served;
+    };
+    CHECK(zring_test::run(s, body()) == clients);
+}
+
+TEST_CASE("read_exactly of a huge count takes memory for what arrives, not for what was asked", "[io][tcp]") {
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    auto body = [&]() -> zring::task<void> {
+        connected_pair p = co_await connect_pair(s, l);
+        co_await p.client->write("abc");
+        const std::string first = co_await p.server->read_exactly(1, 5s);
+        CHECK(first == "a");
+        try {
+            (void)co_await p.server->read_exactly(SIZE_MAX, 100ms);  // would terminate if reserved up front
+            FAIL("no exception");
+        } catch (const zring::timed_out&) {
+        }
+        const std::string rest = co_await p.server->read_exactly(2, 5s);
+        CHECK(rest == "bc");
+    };
+    zring_test::run(s, body());
+}
+
+TEST_CASE("a zero timeout tries once on both backends", "[io][tcp]") {
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    auto body = [&]() -> zring::task<void> {
+        connected_pair p = co_await connect_pair(s, l);
+        std::byte b[8];
+        try {
+            (void)co_await p.server->read_some(b, 0s);
+            FAIL("nothing to read, yet no timeout");
+        } catch (const zring::timed_out&) {
+        }
+        co_await p.client->write("now");
+        // Until the bytes have crossed loopback: the zero-timeout read then has them.
+        std::size_t n = 0;
+        for (int i = 0; i < 1000 && n == 0; ++i) {
+            bool empty = false;
+            try {
+                n = co_await p.server->read_some(b, 0s);
+            } catch (const zring::timed_out&) {
+                empty = true;
+            }
+            if (empty) co_await zring::sleep_for(1ms);  // a loop turn, the kernel's included
+        }
+        CHECK(n == 3);
+    };
+    zring_test::run(s, body());
 }

@@ -113,6 +113,7 @@ private:
     friend struct detail::write_gathered_step;
 
     void on_scheduler_shutdown() noexcept override { close(); }
+    void check_movable(const char* operation) const;
     void take_over(byte_stream& other) noexcept;
     // Makes room for `want` bytes after the buffered ones; false without memory.
     bool reserve(std::size_t want) noexcept;
@@ -140,14 +141,15 @@ private:
 namespace detail {
 
 // The steps. ready() may finish the operation without the kernel: it
-// returns 0 (done), -1 (not yet), or an error as advance() does.
+// returns 0 (done), -1 (not yet), or an error as advance() does. It makes
+// the call itself only if try_call (epoll, or a zero timeout: one try).
 
 struct read_some_step {
     static constexpr const char* name = "read_some";
     static constexpr bool reads = true;
     std::span<std::byte> buffer;
     std::size_t got = 0;
-    int ready(byte_stream& s) noexcept;
+    int ready(byte_stream& s, bool try_call) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = false;
@@ -158,7 +160,7 @@ struct read_exactly_step {
     static constexpr const char* name = "read_exactly";
     static constexpr bool reads = true;
     std::size_t n;
-    int ready(byte_stream& s) noexcept;
+    int ready(byte_stream& s, bool try_call) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = true;
@@ -172,7 +174,7 @@ struct read_until_step {
     std::size_t max_bytes;
     std::size_t found = 0;    // bytes up to and with the delimiter, once found
     std::size_t scanned = 0;  // buffered bytes already searched
-    int ready(byte_stream& s) noexcept;
+    int ready(byte_stream& s, bool try_call) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = true;
@@ -186,7 +188,7 @@ struct write_step {
     static constexpr bool reads = false;
     std::span<const std::byte> bytes;
     std::size_t sent = 0;
-    int ready(byte_stream& s) noexcept;
+    int ready(byte_stream& s, bool try_call) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = false;
@@ -204,7 +206,7 @@ struct write_gathered_step {
     std::size_t sent = 0;
     ::iovec iov[batch]{};
     ::msghdr message{};
-    int ready(byte_stream& s) noexcept;
+    int ready(byte_stream& s, bool try_call) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = false;

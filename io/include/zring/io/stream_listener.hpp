@@ -2,9 +2,9 @@
 // stream_listener: a listening stream socket (TCP, Unix-domain) on a
 // scheduler, what tcp_listener and unix_listener share.
 //
-// One multishot accept stays in the kernel while anyone waits or the queue
-// of accepted connections has room: a burst of connections costs one
-// submission, not one per connection. Accepted connections wait in a small
+// From listen() on, one multishot accept stays in the kernel while anyone
+// waits or the queue of accepted connections has room: a burst of
+// connections costs one submission, not one per connection. Accepted connections wait in a small
 // queue (queue_limit) for accept() calls; past it the kernel's backlog
 // holds them. Running out of descriptors (EMFILE, ENFILE) neither spins nor
 // ends the listener: it says so on stderr once per burst, retries after a
@@ -21,13 +21,13 @@
 #include <zring/io/errors.hpp>
 #include <zring/io/scheduler.hpp>
 
-#include <array>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 namespace zring {
 
@@ -78,7 +78,9 @@ private:
 class stream_listener : private detail::scheduler_resource {
 public:
     using duration = detail::clock::duration;
-    // Accepted connections kept for accept() calls to come.
+    // Accepted connections kept for accept() calls to come before the
+    // accept leaves the kernel (its queue also holds one backlog more: what
+    // a multishot accept may take at once).
     static constexpr std::size_t queue_limit = 64;
 
     // Moves while no accept waits (std::logic_error otherwise).
@@ -125,10 +127,11 @@ private:
     std::shared_ptr<const std::string> name_;
     core* core_ = nullptr;  // the accept in the kernel; orphaned by close() while pending
     detail::intrusive_list<detail::accept_waiter> waiters_;
-    std::array<int, queue_limit> queue_{};
+    std::vector<int> queue_;  // a ring of accepted descriptors, [first_, first_ + count_)
     std::size_t first_ = 0;
     std::size_t count_ = 0;
     bool reported_ = false;  // the current shortage of descriptors is reported
+    bool overflow_reported_ = false;
 };
 
 }  // namespace zring

@@ -115,6 +115,8 @@ public:
         }
     }
     bool pending() const noexcept { return current_outcome() == outcome::pending; }
+    // A zero (or negative) timeout: one try, no wait.
+    bool expires_at_once() const noexcept { return timeout_ && *timeout_ <= duration::zero(); }
     // Why it was stopped (cancelled, timed_out, closed, destroyed), or pending.
     outcome stop_reason() const noexcept { return stop_reason_; }
     scheduler& home() const noexcept { return *scheduler_; }

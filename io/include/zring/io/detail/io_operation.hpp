@@ -51,6 +51,7 @@ struct io_operation : list_hook {  // the hook is the backend's while pending
     bool cancel_requested = false;
     bool one_shot_polls = false;  // io_uring without multishot polls: re-armed at each completion
     bool awaiting_readiness = false;  // a data operation that would block, waiting to be retried
+    bool probing_multishot = false;   // re-sent one-shot after a multishot EINVAL: whose fault was it?
 };
 
 // Work another thread hands to the scheduler's thread without allocating;

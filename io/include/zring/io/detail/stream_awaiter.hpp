@@ -13,6 +13,7 @@
 #include <zring/io/errors.hpp>
 
 #include <coroutine>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -20,6 +21,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace zring::detail {
 
@@ -33,6 +35,7 @@ struct owned_op : fd_operation {
     Owner* owner = nullptr;  // null once the owner is destroyed
     std::shared_ptr<const std::string> orphan_name;  // the owner's name, kept when it is destroyed
     bool started = false;  // in the kernel's hands at least once
+    std::vector<std::byte> kept;  // the owner's buffer, while the kernel may still write into it
 
     // The owner closes (closed) or dies (destroyed) while this waits.
     void stop_for_owner(outcome why, const std::shared_ptr<const std::string>& name) noexcept {
@@ -74,7 +77,8 @@ public:
             throw std::logic_error(o.name() + "::" + Step::name + ": another " + (Step::reads ? "read" : "write") +
                                    " is pending (one read and one write at a time)");
         this->fd = o.native_handle();
-        const int rc = step_.ready(o);
+        // epoll tries the call first; so does a zero timeout, on either backend.
+        const int rc = step_.ready(o, o.uses_epoll() || this->expires_at_once());
         if (rc == -1) {
             slot = this;
             registered_ = true;
