@@ -134,6 +134,33 @@ cat-pushpull)
     wait $pull || fail "pull exit status $?"
     [ "$(cat "$work/pull.out")" = "$(printf 'one\ntwo|frames\nthree')" ] || fail "pull printed the wrong lines"
     ;;
+tcp-echo)
+    timeout --foreground 20 "$bin/tcp_echo" --listen 127.0.0.1:0 2> "$work/server.out" &
+    server=$!
+    wait_for_line "$work/server.out" '^listening on 127.0.0.1:[0-9]*$'
+    address=$(sed -n 's/^listening on //p' "$work/server.out")
+    # Two clients at once, one of them large: every byte comes back in order.
+    seq 1 20000 > "$work/big.in"
+    timeout 20 "$bin/tcp_echo" --connect "$address" < "$work/big.in" > "$work/big.out" &
+    big=$!
+    printf 'one\ntwo\n' | timeout 20 "$bin/tcp_echo" --connect "$address" > "$work/small.out" \
+        || fail "client exit status $?"
+    wait $big || fail "large client exit status $?"
+    [ "$(cat "$work/small.out")" = "$(printf 'one\ntwo')" ] || fail "the echo differs"
+    cmp -s "$work/big.in" "$work/big.out" || fail "the large echo differs"
+    # A port nobody listens on any more: a second server's, stopped.
+    timeout --foreground 20 "$bin/tcp_echo" --listen 127.0.0.1:0 2> "$work/gone.out" &
+    gone=$!
+    wait_for_line "$work/gone.out" '^listening on'
+    closed=$(sed -n 's/^listening on //p' "$work/gone.out")
+    kill -TERM $gone
+    wait_bounded $gone "the second server, after SIGTERM," || fail "second server exit status $?"
+    timeout 20 "$bin/tcp_echo" --connect "$closed" < /dev/null 2> "$work/refused.out" && fail "connected to $closed"
+    grep -q "zring::tcp_stream::connect($closed): Connection refused" "$work/refused.out" \
+        || fail "a refused connect said: $(cat "$work/refused.out")"
+    kill -TERM $server
+    wait_bounded $server "the server, after SIGTERM," || fail "server did not shut down cleanly on SIGTERM ($?)"
+    ;;
 cat-reqrep)
     printf 'pong\n' | timeout 20 "$bin/zring-cat" --type REP --bind "$endpoint" --count 2 > "$work/rep.out" &
     rep=$!

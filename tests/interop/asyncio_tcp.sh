@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# zring's TCP streams against Python's asyncio streams, both ways: 200
+# connections at once, random sizes from 0 to 1 MiB, echoed and checked
+# byte for byte. zring serves with examples/tcp_echo and drives with
+# tests/tools/tcp_echo_client.
+# usage: asyncio_tcp.sh TCP_ECHO TCP_ECHO_CLIENT
+set -euo pipefail
+echo_server=$1 client=$2
+python=/usr/bin/python3  # Debian's, with asyncio streams
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
+wait_for_line() {
+    for _ in $(seq 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.025; done
+    fail "timed out waiting for '$2' in $1"
+}
+[ -x "$python" ] || { echo "zring-test-skipped: $python is not installed"; exit 0; }
+connections=200 max_size=$((1024 * 1024)) seed=$RANDOM
+echo "seed $seed"
+
+# asyncio serves, zring drives.
+timeout 120 "$python" "$here/asyncio_echo.py" server > "$work/py-server.out" 2>&1 &
+wait_for_line "$work/py-server.out" '^listening on'
+address=$(sed -n 's/^listening on //p' "$work/py-server.out")
+timeout 120 "$client" "$address" $connections $max_size $seed > "$work/zring-client.out" 2>&1 \
+    || fail "zring against asyncio's server, exit status $?"
+grep -q "^ok: $connections connections" "$work/zring-client.out" || fail "zring's client said: $(cat "$work/zring-client.out")"
+
+# zring serves, asyncio drives.
+timeout 120 "$echo_server" --listen 127.0.0.1:0 2> "$work/zring-server.out" &
+server=$!
+wait_for_line "$work/zring-server.out" '^listening on'
+address=$(sed -n 's/^listening on //p' "$work/zring-server.out")
+timeout 120 "$python" "$here/asyncio_echo.py" client "$address" $connections $max_size $seed > "$work/py-client.out" 2>&1 \
+    || fail "asyncio against zring's server, exit status $?"
+grep -q "^ok: $connections connections" "$work/py-client.out" || fail "asyncio's client said: $(cat "$work/py-client.out")"
+kill -TERM $server
+wait $server || fail "zring's server exit status $? after SIGTERM"
+cat "$work/zring-client.out" "$work/py-client.out"
