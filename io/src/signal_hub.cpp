@@ -26,6 +26,8 @@ namespace {
 
 // The signals a second delivery of which ends a process that has not taken the first.
 bool ends_process_when_repeated(int signo) noexcept { return signo == SIGINT || signo == SIGTERM; }
+// A repeat sooner than this after the first is the same request twice.
+constexpr auto repeat_grace = std::chrono::milliseconds(250);
 
 void notify(int fd) noexcept {
     const std::uint64_t one = 1;
@@ -123,11 +125,20 @@ private:
             // asked for and has not taken (a SIGTERM that nobody waits for
             // does not make the next SIGINT fatal).
             const int other = signo == SIGINT ? SIGTERM : SIGINT;
-            if (untaken_[signo] || (untaken_[other] && awaited(other))) end_process(signo);
+            const auto now = std::chrono::steady_clock::now();
+            if (waited_out(signo, now) || (waited_out(other, now) && awaited(other))) end_process(signo);
         }
+        if (!untaken_[signo]) since_[signo] = std::chrono::steady_clock::now();
         untaken_[signo] = true;
         for (signal_interest* w : interests_)
             if (sigismember(&w->set(), signo) == 1) notify(w->wake_fd());
+    }
+
+    // Untaken for longer than a repeat_grace: a repeat now is someone
+    // asking again, not one sender's duplicate (timeout(1) and some
+    // supervisors signal the process and then its group, microseconds apart).
+    bool waited_out(int signo, std::chrono::steady_clock::time_point now) const noexcept {
+        return untaken_[signo] && now - since_[signo] >= repeat_grace;
     }
 
     bool awaited(int signo) const noexcept {
@@ -168,6 +179,7 @@ private:
     int signal_fd_ = -1;
     int changed_fd_ = -1;
     bool untaken_[NSIG] = {};
+    std::chrono::steady_clock::time_point since_[NSIG] = {};  // when each became untaken
     std::vector<signal_interest*> interests_;
 };
 

@@ -28,7 +28,7 @@ timeout 120 "$client" "$address" $connections $max_size $seed > "$work/zring-cli
 grep -q "^ok: $connections connections" "$work/zring-client.out" || fail "zring's client said: $(cat "$work/zring-client.out")"
 
 # zring serves, asyncio drives.
-timeout 120 "$echo_server" --listen 127.0.0.1:0 2> "$work/zring-server.out" &
+timeout --foreground 120 "$echo_server" --listen 127.0.0.1:0 2> "$work/zring-server.out" &
 server=$!
 wait_for_line "$work/zring-server.out" '^listening on'
 address=$(sed -n 's/^listening on //p' "$work/zring-server.out")

@@ -47,6 +47,7 @@ wait_until "stuck" has_line "$work/out" stuck
 kill -INT "$pid"
 wait_until "the first SIGINT is read by the watch" taken_by_watch 2
 gone && fail "one SIGINT ended the process"
+sleep 0.3  # past the grace in which a repeat is the same request twice
 kill -INT "$pid"
 ended_by 2 "SIGINT, SIGINT"
 
@@ -55,6 +56,7 @@ start
 wait_until "stuck" has_line "$work/out" stuck
 kill -TERM "$pid"
 wait_until "the SIGTERM is read by the watch" taken_by_watch 15
+sleep 0.3
 kill -INT "$pid"
 ended_by 2 "SIGTERM, SIGINT"
 
@@ -67,6 +69,19 @@ wait_until "stuck" has_line "$work/out" stuck
 kill -INT "$pid"
 wait_until "the second SIGINT is read by the watch" taken_by_watch 2
 gone && fail "a second SIGINT ended the process though the first was taken"
+sleep 0.3
 kill -INT "$pid"
 ended_by 2 "took SIGINT, then SIGINT, SIGINT"
+
+# 4. One sender's SIGTERM twice at once (timeout(1) signals the process and
+#    its group) is one request: the process lives on until a later one.
+start
+wait_until "stuck" has_line "$work/out" stuck
+kill -TERM "$pid"; kill -TERM "$pid"
+wait_until "both SIGTERMs are read by the watch" taken_by_watch 15
+sleep 0.1  # inside the grace: the process must still be there
+gone && fail "a SIGTERM sent twice at once ended the process"
+sleep 0.3
+kill -TERM "$pid"
+ended_by 15 "SIGTERM twice at once, then SIGTERM"
 echo "ok"
