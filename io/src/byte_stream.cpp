@@ -21,32 +21,9 @@ constexpr std::size_t read_chunk = 64 * 1024;
 // A kernel result is an int: one call moves at most this much.
 constexpr std::size_t max_call = INT_MAX / 2 + 1;
 
-// The result of a non-blocking call: bytes, or -errno (-EAGAIN if it would block).
-int call_result(ssize_t rc) noexcept {
-    if (rc >= 0) return static_cast<int>(rc);
-    return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-}
-
-int try_recv(int fd, void* data, std::size_t size) noexcept {
-    for (;;) {
-        const int rc = call_result(::recv(fd, data, std::min(size, max_call), MSG_DONTWAIT));
-        if (rc != -EINTR) return rc;
-    }
-}
-
-int try_send(int fd, const void* data, std::size_t size) noexcept {
-    for (;;) {
-        const int rc = call_result(::send(fd, data, std::min(size, max_call), MSG_DONTWAIT | MSG_NOSIGNAL));
-        if (rc != -EINTR) return rc;
-    }
-}
-
 // The room a read_exactly asks for: the buffer grows with what arrives,
 // not with what was asked.
 std::size_t chunk_for(std::size_t missing) noexcept { return std::clamp(missing, std::size_t{4096}, 4 * read_chunk); }
-
-// A step's answer to a call that returned rc, where -1 means "not yet".
-int failed_or_pending(int rc) noexcept { return rc == -EAGAIN ? -1 : -rc; }
 
 }  // namespace
 
@@ -179,18 +156,14 @@ namespace detail {
 
 // ---- read_some ----
 
-int read_some_step::ready(byte_stream& s, bool try_call) noexcept {
+int read_some_step::ready(byte_stream& s) noexcept {
     if (buffer.empty()) return 0;
-    if (const std::size_t buffered = s.buffered(); buffered > 0) {
-        got = std::min(buffered, buffer.size());
-        std::memcpy(buffer.data(), s.buffer_.data() + s.head_, got);
-        s.head_ += got;
-        return 0;
-    }
-    if (!try_call) return -1;  // io_uring: the ring's operation
-    const int rc = try_recv(s.fd_, buffer.data(), buffer.size());
-    if (rc >= 0) got = static_cast<std::size_t>(rc);
-    return rc >= 0 ? 0 : failed_or_pending(rc);
+    const std::size_t buffered = s.buffered();
+    if (buffered == 0) return -1;
+    got = std::min(buffered, buffer.size());
+    std::memcpy(buffer.data(), s.buffer_.data() + s.head_, got);
+    s.head_ += got;
+    return 0;
 }
 
 void read_some_step::prepare(byte_stream&, io_operation& op) noexcept {
@@ -207,14 +180,9 @@ int read_some_step::advance(byte_stream&, int result) noexcept {
 
 // ---- read_exactly ----
 
-int read_exactly_step::ready(byte_stream& s, bool try_call) noexcept {
+int read_exactly_step::ready(byte_stream& s) noexcept {
     if (s.buffered() >= n) return 0;
-    if (!s.reserve(chunk_for(n - s.buffered()))) return ENOMEM;
-    if (!try_call) return -1;
-    const std::span<std::byte> r = s.room();
-    const int rc = try_recv(s.fd_, r.data(), r.size());
-    if (rc < 0) return failed_or_pending(rc);
-    return advance(s, rc);
+    return s.reserve(chunk_for(n - s.buffered())) ? -1 : ENOMEM;
 }
 
 void read_exactly_step::prepare(byte_stream& s, io_operation& op) noexcept {
@@ -248,14 +216,9 @@ int read_until_step::search(byte_stream& s) noexcept {
     return s.reserve(std::min(read_chunk, max_bytes - buffered.size())) ? -1 : ENOMEM;
 }
 
-int read_until_step::ready(byte_stream& s, bool try_call) noexcept {
+int read_until_step::ready(byte_stream& s) noexcept {
     if (delimiter.empty()) return EINVAL;
-    int rc = search(s);
-    if (rc != -1 || !try_call) return finish(s, rc);
-    const std::span<std::byte> r = s.room();
-    rc = try_recv(s.fd_, r.data(), r.size());
-    if (rc < 0) return failed_or_pending(rc);
-    return finish(s, advance(s, rc));
+    return finish(s, search(s));
 }
 
 void read_until_step::prepare(byte_stream& s, io_operation& op) noexcept {
@@ -280,13 +243,7 @@ int read_until_step::finish(byte_stream& s, int rc) noexcept {
 
 // ---- write ----
 
-int write_step::ready(byte_stream& s, bool try_call) noexcept {
-    if (bytes.empty()) return 0;
-    if (!try_call) return -1;
-    const int rc = try_send(s.fd_, bytes.data(), bytes.size());
-    if (rc < 0) return failed_or_pending(rc);
-    return advance(s, rc);
-}
+int write_step::ready(byte_stream&) noexcept { return bytes.empty() ? 0 : -1; }
 
 void write_step::prepare(byte_stream&, io_operation& op) noexcept {
     op.kind = io_kind::send;
@@ -333,17 +290,9 @@ std::size_t write_gathered_step::fill() noexcept {
     return count;
 }
 
-int write_gathered_step::ready(byte_stream& s, bool try_call) noexcept {
+int write_gathered_step::ready(byte_stream&) noexcept {
     consume(0);  // skips empty buffers at the front
-    if (done()) return 0;
-    if (!try_call) return -1;
-    fill();
-    int rc;
-    do {
-        rc = call_result(::sendmsg(s.fd_, &message, MSG_DONTWAIT | MSG_NOSIGNAL));
-    } while (rc == -EINTR);
-    if (rc < 0) return failed_or_pending(rc);
-    return advance(s, rc);
+    return done() ? 0 : -1;
 }
 
 void write_gathered_step::prepare(byte_stream&, io_operation& op) noexcept {

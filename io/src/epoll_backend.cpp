@@ -108,7 +108,7 @@ public:
             // A regular file cannot be polled by epoll; poll(2) and io_uring
             // report it always ready.
             if (error == EPERM && op->kind != io_kind::poll)
-                complete(op, perform(op), false);  // never blocks, nor fails with EAGAIN
+                complete(op, try_call(*op), false);  // never blocks, nor fails with EAGAIN
             else if (error == EPERM && !op->multishot)
                 complete(op, static_cast<int>(op->events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)), false);
             else
@@ -274,7 +274,7 @@ private:
                     finished_one = true;
                 }
                 complete(op, static_cast<int>(match), op->multishot);
-            } else if (const int result = perform(op); result != -EAGAIN) {
+            } else if (const int result = try_call(*op); result != -EAGAIN) {
                 const bool more = op->multishot && result >= 0;
                 if (more) {
                     rearm = true;  // edge-triggered: another connection may wait already
@@ -291,42 +291,6 @@ private:
 
     static bool reads(io_kind kind) noexcept {
         return kind == io_kind::accept || kind == io_kind::recv || kind == io_kind::recvmsg;
-    }
-
-    // The call of a data operation whose fd is ready: its result, -EAGAIN
-    // if it would block after all.
-    static int perform(io_operation* op) noexcept {
-        for (;;) {
-            long rc = -1;
-            switch (op->kind) {
-                case io_kind::poll: return 0;
-                case io_kind::accept: {
-                    socklen_t* length = nullptr;
-                    socklen_t room = op->address_length;
-                    if (op->address && !op->multishot) length = &room;
-                    rc = ::accept4(op->fd, op->multishot ? nullptr : op->address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                    if (rc >= 0 && length) op->address_length = room;
-                    break;
-                }
-                case io_kind::connect: {
-                    int error = 0;
-                    socklen_t size = sizeof error;
-                    if (::getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) return -errno;
-                    return -error;
-                }
-                case io_kind::recv: rc = ::recv(op->fd, op->buffer, op->length, op->flags | MSG_DONTWAIT); break;
-                case io_kind::send:
-                    rc = ::send(op->fd, op->buffer, op->length, op->flags | MSG_DONTWAIT | MSG_NOSIGNAL);
-                    break;
-                case io_kind::recvmsg: rc = ::recvmsg(op->fd, op->message, op->flags | MSG_DONTWAIT); break;
-                case io_kind::sendmsg:
-                    rc = ::sendmsg(op->fd, op->message, op->flags | MSG_DONTWAIT | MSG_NOSIGNAL);
-                    break;
-            }
-            if (rc >= 0) return static_cast<int>(rc);
-            if (errno == EINTR) continue;
-            return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-        }
     }
 
     void complete(io_operation* op, int result, bool more) noexcept {

@@ -81,16 +81,6 @@ void udp_socket::stop_operations(detail::outcome why) noexcept {
 
 namespace detail {
 
-namespace {
-int message_call(int fd, ::msghdr* m, bool receive) noexcept {
-    for (;;) {
-        const ssize_t rc = receive ? ::recvmsg(fd, m, MSG_DONTWAIT) : ::sendmsg(fd, m, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (rc >= 0) return static_cast<int>(rc);
-        if (errno == EINTR) continue;
-        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    }
-}
-}  // namespace
 
 void send_to_step::fill() noexcept {
     iov.iov_base = const_cast<std::byte*>(bytes.data());
@@ -104,14 +94,6 @@ void send_to_step::fill() noexcept {
     }
 }
 
-int send_to_step::ready(udp_socket& s, bool try_call) noexcept {
-    if (!try_call) return -1;
-    fill();
-    const int rc = message_call(s.fd_, &message, false);
-    if (rc == -EAGAIN) return -1;
-    if (rc < 0) return -rc;
-    return advance(s, rc);
-}
 
 void send_to_step::prepare(udp_socket&, io_operation& op) noexcept {
     fill();
@@ -130,14 +112,6 @@ void recv_from_step::fill() noexcept {
     message.msg_namelen = sizeof from;
 }
 
-int recv_from_step::ready(udp_socket& s, bool try_call) noexcept {
-    if (!try_call) return -1;
-    fill();
-    const int rc = message_call(s.fd_, &message, true);
-    if (rc == -EAGAIN) return -1;
-    if (rc < 0) return -rc;
-    return advance(s, rc);
-}
 
 void recv_from_step::prepare(udp_socket&, io_operation& op) noexcept {
     fill();

@@ -140,16 +140,17 @@ private:
 
 namespace detail {
 
-// The steps. ready() may finish the operation without the kernel: it
-// returns 0 (done), -1 (not yet), or an error as advance() does. It makes
-// the call itself only if try_call (epoll, or a zero timeout: one try).
+// The steps. ready() finishes the operation without a call where it can
+// (buffered bytes, nothing to write): 0 (done), -1 (a call is needed), or
+// an error as advance() does. The awaiter then makes the first call
+// itself on epoll (or for a zero timeout), else the kernel does.
 
 struct read_some_step {
     static constexpr const char* name = "read_some";
     static constexpr bool reads = true;
     std::span<std::byte> buffer;
     std::size_t got = 0;
-    int ready(byte_stream& s, bool try_call) noexcept;
+    int ready(byte_stream& s) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = false;
@@ -160,7 +161,7 @@ struct read_exactly_step {
     static constexpr const char* name = "read_exactly";
     static constexpr bool reads = true;
     std::size_t n;
-    int ready(byte_stream& s, bool try_call) noexcept;
+    int ready(byte_stream& s) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = true;
@@ -174,7 +175,7 @@ struct read_until_step {
     std::size_t max_bytes;
     std::size_t found = 0;    // bytes up to and with the delimiter, once found
     std::size_t scanned = 0;  // buffered bytes already searched
-    int ready(byte_stream& s, bool try_call) noexcept;
+    int ready(byte_stream& s) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = true;
@@ -188,7 +189,7 @@ struct write_step {
     static constexpr bool reads = false;
     std::span<const std::byte> bytes;
     std::size_t sent = 0;
-    int ready(byte_stream& s, bool try_call) noexcept;
+    int ready(byte_stream& s) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = false;
@@ -206,7 +207,7 @@ struct write_gathered_step {
     std::size_t sent = 0;
     ::iovec iov[batch]{};
     ::msghdr message{};
-    int ready(byte_stream& s, bool try_call) noexcept;
+    int ready(byte_stream& s) noexcept;
     void prepare(byte_stream& s, io_operation& op) noexcept;
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = false;

@@ -100,7 +100,7 @@ struct send_to_step {
     std::size_t sent = 0;
     ::iovec iov{};
     ::msghdr message{};
-    int ready(udp_socket& s, bool try_call) noexcept;
+    int ready(udp_socket&) noexcept { return -1; }
     void prepare(udp_socket& s, io_operation& op) noexcept;
     int advance(udp_socket&, int result) noexcept {
         sent = static_cast<std::size_t>(result);
@@ -119,7 +119,7 @@ struct recv_from_step {
     ::iovec iov{};
     ::msghdr message{};
     ::sockaddr_storage from{};
-    int ready(udp_socket& s, bool try_call) noexcept;
+    int ready(udp_socket&) noexcept { return -1; }
     void prepare(udp_socket& s, io_operation& op) noexcept;
     int advance(udp_socket&, int result) noexcept;
     datagram result() noexcept { return got; }

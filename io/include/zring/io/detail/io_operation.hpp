@@ -54,6 +54,13 @@ struct io_operation : list_hook {  // the hook is the backend's while pending
     bool probing_multishot = false;   // re-sent one-shot after a multishot EINVAL: whose fault was it?
 };
 
+// The call of a data operation, made now without blocking (MSG_DONTWAIT):
+// its result as the backend would deliver it, or -EAGAIN if it would
+// block. For a connect under way, its outcome so far (SO_ERROR). The epoll
+// backend makes it at each readiness; awaiters make it first, where they
+// try before suspending.
+int try_call(io_operation& op) noexcept;
+
 // Work another thread hands to the scheduler's thread without allocating;
 // the owner can withdraw it while it is still queued (linked). run() is
 // called on the scheduler's thread; with `refused` when the scheduler shut

@@ -12,6 +12,7 @@
 #include <zring/io/detail/fd_operation.hpp>
 #include <zring/io/errors.hpp>
 
+#include <cerrno>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
@@ -77,8 +78,13 @@ public:
             throw std::logic_error(o.name() + "::" + Step::name + ": another " + (Step::reads ? "read" : "write") +
                                    " is pending (one read and one write at a time)");
         this->fd = o.native_handle();
+        int rc = step_.ready(o);
         // epoll tries the call first; so does a zero timeout, on either backend.
-        const int rc = step_.ready(o, o.uses_epoll() || this->expires_at_once());
+        if (rc == -1 && (o.uses_epoll() || this->expires_at_once())) {
+            step_.prepare(o, *this);
+            const int result = try_call(*this);
+            if (result != -EAGAIN) rc = result < 0 ? -result : step_.advance(o, result);
+        }
         if (rc == -1) {
             slot = this;
             registered_ = true;
