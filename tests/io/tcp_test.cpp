@@ -596,3 +596,33 @@ TEST_CASE("a zero timeout tries once on both backends", "[io][tcp]") {
     };
     zring_test::run(s, body());
 }
+
+TEST_CASE("a slowloris peer: a trickle of bytes does not stretch the read's timeout", "[io][tcp]") {
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    auto body = [&]() -> zring::task<void> {
+        connected_pair p = co_await connect_pair(s, l);
+        auto trickle = [&]() -> zring::task<void> {
+            for (int i = 0; i < 40; ++i) {  // a byte every 50 ms, the line's end after 2 s
+                co_await p.client->write("x");
+                co_await zring::sleep_for(50ms);  // the peer's pace, not synchronisation
+            }
+            co_await p.client->write("\n");
+        };
+        auto read_line = [&]() -> zring::task<bool> {
+            try {
+                (void)co_await p.server->read_until("\n", 1024, 200ms);
+            } catch (const zring::timed_out&) {
+                co_return true;
+            }
+            co_return false;
+        };
+        auto [unused, timed_out] = co_await zring::when_all(trickle(), read_line());
+        (void)unused;
+        CHECK(timed_out);
+        // What trickled in stays: the line is there for the next read.
+        const std::string line = co_await p.server->read_until("\n", 1024, 5s);
+        CHECK(line == std::string(40, 'x') + "\n");
+    };
+    zring_test::run(s, body());
+}
