@@ -90,7 +90,7 @@ public:
         if (op->kind != io_kind::poll) {
             // A data operation waits for the readiness its call needs, then
             // makes the call; a connect is started first.
-            op->events = reads(op->kind) ? POLLIN : POLLOUT;
+            op->events = takes_input(op->kind) ? POLLIN : POLLOUT;
             if (op->kind == io_kind::connect) {
                 if (::connect(op->fd, op->address, op->address_length) == 0) {
                     complete(op, 0, false);
@@ -289,9 +289,6 @@ private:
         if (finished_one || rearm) update(static_cast<int>(fd), rearm);
     }
 
-    static bool reads(io_kind kind) noexcept {
-        return kind == io_kind::accept || kind == io_kind::recv || kind == io_kind::recvmsg;
-    }
 
     void complete(io_operation* op, int result, bool more) noexcept {
         completed_.push_back({op, result, more});  // reserved by watch()

@@ -401,8 +401,7 @@ private:
                 return step::deliver;
             }
             op->awaiting_readiness = true;
-            const bool inbound = op->kind == io_kind::accept || op->kind == io_kind::recv || op->kind == io_kind::recvmsg;
-            io_uring_prep_poll_add(sqe, op->fd, inbound ? POLLIN : POLLOUT);
+            io_uring_prep_poll_add(sqe, op->fd, takes_input(op->kind) ? POLLIN : POLLOUT);
             return step::retried;
         }
         if (!op->multishot) return step::deliver;

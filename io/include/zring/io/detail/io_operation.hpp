@@ -25,6 +25,12 @@ enum class io_kind : unsigned char {
     sendmsg,  // sendmsg(fd, message, flags | MSG_NOSIGNAL): bytes
 };
 
+// The readiness a data operation waits for: POLLIN for those that take
+// (accept, recv, recvmsg), else POLLOUT.
+constexpr bool takes_input(io_kind kind) noexcept {
+    return kind == io_kind::accept || kind == io_kind::recv || kind == io_kind::recvmsg;
+}
+
 // An operation on a file descriptor (scheduler's start()). The backend calls
 // on_complete with the result (see io_kind) or -errno; `more` says further
 // completions follow (a multishot poll or accept). The operation must live

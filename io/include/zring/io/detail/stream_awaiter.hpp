@@ -35,7 +35,6 @@ struct owned_op : fd_operation {
     using fd_operation::fd_operation;
     Owner* owner = nullptr;  // null once the owner is destroyed
     std::shared_ptr<const std::string> orphan_name;  // the owner's name, kept when it is destroyed
-    bool started = false;  // in the kernel's hands at least once
     std::vector<std::byte> kept;  // the owner's buffer, while the kernel may still write into it
 
     // The owner closes (closed) or dies (destroyed) while this waits.
@@ -95,11 +94,11 @@ public:
     }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        this->started = true;
         return this->begin(h);
     }
     decltype(auto) await_resume() {
-        const outcome o = this->started ? this->end() : this->current_outcome();
+        // Registered exactly when await_ready left the operation to the kernel.
+        const outcome o = registered_ ? this->end() : this->current_outcome();
         if (registered_ && this->owner) this->owner->slot(Step::reads) = nullptr;
         registered_ = false;
         if (o != outcome::done) [[unlikely]]
