@@ -143,13 +143,22 @@ std::span<std::byte> byte_stream::room() noexcept {
 
 std::string byte_stream::take(std::size_t n) {
     std::string out(reinterpret_cast<const char*>(buffer_.data() + head_), n);
+    consumed(n);
+    return out;
+}
+
+void byte_stream::take(std::span<std::byte> into) noexcept {
+    std::memcpy(into.data(), buffer_.data() + head_, into.size());
+    consumed(into.size());
+}
+
+void byte_stream::consumed(std::size_t n) noexcept {
     head_ += n;
     if (head_ == tail_) {
         head_ = tail_ = 0;
         // A large read_exactly leaves no large buffer behind.
         if (buffer_.size() > 4 * read_chunk) buffer_ = {};
     }
-    return out;
 }
 
 namespace detail {

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -173,6 +174,35 @@ TEST_CASE("a read that times out consumes nothing; the bytes come with the next 
         co_await p.client->write("cd");
         const std::string all = co_await p.server->read_exactly(4, 5s);
         CHECK(all == "abcd");
+    };
+    zring_test::run(s, body());
+}
+
+TEST_CASE("read_exactly into a buffer fills it whole; a timeout leaves the bytes for the next read", "[io][tcp]") {
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    auto body = [&]() -> zring::task<void> {
+        connected_pair p = co_await connect_pair(s, l);
+        std::array<std::byte, 6> into{};
+        co_await p.client->write("abc");
+        try {
+            co_await p.server->read_exactly(into, 50ms);  // three of six arrive
+            FAIL("no exception");
+        } catch (const zring::timed_out& e) {
+            CHECK_THAT(e.what(), Catch::Contains("read_exactly: timed out"));
+        }
+        CHECK(into == std::array<std::byte, 6>{});  // nothing consumed, nothing written
+        co_await p.client->write("defgh");
+        co_await p.server->read_exactly(into, 5s);
+        CHECK(std::string(reinterpret_cast<const char*>(into.data()), into.size()) == "abcdef");
+        p.client->shutdown_write();
+        try {
+            co_await p.server->read_exactly(into, 5s);
+            FAIL("no exception");
+        } catch (const zring::end_of_stream&) {
+        }
+        const std::string rest = co_await p.server->read_exactly(2, 5s);
+        CHECK(rest == "gh");
     };
     zring_test::run(s, body());
 }

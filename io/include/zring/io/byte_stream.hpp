@@ -42,6 +42,7 @@ namespace zring {
 namespace detail {
 struct read_some_step;
 struct read_exactly_step;
+struct read_exactly_into_step;
 struct read_until_step;
 struct write_step;
 struct write_gathered_step;
@@ -65,6 +66,11 @@ public:
     // the stream first (what arrived stays for read_some).
     awaiter<detail::read_exactly_step> read_exactly(std::size_t n, std::optional<duration> timeout = {},
                                                     std::stop_token token = {});
+    // The same into the caller's buffer, filled whole: no allocation once
+    // the stream's own buffer has grown to fit.
+    awaiter<detail::read_exactly_into_step> read_exactly(std::span<std::byte> into,
+                                                         std::optional<duration> timeout = {},
+                                                         std::stop_token token = {});
     // co_await s.read_until(delimiter, max_bytes) -> everything up to and
     // including the delimiter. read_limit_exceeded, and the stream closed,
     // if max_bytes (the delimiter included) pass without one.
@@ -108,6 +114,7 @@ private:
     friend class detail::stream_awaiter;
     friend struct detail::read_some_step;
     friend struct detail::read_exactly_step;
+    friend struct detail::read_exactly_into_step;
     friend struct detail::read_until_step;
     friend struct detail::write_step;
     friend struct detail::write_gathered_step;
@@ -121,6 +128,8 @@ private:
     std::span<std::byte> room() noexcept;
     // The first n buffered bytes, consumed.
     std::string take(std::size_t n);
+    void take(std::span<std::byte> into) noexcept;
+    void consumed(std::size_t n) noexcept;
     // Ends the waiting operations with why; a destroyed stream also lets go of them.
     void stop_operations(detail::outcome why) noexcept;
 
@@ -166,6 +175,11 @@ struct read_exactly_step {
     int advance(byte_stream& s, int result) noexcept;
     static constexpr bool takes_buffered = true;
     std::string result(byte_stream& s) { return s.take(n); }
+};
+
+struct read_exactly_into_step : read_exactly_step {
+    std::byte* into;
+    void result(byte_stream& s) noexcept { s.take({into, n}); }
 };
 
 struct read_until_step {
@@ -229,6 +243,11 @@ inline byte_stream::awaiter<detail::read_exactly_step> byte_stream::read_exactly
                                                                                  std::optional<duration> timeout,
                                                                                  std::stop_token token) {
     return {*this, timeout, std::move(token), n};
+}
+inline byte_stream::awaiter<detail::read_exactly_into_step> byte_stream::read_exactly(std::span<std::byte> into,
+                                                                                      std::optional<duration> timeout,
+                                                                                      std::stop_token token) {
+    return {*this, timeout, std::move(token), detail::read_exactly_into_step{{into.size()}, into.data()}};
 }
 inline byte_stream::awaiter<detail::read_until_step> byte_stream::read_until(std::string_view delimiter,
                                                                              std::size_t max_bytes,
