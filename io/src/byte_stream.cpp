@@ -104,7 +104,7 @@ void byte_stream::close() noexcept {
     stop_operations(detail::outcome::closed);
     // The kernel keeps its own reference to the file while an operation
     // on it is in flight: the cancellations above end those.
-    ::close(std::exchange(fd_, -1));
+    detail::scheduler_access::close_fd(*scheduler_, std::exchange(fd_, -1));
     buffer_ = {};
     head_ = tail_ = 0;
     detail::scheduler_access::remove_resource(*scheduler_, this);

@@ -17,9 +17,10 @@ namespace {
 
 // The descriptor of a connection under way, closed unless handed over.
 struct fd_guard {
+    scheduler& s;
     int fd;
     ~fd_guard() {
-        if (fd >= 0) ::close(fd);
+        if (fd >= 0) scheduler_access::close_fd(s, fd);
     }
     int release() noexcept { return std::exchange(fd, -1); }
 };
@@ -55,7 +56,7 @@ private:
 task<int> connect_fd(scheduler& s, endpoint to, std::optional<clock::duration> timeout, std::stop_token token,
                      const char* kind) {
     const std::string what = std::string("zring::") + kind + "::connect(" + to.to_string() + ")";
-    fd_guard sock{::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+    fd_guard sock{s, ::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
     if (sock.fd < 0) throw std::system_error(errno, std::system_category(), what + ": socket");
     connect_call call(s, sock.fd, to, timeout, std::move(token));
     const outcome o = co_await call;

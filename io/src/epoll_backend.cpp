@@ -14,6 +14,12 @@
 // A data operation (accept, connect, send, receive) is a watch for the
 // readiness its call needs; at each readiness the call is made with
 // MSG_DONTWAIT, and the operation completes unless it would still block.
+// Its fd stays registered when the operation ends, until forget(): the
+// next operation, whose call just returned EAGAIN, then needs no
+// epoll_ctl (an fd that blocks reports its next edge). That is two system
+// calls fewer for every read or write that waits, as Asio registers a
+// socket once. A multishot accept takes up to accept_batch connections at
+// each readiness.
 
 #include "io_backend.hpp"
 
@@ -47,6 +53,8 @@ constexpr std::uint64_t timer_tag = wake_tag - 1;
 
 // Events a poll reports whether asked for or not.
 constexpr unsigned always_reported = POLLERR | POLLHUP;
+
+constexpr int accept_batch = 16;
 
 class epoll_backend final : public io_backend {
 public:
@@ -102,7 +110,11 @@ public:
                 }
             }
         }
-        entries_[op->fd].watches.push_back(op);
+        fd_entry& entry = entries_[op->fd];
+        entry.watches.push_back(op);
+        if (op->kind != io_kind::poll) entry.kept = true;
+        // The call just said EAGAIN, and the fd's registration has its events.
+        if (op->would_block && entry.registered && (op->events & ~entry.events) == 0) return true;
         if (const int error = update(op->fd, true); error != 0) {
             detach(op);
             // A regular file cannot be polled by epoll; poll(2) and io_uring
@@ -149,12 +161,23 @@ public:
 
     std::size_t operations() const noexcept override { return operations_; }
 
+    void forget(int fd) noexcept override {
+        if (fd < 0 || static_cast<std::size_t>(fd) >= entries_.size()) return;
+        fd_entry& entry = entries_[fd];
+        if (!entry.watches.empty()) return;
+        // Closing the fd ends its registration; events of a duplicate left
+        // open carry this generation, which no later registration has.
+        entry.kept = entry.registered = false;
+        entry.events = 0;
+    }
+
 private:
     struct fd_entry {
         intrusive_list<io_operation> watches;
         unsigned events = 0;           // registered
         std::uint32_t generation = 0;  // tells a stale event from a reused fd's
         bool registered = false;
+        bool kept = false;  // a data operation's: stays registered without watches, until forget()
     };
     struct completion {
         io_operation* op;
@@ -176,6 +199,7 @@ private:
         unsigned events = 0;
         for (auto* op = entry.watches.front(); op; op = entry.watches.next(op)) events |= op->events;
         if (entry.watches.empty()) {
+            if (entry.kept) return 0;
             if (entry.registered) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // fails if fd was closed: fine
             entry.registered = false;
             return 0;
@@ -274,15 +298,27 @@ private:
                     finished_one = true;
                 }
                 complete(op, static_cast<int>(match), op->multishot);
-            } else if (const int result = try_call(*op); result != -EAGAIN) {
-                const bool more = op->multishot && result >= 0;
-                if (more) {
-                    rearm = true;  // edge-triggered: another connection may wait already
-                } else {
+            } else if (op->multishot) {
+                // Accepts until the backlog is empty (the edge is used up),
+                // or up to a batch, while room for completions lasts.
+                int result = try_call(*op);
+                for (int n = 1; result >= 0; ++n) {
+                    complete(op, result, true);
+                    if (n == accept_batch || completed_.capacity() - completed_.size() <= 2 * operations_ + 2) {
+                        rearm = true;  // more may wait: epoll_ctl checks
+                        break;
+                    }
+                    result = try_call(*op);
+                }
+                if (result < 0 && result != -EAGAIN) {
                     entry.watches.erase(op);
                     finished_one = true;
+                    complete(op, result, false);
                 }
-                complete(op, result, more);
+            } else if (const int result = try_call(*op); result != -EAGAIN) {
+                entry.watches.erase(op);
+                finished_one = true;
+                complete(op, result, false);
             }
             op = next;
         }

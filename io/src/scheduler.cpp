@@ -303,10 +303,17 @@ void scheduler::fire_timers() {
 
 bool detail::scheduler_access::start(scheduler& s, io_operation* op) noexcept {
     op->cancel_requested = false;
-    return s.backend_->start(op);
+    const bool started = s.backend_->start(op);
+    op->would_block = false;  // said of this start only
+    return started;
 }
 
 void detail::scheduler_access::cancel(scheduler& s, io_operation* op) noexcept { s.backend_->cancel(op); }
+
+void detail::scheduler_access::close_fd(scheduler& s, int fd) noexcept {
+    if (s.backend_) s.backend_->forget(fd);
+    ::close(fd);
+}
 
 timer_handle scheduler::call_at(clock::time_point deadline, detail::callback f) {
     auto* t = new detail::callback_timer;

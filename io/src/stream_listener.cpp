@@ -172,7 +172,7 @@ void stream_listener::close() noexcept {
     }
     while (count_ > 0) ::close(pop());
     while (detail::accept_waiter* w = waiters_.pop_front()) w->deliver(detail::outcome::closed, 0);
-    ::close(std::exchange(fd_, -1));
+    detail::scheduler_access::close_fd(*scheduler_, std::exchange(fd_, -1));
     // A Unix-domain path listener leaves no socket file behind.
     if (local_.family() == AF_UNIX && local_.size() > offsetof(::sockaddr_un, sun_path) + 1) {
         const auto* un = reinterpret_cast<const ::sockaddr_un*>(local_.data());

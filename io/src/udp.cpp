@@ -69,7 +69,7 @@ void udp_socket::connect(std::string_view to) {
 void udp_socket::close() noexcept {
     if (fd_ < 0) return;
     stop_operations(detail::outcome::closed);
-    ::close(std::exchange(fd_, -1));
+    detail::scheduler_access::close_fd(*scheduler_, std::exchange(fd_, -1));
     detail::scheduler_access::remove_resource(*scheduler_, this);
 }
 

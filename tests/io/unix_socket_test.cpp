@@ -1,4 +1,5 @@
 #include "bounded_run.hpp"
+#include "wait_until.hpp"
 
 #include <zring/coro/when_all.hpp>
 #include <zring/io/unix_socket.hpp>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -41,6 +43,43 @@ zring::task<std::string> round_trip(zring::scheduler& s, zring::unix_listener& l
 }
 
 }  // namespace
+
+TEST_CASE("a closed stream's descriptor number, handed out again, serves the new stream", "[io][unix]") {
+    // epoll keeps a stream's registration between operations: a number the
+    // kernel hands out again must not inherit it, even where the new
+    // stream's first operation is a read that would block.
+    zring::scheduler s;
+    auto body = [&]() -> zring::task<void> {
+        std::array<std::byte, 4> buffer{};
+        auto read_after_write = [&](zring::unix_stream& reader, zring::unix_stream& writer) -> zring::task<std::size_t> {
+            const std::size_t before = s.kernel_operations();
+            auto [n, done] = co_await zring::when_all(
+                [&]() -> zring::task<std::size_t> {
+                    const std::size_t got = co_await reader.read_some(buffer, 5s);
+                    co_return got;
+                }(),
+                [&]() -> zring::task<bool> {
+                    co_await zring_test::until("the read waits", [&] { return s.kernel_operations() > before; });
+                    co_await writer.write("ping");
+                    co_return true;
+                }());
+            CHECK(done);
+            co_return n;
+        };
+        auto [a, b] = zring::unix_stream::pair(s);
+        const std::size_t first = co_await read_after_write(a, b);
+        CHECK(first == 4);
+        const int number = a.native_handle();
+        a.close();
+        auto [c, d] = zring::unix_stream::pair(s);
+        zring::unix_stream& reused = c.native_handle() == number ? c : d;
+        zring::unix_stream& other = c.native_handle() == number ? d : c;
+        REQUIRE(reused.native_handle() == number);  // the kernel hands out the lowest free number
+        const std::size_t second = co_await read_after_write(reused, other);
+        CHECK(second == 4);
+    };
+    zring_test::run(s, body());
+}
 
 TEST_CASE("a Unix-domain stream in the abstract namespace", "[io][unix]") {
     zring::scheduler s;

@@ -53,6 +53,9 @@ struct io_operation : list_hook {  // the hook is the backend's while pending
     ::msghdr* message = nullptr;      // recvmsg, sendmsg
     ::sockaddr* address = nullptr;    // accept (the peer's, may be null), connect
     ::socklen_t address_length = 0;   // accept: room, then the peer's; connect: the address's
+    // The call returned EAGAIN just before start(): the fd is not ready,
+    // so epoll need not check (a registration it kept sees the next edge).
+    bool would_block = false;
     // The backend's bookkeeping.
     bool cancel_requested = false;
     bool one_shot_polls = false;  // io_uring without multishot polls: re-armed at each completion

@@ -82,6 +82,7 @@ public:
         if (rc == -1 && (o.uses_epoll() || this->expires_at_once())) {
             step_.prepare(o, *this);
             const int result = try_call(*this);
+            this->would_block = result == -EAGAIN;
             if (result != -EAGAIN) rc = result < 0 ? -result : step_.advance(o, result);
         }
         if (rc == -1) {
