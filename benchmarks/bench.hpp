@@ -35,12 +35,21 @@ void pubsub(const options& opt, report& out);
 void fanin(const options& opt, report& out);
 void loop(const options& opt, report& out);
 void mt(const options& opt, report& out);
+void tcp(const options& opt, report& out);
+
+// The variants of the tcp benchmark that can exist here: blocking zring zring-epoll asio.
+std::vector<std::string> tcp_variants();
 
 // Checks this run's numbers against zring's published targets.
 void check_targets(report& out);
 
-// The variants of the ZeroMQ benchmarks that this invocation runs.
+// The variants of a benchmark (of the ZeroMQ ones unless `all` says) that
+// this invocation runs.
+std::vector<std::string> selected_variants(const options& opt, const std::vector<std::string>& all);
 std::vector<std::string> selected_variants(const options& opt);
+// Records a latency run: median, mean, p99, p99.9 of the round trips (in
+// µs, any order) and the client's CPU per round trip.
+void record_round_trips(row& r, std::vector<double> us, double client_cpu_seconds);
 // Progress on long runs, on stderr when it is a terminal (else nothing):
 // which benchmark of how many, the time since start, and a line per
 // repetition. The watchdog hears of every repetition either way.

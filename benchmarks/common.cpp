@@ -30,9 +30,11 @@ bool listed(const std::vector<std::string>& list, const std::string& item) {
 
 }  // namespace
 
-std::vector<std::string> selected_variants(const options& opt) {
+std::vector<std::string> selected_variants(const options& opt) { return selected_variants(opt, zmq_variants()); }
+
+std::vector<std::string> selected_variants(const options& opt, const std::vector<std::string>& all) {
     std::vector<std::string> out;
-    for (const auto& v : zmq_variants()) {
+    for (const auto& v : all) {
         if (!listed(opt.variants, v)) continue;
         if (is_zring(v)) {
             const zring::backend b = scheduler_options_for(v).backend;
@@ -44,6 +46,18 @@ std::vector<std::string> selected_variants(const options& opt) {
         out.push_back(v);
     }
     return out;
+}
+
+void record_round_trips(row& r, std::vector<double> us, double client_cpu_seconds) {
+    std::sort(us.begin(), us.end());
+    double sum = 0;
+    for (const double v : us) sum += v;
+    const auto n = static_cast<double>(us.size());
+    r.record("median_us", quantile(us, 0.5));
+    r.record("mean_us", sum / n);
+    r.record("p99_us", quantile(us, 0.99));
+    r.record("p99.9_us", quantile(us, 0.999));
+    r.record("client_cpu_us_per_rt", client_cpu_seconds * 1e6 / n);
 }
 
 namespace {

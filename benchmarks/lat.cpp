@@ -129,16 +129,8 @@ lat_run run_once(const std::string& variant, bool dealer, std::int64_t warmup, s
     return r;
 }
 
-void record(report& out, const params& p, const std::string& variant, lat_run r, std::int64_t count) {
-    std::sort(r.us.begin(), r.us.end());
-    double sum = 0;
-    for (const double v : r.us) sum += v;
-    row& x = out.at("lat", p, variant, "median_us", false);
-    x.record("median_us", quantile(r.us, 0.5));
-    x.record("mean_us", sum / static_cast<double>(r.us.size()));
-    x.record("p99_us", quantile(r.us, 0.99));
-    x.record("p99.9_us", quantile(r.us, 0.999));
-    x.record("client_cpu_us_per_rt", r.cpu * 1e6 / static_cast<double>(count));
+void record(report& out, const params& p, const std::string& variant, lat_run r) {
+    record_round_trips(out.at("lat", p, variant, "median_us", false), std::move(r.us), r.cpu);
 }
 
 struct counts {
@@ -238,8 +230,7 @@ void lat_client(const options& opt, report& out) {
                 watchdog::note("lat --role client: " + variant + ", " + std::to_string(size) + " B, repetition " +
                                std::to_string(rep));  // a slow link may take minutes per repetition
                 record(out, p, variant,
-                       measure(variant, context, zmq::socket_type::dealer, opt.connect, n.warmup, n.round_trips, size),
-                       n.round_trips);
+                       measure(variant, context, zmq::socket_type::dealer, opt.connect, n.warmup, n.round_trips, size));
                 told.finished(variant, size, rep);
             }
         }
@@ -264,7 +255,7 @@ void lat(const options& opt, report& out) {
             for (int rep = 1; rep <= opt.repeat; ++rep) {
                 progress("lat", p, rep, opt.repeat);
                 for (const auto& variant : selected_variants(opt))
-                    record(out, p, variant, run_once(variant, dealer, warmup, count, size), count);
+                    record(out, p, variant, run_once(variant, dealer, warmup, count, size));
             }
         }
     }

@@ -27,6 +27,8 @@ const char* const usage_text =
     "  fanin   1 to 10,000 sockets on one scheduler, a coroutine each; memory per socket\n"
     "  loop    call_soon, suspend+resume, timers, call_soon_threadsafe\n"
     "  mt      several cores: receivers scaling over N threads, resume_on hops, offload\n"
+    "  tcp     plain TCP against blocking sockets and Asio: 16 B ping-pong; echo of 64 B\n"
+    "          messages over 1, 100, 1,000 connections (msgs/s, server CPU); accept storm\n"
     "  all     every benchmark above\n"
     "options:\n"
     "  --repeat N      repetitions of each measurement; medians are reported (default 5)\n"
@@ -34,7 +36,8 @@ const char* const usage_text =
     "  --procs         thr: the sender runs in another process (ipc and tcp only)\n"
     "  --size N        thr, lat: a message size to run (repeatable)\n"
     "  --transport T   thr: inproc, ipc or tcp (repeatable)\n"
-    "  --variant V     run only these variants: raw zring zring-epoll asio-drain asio-events (repeatable)\n"
+    "  --variant V     run only these variants (repeatable): raw zring zring-epoll asio-drain\n"
+    "                  asio-events; for tcp, blocking zring zring-epoll asio\n"
     "  --backend B     zring on this scheduler backend only: io_uring or epoll (repeatable;\n"
     "                  default both, io_uring only where the kernel allows it)\n"
     "  --role R        across hosts, each side a separate zring-bench (as libzmq's local_thr/remote_thr):\n"
@@ -42,7 +45,11 @@ const char* const usage_text =
     "                    thr --role send --connect EP  sends what the receiver asks, with one --variant\n"
     "                    lat --role echo --bind EP     returns every message, with one --variant\n"
     "                    lat --role client --connect EP  measures DEALER round trips and reports\n"
-    "                  send and echo use raw unless --variant says otherwise (raw zring zring-epoll)\n"
+    "                    tcp --role echo --bind tcp://HOST:PORT  serves tcp's echo, with one --variant\n"
+    "                    tcp --role client --connect EP  runs every tcp measurement against it\n"
+    "                  send and echo use raw unless --variant says otherwise (raw zring zring-epoll);\n"
+    "                  tcp's echo uses zring unless --variant says (blocking zring zring-epoll asio).\n"
+    "                  Each tcp accept repetition leaves 5,000 client sockets in TIME_WAIT\n"
     "  --bind EP       recv, echo: tcp://HOST:PORT (PORT may be *: the port is printed) or ipc://PATH\n"
     "  --connect EP    send, client: the other side's endpoint\n"
     "  --json FILE     write every run, the medians and the targets as JSON\n"
@@ -102,25 +109,30 @@ void check_role(const options& opt, std::vector<std::string> chosen, bool report
     const bool thr = opt.role == "recv" || opt.role == "send";
     std::sort(chosen.begin(), chosen.end());
     chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
-    if (chosen.size() != 1 || chosen.front() != (thr ? "thr" : "lat"))
-        usage(std::string("--role ") + opt.role + " goes with the " + (thr ? "thr" : "lat") + " benchmark alone");
+    const bool tcp = chosen.size() == 1 && chosen.front() == "tcp" && !thr;
+    if (chosen.size() != 1 || (chosen.front() != (thr ? "thr" : "lat") && !tcp))
+        usage(std::string("--role ") + opt.role + " goes with the " + (thr ? "thr" : "lat or tcp") +
+              " benchmark alone");
     const bool listens = opt.role == "recv" || opt.role == "echo";
     const std::string& endpoint = listens ? opt.bind : opt.connect;
     if (endpoint.empty() || !(listens ? opt.connect : opt.bind).empty())
         usage("--role " + opt.role + " needs " + (listens ? "--bind" : "--connect") + " ENDPOINT, and not " +
               (listens ? "--connect" : "--bind"));
     if (!is_endpoint(endpoint)) usage("across hosts, use a tcp:// or ipc:// endpoint, not '" + endpoint + "'");
+    if (tcp && endpoint.rfind("tcp://", 0) != 0) usage("tcp --role takes a tcp:// endpoint, not '" + endpoint + "'");
     if (opt.procs) usage("--procs and --role do not go together: --role already puts the peer elsewhere");
     if (opt.role == "send" || opt.role == "echo") {
         if (reporting_options_given)
             usage("--role " + opt.role + " serves the measuring side, which takes --json, --tsv, --repeat, --quick "
                   "and --size");
         if (opt.variants.size() > 1) usage("--role " + opt.role + " takes one --variant");
-        const std::string variant = opt.variants.empty() ? "raw" : opt.variants.front();
-        if (variant.rfind("asio", 0) == 0) usage("--role " + opt.role + " runs raw, zring or zring-epoll");
+        const std::string variant = opt.variants.empty() ? (tcp ? "zring" : "raw") : opt.variants.front();
+        const auto known = tcp ? bench::tcp_variants() : bench::zmq_variants();
+        if (std::find(known.begin(), known.end(), variant) == known.end() || (!tcp && variant.rfind("asio", 0) == 0))
+            usage("--role " + opt.role + " runs " + (tcp ? "blocking, zring, zring-epoll or asio" : "raw, zring or zring-epoll"));
         options single = opt;
         single.variants = {variant};
-        if (bench::selected_variants(single).empty())
+        if (bench::selected_variants(single, known).empty())
             usage("variant '" + variant + "' cannot run here (is its backend refused, or excluded by --backend?)");
     }
 }
@@ -158,7 +170,8 @@ int main(int argc, char** argv) {
         {"pubsub", bench::pubsub},
         {"fanin", bench::fanin},
         {"loop", bench::loop},
-        {"mt", bench::mt}};
+        {"mt", bench::mt},
+        {"tcp", bench::tcp}};
     std::vector<std::string> chosen;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -182,8 +195,9 @@ int main(int argc, char** argv) {
             opt.transports.push_back(t);
         } else if (a == "--variant") {
             const std::string v = value();
-            const auto known = bench::zmq_variants();
-            if (std::find(known.begin(), known.end(), v) == known.end())
+            const auto zmq = bench::zmq_variants();
+            const auto tcp = bench::tcp_variants();
+            if (std::find(zmq.begin(), zmq.end(), v) == zmq.end() && std::find(tcp.begin(), tcp.end(), v) == tcp.end())
                 usage("unknown or unavailable variant '" + v + "'");
             opt.variants.push_back(v);
         } else if (a == "--backend") {
@@ -193,7 +207,7 @@ int main(int argc, char** argv) {
         } else if (a == "--role") {
             opt.role = value();
             if (opt.role != "recv" && opt.role != "send" && opt.role != "echo" && opt.role != "client")
-                usage("unknown role '" + opt.role + "' (thr: recv or send; lat: echo or client)");
+                usage("unknown role '" + opt.role + "' (thr: recv or send; lat, tcp: echo or client)");
         } else if (a == "--bind")
             opt.bind = value();
         else if (a == "--connect")

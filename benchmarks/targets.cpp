@@ -1,5 +1,6 @@
 // The targets zring is held to, checked against whatever this run measured.
 #include "bench.hpp"
+#include "receivers.hpp"
 
 #include <cstdio>
 
@@ -8,12 +9,12 @@ namespace bench {
 namespace {
 
 // The first row of the benchmark and variant whose params include all of
-// `want`. Rows measured against another host (--role) are not held to the
-// targets, which are set for one host.
+// `want`. Rows measured against another host (--role: their sender, echo or
+// server is remote) are not held to the targets, which are set for one host.
 const row* lookup(const report& r, const std::string& benchmark, const std::string& variant, const params& want) {
     return r.find([&](const row& x) {
         if (x.benchmark != benchmark || x.variant != variant) return false;
-        if (x.param("sender") || x.param("echo")) return false;
+        if (x.param("sender") || !x.param("echo").value_or("").empty() || x.param("server")) return false;
         for (const auto& [k, v] : want)
             if (x.param(k) != v) return false;
         return true;
@@ -63,6 +64,26 @@ void check_targets(report& out) {
            quotient(zring, lookup(out, "lat", "asio-drain", reqrep), "median_us"), true, 1.0);
     expect(out, "lat REQ/REP tcp: zring-epoll / zring (io_uring) median",
            quotient(lookup(out, "lat", "zring-epoll", reqrep), zring, "median_us"), true, 1.10);
+
+    // Plain TCP: a round trip within 15% of blocking sockets (the floor) and
+    // no slower than Asio; an echo server that keeps up with Asio at every
+    // connection count, on less CPU.
+    const params ping{{"ping-pong", ""}};
+    for (const std::string variant : {"zring", "zring-epoll"}) {
+        const row* r = lookup(out, "tcp", variant, ping);
+        expect(out, "tcp ping-pong: " + variant + " / blocking median",
+               quotient(r, lookup(out, "tcp", "blocking", ping), "median_us"), true, 1.15);
+        expect(out, "tcp ping-pong: " + variant + " / asio median",
+               quotient(r, lookup(out, "tcp", "asio", ping), "median_us"), true, 1.0);
+    }
+    for (const row& x : out.rows()) {
+        if (x.benchmark != "tcp" || x.param("echo") != "" || x.param("server") || !is_zring(x.variant)) continue;
+        const params echo{{"echo", ""}, {"connections", *x.param("connections")}};
+        const row* asio = lookup(out, "tcp", "asio", echo);
+        const std::string what = "tcp echo " + *x.param("connections") + " connections: " + x.variant + " / asio ";
+        expect(out, what + "msgs/s", quotient(&x, asio, "msgs_per_s"), false, 1.0);
+        expect(out, what + "server CPU per msg", quotient(&x, asio, "server_cpu_ns_per_msg"), true, 1.0);
+    }
 
     if (const row* r = lookup(out, "loop", "zring", {{"call_soon", ""}}))
         expect(out, "loop: call_soon callbacks/s", r->median("callbacks_per_s"), false, 20e6);

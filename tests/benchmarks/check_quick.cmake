@@ -23,11 +23,12 @@ if(count GREATER 0)
     endforeach()
 endif()
 set(expected_results thr/raw lat/raw pubsub/raw fanin/raw
-    thr/zring-epoll lat/zring-epoll pubsub/zring-epoll fanin/zring-epoll loop/zring-epoll mt/raw mt/zring-epoll)
+    thr/zring-epoll lat/zring-epoll pubsub/zring-epoll fanin/zring-epoll loop/zring-epoll mt/raw mt/zring-epoll
+    tcp/blocking tcp/zring-epoll)
 # The io_uring variant runs where the kernel allows io_uring.
 string(JSON ring GET "${text}" machine ring)
 if(NOT ring MATCHES "^none")
-    list(APPEND expected_results thr/zring lat/zring pubsub/zring fanin/zring loop/zring mt/zring mt/zring-eventfd)
+    list(APPEND expected_results thr/zring lat/zring pubsub/zring fanin/zring loop/zring mt/zring mt/zring-eventfd tcp/zring)
 endif()
 foreach(expected ${expected_results})
     if(NOT expected IN_LIST seen)

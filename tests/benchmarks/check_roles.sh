@@ -70,6 +70,25 @@ timeout 60 "$bench" lat --role client --connect "$endpoint" --quick --variant ra
 wait $listener || fail "the echo exit status $?"
 check_json "$work/lat-raw.json" echo "remote raw"
 
+# tcp: a zring echo on epoll; the client runs ping-pong with every variant,
+# then echo and accept with its own loop.
+listen echo-tcp tcp --role echo --bind 'tcp://127.0.0.1:*' --variant zring-epoll
+timeout 60 "$bench" tcp --role client --connect "$endpoint" --quick --json "$work/tcp.json" > "$work/tcp-client.out" \
+    2> "$work/tcp-client.err" || fail "the tcp client exit status $?"
+wait $listener || fail "the tcp echo exit status $? (the client's end should end it)"
+check_json "$work/tcp.json" server "remote zring-epoll"
+for table in 'ping-pong size=16' 'echo connections=100 size=64' 'accept connections='; do
+    grep -q "^tcp  $table" "$work/tcp-client.out" || fail "no tcp $table table"
+done
+# A tcp client at a lat echo names what it met.
+listen echo-not-tcp lat --role echo --bind 'tcp://127.0.0.1:*'
+set +e
+timeout 60 "$bench" tcp --role client --connect "$endpoint" --quick 2> "$work/tcp-wrong.err"; rc=$?
+set -e
+kill $listener 2>/dev/null || true
+[ $rc -eq 1 ] || fail "a tcp client at a lat echo gave exit $rc"
+grep -q "not a tcp --role echo" "$work/tcp-wrong.err" || fail "the tcp client did not name what it met"
+
 # Mismatched peers are named, not waited on: a thr sender pointed at a lat
 # echo, and something else than a thr sender at a thr receiver.
 listen echo-wrong lat --role echo --bind 'tcp://127.0.0.1:*'
@@ -100,7 +119,7 @@ refused() {
 }
 refused "needs --bind" thr --role recv
 refused "needs --connect ENDPOINT, and not --bind" thr --role send --bind tcp://127.0.0.1:5555
-refused "goes with the lat benchmark alone" thr --role echo --bind tcp://127.0.0.1:5555
+refused "goes with the lat or tcp benchmark alone" thr --role echo --bind tcp://127.0.0.1:5555
 refused "goes with the thr benchmark alone" thr lat --role recv --bind tcp://127.0.0.1:5555
 refused "takes one --variant" thr --role send --connect tcp://127.0.0.1:5555 --variant raw --variant zring-epoll
 refused "use a tcp:// or ipc:// endpoint" thr --role recv --bind inproc://x
@@ -108,4 +127,7 @@ refused "go with --role" thr --connect tcp://127.0.0.1:5555
 refused "unknown role" thr --role sender --connect tcp://127.0.0.1:5555
 refused "serves the measuring side" thr --role send --connect tcp://127.0.0.1:5555 --json "$work/x.json"
 refused "serves the measuring side" lat --role echo --bind tcp://127.0.0.1:5555 --repeat 3
+refused "goes with the thr benchmark alone" tcp --role recv --bind tcp://127.0.0.1:5555
+refused "tcp --role takes a tcp:// endpoint" tcp --role echo --bind "ipc://$work/tcp"
+refused "runs blocking, zring, zring-epoll or asio" tcp --role echo --bind tcp://127.0.0.1:5555 --variant raw
 echo "ok: zring-bench roles across two processes"
