@@ -32,7 +32,7 @@ byte_stream::byte_stream(scheduler& s, int fd, const char* kind, endpoint peer, 
     try {
         name_ = std::make_shared<const std::string>(std::string("zring::") + kind + "(" + label.to_string() + ")");
     } catch (...) {
-        ::close(fd);
+        detail::scheduler_access::close_fd(s, fd);  // a connect ran on it
         throw;
     }
     detail::scheduler_access::add_resource(s, this);

@@ -164,9 +164,10 @@ public:
     void forget(int fd) noexcept override {
         if (fd < 0 || static_cast<std::size_t>(fd) >= entries_.size()) return;
         fd_entry& entry = entries_[fd];
-        if (!entry.watches.empty()) return;
         // Closing the fd ends its registration; events of a duplicate left
-        // open carry this generation, which no later registration has.
+        // open carry this generation, which no later registration has. A
+        // watch still on it (a user's poll) never fires again, and the next
+        // registration of the number, new or not, goes through epoll_ctl.
         entry.kept = entry.registered = false;
         entry.events = 0;
     }

@@ -39,9 +39,8 @@ public:
     virtual bool drain(clock::duration patience) noexcept = 0;
     // Operations whose final completion is not delivered yet.
     virtual std::size_t operations() const noexcept = 0;
-    // fd, on which no operation is pending, is about to be closed: what the
-    // backend keeps for it goes (a number the kernel hands out again is a
-    // new file).
+    // fd is about to be closed: what the backend keeps for it goes (a
+    // number the kernel hands out again is a new file).
     virtual void forget(int /*fd*/) noexcept {}
 
     // Cross-ring wake-ups (io_uring's IORING_OP_MSG_RING): the fd other

@@ -2,10 +2,12 @@
 #include "wait_until.hpp"
 
 #include <zring/coro/when_all.hpp>
+#include <zring/io/poll.hpp>
 #include <zring/io/unix_socket.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <stop_token>
 #include <string>
 #include <system_error>
 
@@ -70,7 +73,27 @@ TEST_CASE("a closed stream's descriptor number, handed out again, serves the new
         const std::size_t first = co_await read_after_write(a, b);
         CHECK(first == 4);
         const int number = a.native_handle();
-        a.close();
+        // A user's poll on the same descriptor, still waiting when the
+        // stream closes, then cancelled.
+        std::stop_source stop_poll;
+        const std::size_t before_poll = s.kernel_operations();
+        auto [polled, closed] = co_await zring::when_all(
+            [&]() -> zring::task<bool> {
+                try {
+                    (void)co_await zring::poll(number, POLLIN, stop_poll.get_token());
+                } catch (const std::exception&) {  // cancelled, or EBADF where the close came first
+                    co_return true;
+                }
+                co_return false;
+            }(),
+            [&]() -> zring::task<bool> {
+                co_await zring_test::until("the poll waits", [&] { return s.kernel_operations() > before_poll; });
+                a.close();
+                stop_poll.request_stop();
+                co_return true;
+            }());
+        CHECK(polled);
+        CHECK(closed);
         auto [c, d] = zring::unix_stream::pair(s);
         zring::unix_stream& reused = c.native_handle() == number ? c : d;
         zring::unix_stream& other = c.native_handle() == number ? d : c;

@@ -97,6 +97,9 @@ public:
     endpoint peer_endpoint() const noexcept { return peer_; }
     // "tcp 127.0.0.1:5555": names the stream in error messages.
     const std::string& name() const noexcept { return *name_; }
+    // The socket, for options and inspection. It stays this object's: close
+    // it with close(), never with ::close or dup2 over it (the epoll backend
+    // keeps the descriptor registered between operations).
     int native_handle() const noexcept { return fd_; }
     scheduler& get_scheduler() const noexcept { return *scheduler_; }
     // Bytes received and not yet read (left over by read_until).

@@ -95,6 +95,9 @@ public:
     // The address bound, with the port the kernel chose for port 0.
     endpoint local_endpoint() const noexcept { return local_; }
     const std::string& name() const noexcept { return *name_; }
+    // The socket, for options and inspection. It stays this object's: close
+    // it with close(), never with ::close or dup2 over it (the epoll backend
+    // keeps the descriptor registered between operations).
     int native_handle() const noexcept { return fd_; }
     scheduler& get_scheduler() const noexcept { return *scheduler_; }
     // Connections accepted and not yet taken by accept(), for diagnostics.

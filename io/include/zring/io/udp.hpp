@@ -66,6 +66,9 @@ public:
     bool is_open() const noexcept { return fd_ >= 0; }
     endpoint local_endpoint() const noexcept { return endpoint::local_of(fd_); }
     const std::string& name() const noexcept { return *name_; }
+    // The socket, for options and inspection. It stays this object's: close
+    // it with close(), never with ::close or dup2 over it (the epoll backend
+    // keeps the descriptor registered between operations).
     int native_handle() const noexcept { return fd_; }
     scheduler& get_scheduler() const noexcept { return *scheduler_; }
 
