@@ -161,6 +161,42 @@ tcp-echo)
     kill -TERM $server
     wait_bounded $server "the server, after SIGTERM," || fail "server did not shut down cleanly on SIGTERM ($?)"
     ;;
+tcp-bridge)
+    timeout --foreground 20 "$bin/zmq_tcp_bridge" --listen 127.0.0.1:0 --pub "ipc://$work/bridge" 2> "$work/bridge.out" &
+    bridge=$!
+    wait_for_line "$work/bridge.out" '^listening on 127.0.0.1:[0-9]*,'
+    port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/bridge.out")
+    exec 3<>"/dev/tcp/127.0.0.1/$port" 4<>"/dev/tcp/127.0.0.1/$port"
+    # What is published before the bridge's SUB has joined its own PUB is
+    # lost, as ZeroMQ's PUB/SUB does: a says hello until b hears one.
+    heard=
+    for i in $(seq 200); do
+        printf 'hello %d\n' "$i" >&3
+        if read -t 0.05 -r heard <&4; then break; fi
+    done
+    [[ $heard == "hello "* ]] || fail "client b heard nothing of client a's lines"
+    # Now a line from b reaches both, CR LF ended as telnet and nc -C send it.
+    printf 'from b\r\n' >&4
+    for fd in 3 4; do
+        line=
+        while [ "$line" != "from b" ]; do
+            read -t 5 -r line <&$fd || fail "client $fd: no 'from b' (last line: '$line')"
+        done
+    done
+    # A line past 64 KiB ends that client only.
+    exec 5<>"/dev/tcp/127.0.0.1/$port"
+    head -c 70000 /dev/zero | tr '\0' x >&5 || true
+    rc=0  # read: 0 for a line, 1 at the end (or a reset), above 128 on its timeout
+    while [ $rc -eq 0 ]; do read -t 5 -r line <&5 2> /dev/null && rc=0 || rc=$?; done
+    [ $rc -le 128 ] || fail "a client with a 70,000-byte line is still connected 5 s later"
+    wait_for_line "$work/bridge.out" 'read_until: .*65536'
+    printf 'still here\n' >&3
+    line=
+    while [ "$line" != "still here" ]; do read -t 5 -r line <&4 || fail "the bridge stopped serving"; done
+    exec 3>&- 4>&- 5>&-
+    kill -TERM $bridge
+    wait_bounded $bridge "the bridge, after SIGTERM," || fail "bridge did not shut down cleanly on SIGTERM ($?)"
+    ;;
 cat-reqrep)
     printf 'pong\n' | timeout 20 "$bin/zring-cat" --type REP --bind "$endpoint" --count 2 > "$work/rep.out" &
     rep=$!
