@@ -3,11 +3,13 @@
 # baseline (raw libzmq for the ZeroMQ benchmarks and mt scaling, Asio for mt
 # hop and offload), 1.0 being the baseline. Every variant in the file gets a
 # series, in the order the file first names them.
-# usage: benchmarks/plot.sh RESULTS.tsv OUT.png
+# usage: benchmarks/plot.sh RESULTS.tsv OUT.png [BASELINES]
+#   BASELINES: what 1.0 is, for the title (default: the ZeroMQ benchmarks')
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 RESULTS.tsv OUT.png" >&2; exit 2; }
+[ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: $0 RESULTS.tsv OUT.png [BASELINES]" >&2; exit 2; }
 tsv=$1
 png=$2
+baselines=${3:-"raw libzmq; mt hop, offload: Asio; tcp: blocking sockets (ping-pong), Asio"}
 command -v gnuplot >/dev/null || { echo "$0: gnuplot is not installed (apt-get install gnuplot-nox)" >&2; exit 1; }
 wide=$(mktemp)
 trap 'rm -f "$wide"' EXIT
@@ -44,7 +46,7 @@ set terminal pngcairo size 1600,640 font ",10"
 set output "$png"
 set datafile separator "\t"
 set datafile missing "-"
-set title "zring-bench: speed relative to the baseline (1.0: raw libzmq; for mt hop and offload, Asio), higher is better"
+set title "zring-bench: speed relative to the baseline (1.0: $baselines), higher is better"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1

@@ -340,6 +340,14 @@ private:
                 io_uring_prep_connect(sqe, op->fd, op->address, op->address_length);
                 break;
             case io_kind::recv:
+                // Into the caller's buffer, not from a provided buffer ring:
+                // zring-recv-buffers (benchmarks/results/2026-12-02-recv-buffers.txt,
+                // 64 B messages, medians of 5, CPU per message against this
+                // plain recv) measured a buffer ring plus the copy into the
+                // caller's buffer at 0.99, 1.10 and 0.91 on 1, 100 and 1,000
+                // connections, and multishot recv from it at 1.11, 1.30 and
+                // 1.07: no gain beyond the run-to-run swing (0.95-1.07 in a
+                // second run), for a shared pool that can run dry (ENOBUFS).
                 io_uring_prep_recv(sqe, op->fd, op->buffer, op->length, op->flags);
                 break;
             case io_kind::send:
