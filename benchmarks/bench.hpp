@@ -69,6 +69,8 @@ private:
     std::size_t total_;
     std::size_t done_ = 0;
 };
+// Raises the soft limit of open descriptors to the hard one; returns it.
+std::size_t raise_descriptor_limit();
 // An endpoint no other run of this process uses ("tcp" binds port 0).
 std::string fresh_endpoint(const std::string& transport);
 // libzmq leaves the socket file of a bound ipc endpoint behind: whoever

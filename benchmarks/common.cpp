@@ -2,6 +2,7 @@
 #include "receivers.hpp"
 #include "watchdog.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,6 +109,15 @@ void role_progress::finished(const std::string& variant, std::size_t size, int r
                      variant + ", " + std::to_string(size) + " B, repetition " + std::to_string(repetition) + ", " +
                      std::to_string(elapsed) + " s elapsed)\n"
               << std::flush;
+}
+
+std::size_t raise_descriptor_limit() {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    return static_cast<std::size_t>(limit.rlim_cur);
 }
 
 std::string fresh_endpoint(const std::string& transport) {

@@ -61,24 +61,14 @@ fanin_run run_once(const std::string& variant, int sockets, std::int64_t count) 
     return r;
 }
 
-// Each socket needs a descriptor (its mailbox); raise the soft limit to the hard one.
-rlim_t descriptor_limit() {
-    rlimit limit{};
-    getrlimit(RLIMIT_NOFILE, &limit);
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-    getrlimit(RLIMIT_NOFILE, &limit);
-    return limit.rlim_cur;
-}
-
 }  // namespace
 
 void fanin(const options& opt, report& out) {
     const std::vector<int> socket_counts = opt.quick ? std::vector<int>{1, 100} : std::vector<int>{1, 1000, 10000};
     const std::int64_t count = opt.quick ? 20'000 : 1'000'000;
-    const rlim_t fds = descriptor_limit();
+    const std::size_t fds = raise_descriptor_limit();  // each socket needs one (its mailbox)
     for (const int sockets : socket_counts) {
-        if (static_cast<rlim_t>(sockets) + 256 > fds) {
+        if (static_cast<std::size_t>(sockets) + 256 > fds) {
             std::cerr << "  fanin: skipping " << sockets << " sockets: the descriptor limit is " << fds << "\n";
             continue;
         }

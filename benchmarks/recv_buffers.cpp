@@ -16,6 +16,7 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,7 +35,7 @@
 namespace {
 
 constexpr std::size_t message_size = 64;
-constexpr unsigned buffer_size = 4096;  // every way's recv length
+constexpr unsigned buffer_size = 4096;   // every way's recv length
 constexpr unsigned ring_buffers = 1024;  // in the provided buffer ring
 constexpr int group = 1;
 
@@ -130,7 +131,7 @@ result run(way how, int connections, long messages) {
             const int fd = writers[static_cast<std::size_t>(m % connections)];
             for (std::size_t at = 0; at < message_size;) {
                 const ssize_t n = ::send(fd, message + at, message_size - at, MSG_NOSIGNAL);
-                if (n < 0) std::abort();  // a benchmark's writer has no one to tell
+                if (n < 0) return;  // the reader failed and closed its end: it reports
                 at += static_cast<std::size_t>(n);
             }
         }
@@ -139,29 +140,35 @@ result run(way how, int connections, long messages) {
     const double cpu0 = thread_cpu();
     const unsigned long long total = static_cast<unsigned long long>(messages) * message_size;
     unsigned long long received = 0;
-    while (received < total) {
-        io_uring_submit_and_wait(&ring, 1);
-        io_uring_cqe* cqe;
-        unsigned head, seen = 0;
-        io_uring_for_each_cqe(&ring, head, cqe) {
-            ++seen;
-            const int i = static_cast<int>(io_uring_cqe_get_data64(cqe));
-            const int res = cqe->res;
-            if (res < 0 && res != -ENOBUFS) fail("recv", -res);
-            if (res > 0) {
-                received += static_cast<unsigned>(res);
-                if (cqe->flags & IORING_CQE_F_BUFFER) {
-                    const auto b = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-                    std::memcpy(own.data() + static_cast<std::size_t>(i) * buffer_size, pool.data() + b * buffer_size,
-                                static_cast<std::size_t>(res));
-                    io_uring_buf_ring_add(br, pool.data() + b * buffer_size, buffer_size, b,
-                                          io_uring_buf_ring_mask(ring_buffers), 0);
-                    io_uring_buf_ring_advance(br, 1);
+    try {
+        while (received < total) {
+            io_uring_submit_and_wait(&ring, 1);
+            io_uring_cqe* cqe;
+            unsigned head, seen = 0;
+            io_uring_for_each_cqe(&ring, head, cqe) {
+                ++seen;
+                const int i = static_cast<int>(io_uring_cqe_get_data64(cqe));
+                const int res = cqe->res;
+                if (res < 0 && res != -ENOBUFS) fail("recv", -res);
+                if (res > 0) {
+                    received += static_cast<unsigned>(res);
+                    if (cqe->flags & IORING_CQE_F_BUFFER) {
+                        const auto b = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+                        std::memcpy(own.data() + static_cast<std::size_t>(i) * buffer_size,
+                                    pool.data() + b * buffer_size, static_cast<std::size_t>(res));
+                        io_uring_buf_ring_add(br, pool.data() + b * buffer_size, buffer_size, b,
+                                              io_uring_buf_ring_mask(ring_buffers), 0);
+                        io_uring_buf_ring_advance(br, 1);
+                    }
                 }
+                if (how != way::multishot || !(cqe->flags & IORING_CQE_F_MORE)) arm(i);
             }
-            if (how != way::multishot || !(cqe->flags & IORING_CQE_F_MORE)) arm(i);
+            io_uring_cq_advance(&ring, seen);
         }
-        io_uring_cq_advance(&ring, seen);
+    } catch (...) {
+        for (const int fd : readers) ::shutdown(fd, SHUT_RDWR);  // the writer's sends fail: it ends
+        writer.join();
+        throw;
     }
     const double cpu = thread_cpu() - cpu0;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -181,12 +188,18 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    rlimit limit{};  // 1,000 connections take 2,000 descriptors
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
     int repeat = 5;
     long messages = 1'000'000;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
-        if (flag == "--repeat") repeat = std::max(1, std::atoi(argv[i + 1]));
-        else if (flag == "--messages") messages = std::max(1000L, std::atol(argv[i + 1]));
+        if (flag == "--repeat")
+            repeat = std::max(1, std::atoi(argv[i + 1]));
+        else if (flag == "--messages")
+            messages = std::max(1000L, std::atol(argv[i + 1]));
         else {
             std::fprintf(stderr, "usage: zring-recv-buffers [--repeat N] [--messages N]\n");
             return 2;

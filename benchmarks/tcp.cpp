@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -96,17 +97,24 @@ bool read_all(int fd, void* data, std::size_t n) {
     return true;
 }
 
-int blocking_connect(const zring::endpoint& to) {
-    const int fd = ::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) fail("tcp: socket");
-    if (::connect(fd, to.data(), to.size()) != 0) {
-        const int e = errno;
-        ::close(fd);
-        errno = e;
-        fail("tcp: connect to " + to.to_string());
+// A descriptor, closed with its scope unless released.
+struct socket_fd {
+    int fd;
+    explicit socket_fd(int f) : fd(f) {}
+    socket_fd(const socket_fd&) = delete;
+    socket_fd& operator=(const socket_fd&) = delete;
+    ~socket_fd() {
+        if (fd >= 0) ::close(fd);
     }
-    set_nodelay(fd);
-    return fd;
+    int release() noexcept { return std::exchange(fd, -1); }
+};
+
+int blocking_connect(const zring::endpoint& to) {
+    socket_fd s(::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (s.fd < 0) fail("tcp: socket");
+    if (::connect(s.fd, to.data(), to.size()) != 0) fail("tcp: connect to " + to.to_string());
+    set_nodelay(s.fd);
+    return s.release();
 }
 
 // A blocking listening socket at `at` (SO_REUSEADDR, as every variant's).
@@ -135,63 +143,72 @@ void blocking_serve(const zring::endpoint& at, const listening_fn& listening) {
     std::condition_variable idle;
     int live = 0;
     std::atomic<bool> ended{false};
-    auto connection = [&](int c) {
+    auto echo = [&](int c) {
         std::array<char, buffer_size> buffer;
         ssize_t n = ::recv(c, buffer.data(), buffer.size(), 0);
         switch (control_of(buffer.data(), n > 0 ? static_cast<std::size_t>(n) : 0)) {
-        case control::hello: {
-            const std::string g = greeting("blocking");
-            write_all(c, g.data(), g.size());
-            n = 0;
-            break;
-        }
-        case control::end:
-            ended = true;
-            ::shutdown(l, SHUT_RDWR);  // wakes the accept below
-            n = 0;
-            break;
-        case control::none:
-            break;
+            case control::hello: {
+                const std::string g = greeting("blocking");
+                write_all(c, g.data(), g.size());
+                n = 0;
+                break;
+            }
+            case control::end:
+                ended = true;
+                ::shutdown(l, SHUT_RDWR);  // wakes the accept below
+                n = 0;
+                break;
+            case control::none: break;
         }
         while (n > 0) {
             write_all(c, buffer.data(), static_cast<std::size_t>(n));
             n = ::recv(c, buffer.data(), buffer.size(), 0);
         }
+    };
+    auto connection = [&](int c) {
+        try {
+            echo(c);
+        } catch (const std::exception& e) {  // a reset: this connection only
+            std::cerr << "zring-bench: tcp echo (blocking): " << e.what() << std::endl;
+        }
         ::close(c);
         std::lock_guard lock(m);
         if (--live == 0) idle.notify_all();
     };
-    for (;;) {
+    std::exception_ptr failure;
+    while (!failure) {
         const int c = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
         if (c < 0 && ended) break;
         if (c < 0 && (errno == EINTR || errno == ECONNABORTED)) continue;
-        if (c < 0) fail("tcp: accept");
-        set_nodelay(c);
-        {
+        try {
+            if (c < 0) fail("tcp: accept");
+            set_nodelay(c);
             std::lock_guard lock(m);
+            std::thread(connection, c).detach();  // a thread per connection: the blocking way
             ++live;
+        } catch (...) {
+            if (c >= 0) ::close(c);
+            failure = std::current_exception();
         }
-        std::thread(connection, c).detach();  // a thread per connection: the blocking way
     }
+    // The connections' threads use this frame: they end before it does.
     std::unique_lock lock(m);
     idle.wait(lock, [&] { return live == 0; });
     ::close(l);
+    if (failure) std::rethrow_exception(failure);
 }
 
 zring::task<void> zring_connection(zring::tcp_stream c, const std::string& variant, std::stop_source& stop) {
     std::array<std::byte, buffer_size> buffer;
     std::size_t n = co_await c.read_some(buffer);
     switch (control_of(buffer.data(), n)) {
-    case control::hello: {
-        const std::string g = greeting(variant);
-        co_await c.write(g);
-        co_return;
-    }
-    case control::end:
-        stop.request_stop();
-        co_return;
-    case control::none:
-        break;
+        case control::hello: {
+            const std::string g = greeting(variant);
+            co_await c.write(g);
+            co_return;
+        }
+        case control::end: stop.request_stop(); co_return;
+        case control::none: break;
     }
     while (n > 0) {
         co_await c.write(std::span<const std::byte>(buffer.data(), n));
@@ -229,16 +246,15 @@ asio::awaitable<void> asio_connection(asio_tcp::socket c, asio_tcp::acceptor& ac
     boost::system::error_code ec;
     std::size_t n = co_await c.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
     switch (control_of(buffer.data(), ec ? 0 : n)) {
-    case control::hello: {
-        const std::string g = greeting("asio");
-        co_await asio::async_write(c, asio::buffer(g), asio::use_awaitable);
-        co_return;
-    }
-    case control::end:
-        acceptor.close();  // ends the accept loop
-        co_return;
-    case control::none:
-        break;
+        case control::hello: {
+            const std::string g = greeting("asio");
+            co_await asio::async_write(c, asio::buffer(g), asio::use_awaitable);
+            co_return;
+        }
+        case control::end:
+            acceptor.close();  // ends the accept loop
+            co_return;
+        case control::none: break;
     }
     while (!ec && n > 0) {
         co_await asio::async_write(c, asio::buffer(buffer.data(), n), asio::use_awaitable);
@@ -250,7 +266,8 @@ asio::awaitable<void> asio_accept(asio_tcp::acceptor& acceptor) {
     for (;;) {
         boost::system::error_code ec;
         asio_tcp::socket c = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return;  // closed: a client sent end
+        if (ec == asio::error::operation_aborted) co_return;  // closed: a client sent end
+        if (ec) throw boost::system::system_error(ec, "tcp echo (asio): accept");
         c.set_option(asio_tcp::no_delay(true));
         asio::co_spawn(acceptor.get_executor(), asio_connection(std::move(c), acceptor), asio::detached);
     }
@@ -260,8 +277,10 @@ void asio_serve(const zring::endpoint& at, const listening_fn& listening) {
     asio::io_context io(1);
     asio_tcp::acceptor acceptor(io, at.family() == AF_INET6 ? asio_tcp::v6() : asio_tcp::v4(), listening_socket(at));
     listening(zring::endpoint::local_of(acceptor.native_handle()));
-    asio::co_spawn(io, asio_accept(acceptor), asio::detached);
+    std::exception_ptr failure;
+    asio::co_spawn(io, asio_accept(acceptor), [&](std::exception_ptr e) { failure = e; });
     io.run();
+    if (failure) std::rethrow_exception(failure);
 }
 #endif
 
@@ -275,15 +294,27 @@ void serve(const std::string& variant, const zring::endpoint& at, const listenin
 }
 
 // Says `text` on a connection of its own and returns what the echo answers
-// before it closes.
+// before it closes, waiting 10 s at most.
 std::string tell(const zring::endpoint& echo, std::string_view text) {
-    const int fd = blocking_connect(echo);
-    write_all(fd, text.data(), text.size());
+    socket_fd s(blocking_connect(echo));
+    write_all(s.fd, text.data(), text.size());
+    ::shutdown(s.fd, SHUT_WR);  // all of it: whatever the echo read, it reads the end next
+    const timeval patience{10, 0};
+    ::setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
     std::string answer;
     char buffer[256];
-    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) answer.append(buffer, static_cast<std::size_t>(n));
-    ::close(fd);
-    return answer;
+    for (;;) {
+        const ssize_t n = ::recv(s.fd, buffer, sizeof buffer, 0);
+        if (n == 0) return answer;
+        if (n > 0) {
+            answer.append(buffer, static_cast<std::size_t>(n));
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            throw std::runtime_error("tcp: " + echo.to_string() + " answered '" + std::string(text) +
+                                     "' with nothing in 10 s: not a zring-bench tcp echo?");
+        } else if (errno != EINTR) {
+            fail("tcp: recv from " + echo.to_string());
+        }
+    }
 }
 
 // The echo server of a local run, on its own thread, until stopped.
@@ -352,13 +383,12 @@ void ping_pong_client(const std::string& variant, const zring::endpoint& to, std
     const std::array<std::byte, ping_size> out{};
     std::array<std::byte, ping_size> in{};
     if (variant == "blocking") {
-        const int fd = blocking_connect(to);
+        const socket_fd s(blocking_connect(to));
         for (std::int64_t i = 0; i < total; ++i) {
-            write_all(fd, out.data(), out.size());
-            if (!read_all(fd, in.data(), in.size())) throw std::runtime_error("tcp ping-pong: the echo closed");
+            write_all(s.fd, out.data(), out.size());
+            if (!read_all(s.fd, in.data(), in.size())) throw std::runtime_error("tcp ping-pong: the echo closed");
             mark(i);
         }
-        ::close(fd);
         return;
     }
     if (is_zring(variant)) {
@@ -376,6 +406,7 @@ void ping_pong_client(const std::string& variant, const zring::endpoint& to, std
 #if ZRING_BENCH_HAVE_ASIO
     asio::io_context io(1);
     asio_tcp::socket c(io, to.family() == AF_INET6 ? asio_tcp::v6() : asio_tcp::v4(), blocking_connect(to));
+    std::exception_ptr failure;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
@@ -385,8 +416,9 @@ void ping_pong_client(const std::string& variant, const zring::endpoint& to, std
                 mark(i);
             }
         },
-        asio::detached);
+        [&](std::exception_ptr e) { failure = e; });
     io.run();
+    if (failure) std::rethrow_exception(failure);
 #endif
 }
 
@@ -463,8 +495,7 @@ void echo_load(const zring::endpoint& to, int connections, window w, const std::
 
 // Connections/s for `count` connections after `warm` unmeasured ones, and
 // the server's CPU per connection where server_cpu can read it.
-void accept_storm(const zring::endpoint& to, int warm, int count, const std::function<double()>& server_cpu,
-                  row& r) {
+void accept_storm(const zring::endpoint& to, int warm, int count, const std::function<double()>& server_cpu, row& r) {
     zring::scheduler s(client_options());
     auto storm = [&](int n) -> zring::task<void> {
         int started = 0;
@@ -498,12 +529,32 @@ struct counts {
     std::vector<int> connections;
     explicit counts(const options& opt)
         : round_trips(opt.quick ? 2'000 : 20'000),
-          warmup(opt.quick ? 200 : 2'000),
-          echo{opt.quick ? window{20ms, 100ms} : window{200ms, 1s}},
+          warmup(opt.quick ? 200 : 2'000), echo{opt.quick ? window{20ms, 100ms} : window{200ms, 1s}},
           storm_warm(opt.quick ? 50 : 500),
-          storm(opt.quick ? 500 : 5'000),
+          // Across hosts each connection leaves the client a socket in
+          // TIME_WAIT for a minute, out of some 28,000 ports.
+          storm(opt.quick          ? 500
+                : opt.role.empty() ? 5'000
+                                   : 2'000),
           connections(opt.quick ? std::vector<int>{1, 100} : std::vector<int>{1, 100, 1000}) {}
 };
+
+// The variants in repetition rep's order: each goes first in turn, so that
+// none always runs on a machine the one before warmed up.
+std::vector<std::string> in_turn(std::vector<std::string> variants, int rep) {
+    if (!variants.empty())
+        std::rotate(variants.begin(), variants.begin() + (rep - 1) % static_cast<int>(variants.size()), variants.end());
+    return variants;
+}
+
+// Whether the descriptor limit allows `connections` (descriptors per
+// connection: 2 with the server in this process); says so if not.
+bool descriptors_for(int connections, int per_connection) {
+    static const std::size_t limit = raise_descriptor_limit();
+    if (static_cast<std::size_t>(connections * per_connection) + 256 <= limit) return true;
+    std::cerr << "  tcp: skipping " << connections << " connections: the descriptor limit is " << limit << "\n";
+    return false;
+}
 
 // The variants of echo and accept: the server is the variant, Asio first
 // (the baseline); blocking has no place there (a thread per connection).
@@ -533,7 +584,8 @@ params accept_params(const counts& n, const std::string& server) {
 
 // "tcp://HOST:PORT" (PORT may be *) as an endpoint.
 zring::endpoint endpoint_of(const std::string& flag, std::string text) {
-    if (text.rfind("tcp://", 0) != 0) throw std::invalid_argument("tcp: " + flag + " takes tcp://HOST:PORT, not " + text);
+    if (text.rfind("tcp://", 0) != 0)
+        throw std::invalid_argument("tcp: " + flag + " takes tcp://HOST:PORT, not " + text);
     text.erase(0, 6);
     if (text.size() > 2 && text.compare(text.size() - 2, 2, ":*") == 0) text.replace(text.size() - 1, 1, "0");
     return zring::endpoint::parse(text);
@@ -570,9 +622,10 @@ void tcp_client_role(const options& opt, report& out) {
     const counts n(opt);
     for (int rep = 1; rep <= opt.repeat; ++rep) {
         progress("tcp", ping_params(n, echo), rep, opt.repeat);
-        for (const auto& variant : selected_variants(opt, tcp_variants()))
+        for (const auto& variant : in_turn(selected_variants(opt, tcp_variants()), rep))
             ping_pong(variant, to, n.warmup, n.round_trips, out, ping_params(n, echo));
         for (const int c : n.connections) {
+            if (!descriptors_for(c, 1)) continue;
             progress("tcp", echo_params(c, echo), rep, opt.repeat);
             echo_load(to, c, n.echo, nullptr, out.at("tcp", echo_params(c, echo), "zring", "msgs_per_s", true));
         }
@@ -591,29 +644,32 @@ void tcp(const options& opt, report& out) {
     const counts n(opt);
     for (int rep = 1; rep <= opt.repeat; ++rep) {
         progress("tcp", ping_params(n, ""), rep, opt.repeat);
-        for (const auto& variant : selected_variants(opt, tcp_variants())) {
+        for (const auto& variant : in_turn(selected_variants(opt, tcp_variants()), rep)) {
             local_echo echo(variant);
             ping_pong(variant, echo.at(), n.warmup, n.round_trips, out, ping_params(n, ""));
             echo.stop();
         }
     }
     for (const int c : n.connections) {
+        if (!descriptors_for(c, 2)) continue;
         for (int rep = 1; rep <= opt.repeat; ++rep) {
             progress("tcp", echo_params(c, ""), rep, opt.repeat);
-            for (const auto& variant : server_variants(opt)) {
+            for (const auto& variant : in_turn(server_variants(opt), rep)) {
                 local_echo echo(variant);
-                echo_load(echo.at(), c, n.echo, [&] { return echo.cpu_seconds(); },
-                          out.at("tcp", echo_params(c, ""), variant, "msgs_per_s", true));
+                echo_load(
+                    echo.at(), c, n.echo, [&] { return echo.cpu_seconds(); },
+                    out.at("tcp", echo_params(c, ""), variant, "msgs_per_s", true));
                 echo.stop();
             }
         }
     }
     for (int rep = 1; rep <= opt.repeat; ++rep) {
         progress("tcp", accept_params(n, ""), rep, opt.repeat);
-        for (const auto& variant : server_variants(opt)) {
+        for (const auto& variant : in_turn(server_variants(opt), rep)) {
             local_echo echo(variant);
-            accept_storm(echo.at(), n.storm_warm, n.storm, [&] { return echo.cpu_seconds(); },
-                         out.at("tcp", accept_params(n, ""), variant, "conns_per_s", true));
+            accept_storm(
+                echo.at(), n.storm_warm, n.storm, [&] { return echo.cpu_seconds(); },
+                out.at("tcp", accept_params(n, ""), variant, "conns_per_s", true));
             echo.stop();
         }
     }

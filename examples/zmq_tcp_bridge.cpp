@@ -13,8 +13,9 @@
 //   nc 127.0.0.1 7000        shows every update; what you type goes to --pub
 //
 // A line is at most 64 KiB. A client that reads too slowly to keep up (1,000
-// lines behind) is disconnected rather than let the server's memory grow,
-// and so is one silent for 10 minutes. Ctrl-C stops the server cleanly.
+// lines behind, or a write stuck for 30 s) is disconnected rather than let
+// the server's memory grow; one that only listens may stay silent. A client
+// that ends its stream is gone. Ctrl-C stops the server cleanly.
 #include "common/cli.hpp"
 #include "common/scheduler.hpp"
 #include "common/until_signal.hpp"
@@ -47,8 +48,8 @@ struct client {
 
 class bridge {
 public:
-    bridge(zring::scheduler& s, zmq::context_t& context) : pub_(s, context, zmq::socket_type::pub),
-                                                          sub_(s, context, zmq::socket_type::sub) {}
+    bridge(zring::scheduler& s, zmq::context_t& context)
+        : pub_(s, context, zmq::socket_type::pub), sub_(s, context, zmq::socket_type::sub) {}
 
     zring::socket& pub() { return pub_; }
     zring::socket& sub() { return sub_; }
@@ -103,11 +104,11 @@ private:
         for (;;) {
             std::optional<std::string> line;
             try {
-                line = co_await c.stream.read_until("\n", max_line, 10min);
+                line = co_await c.stream.read_until("\n", max_line);
             } catch (const zring::end_of_stream&) {
                 co_return;  // the client hung up
             }
-            line->pop_back();  // the "\n"
+            line->pop_back();                                              // the "\n"
             if (!line->empty() && line->back() == '\r') line->pop_back();  // nc -C, telnet
             co_await pub_.send(zmq::message_t(*line));
         }

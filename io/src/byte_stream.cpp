@@ -148,6 +148,7 @@ std::string byte_stream::take(std::size_t n) {
 }
 
 void byte_stream::take(std::span<std::byte> into) noexcept {
+    if (into.empty()) return;  // the buffer may be none at all
     std::memcpy(into.data(), buffer_.data() + head_, into.size());
     consumed(into.size());
 }

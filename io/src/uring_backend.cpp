@@ -340,14 +340,17 @@ private:
                 io_uring_prep_connect(sqe, op->fd, op->address, op->address_length);
                 break;
             case io_kind::recv:
-                // Into the caller's buffer, not from a provided buffer ring:
-                // zring-recv-buffers (benchmarks/results/2026-12-02-recv-buffers.txt,
+                // Into the caller's buffer, not from a provided buffer ring.
+                // zring-recv-buffers (benchmarks/results/2026-12-02-recv-buffers.txt:
                 // 64 B messages, medians of 5, CPU per message against this
-                // plain recv) measured a buffer ring plus the copy into the
-                // caller's buffer at 0.99, 1.10 and 0.91 on 1, 100 and 1,000
-                // connections, and multishot recv from it at 1.11, 1.30 and
-                // 1.07: no gain beyond the run-to-run swing (0.95-1.07 in a
-                // second run), for a shared pool that can run dry (ENOBUFS).
+                // plain recv, two runs) measured a buffer ring, with the copy
+                // into the caller's buffer that read_some needs, at 0.99/0.99,
+                // 1.10/0.92 and 0.91/0.95 on 1, 100 and 1,000 connections, and
+                // multishot recv from it at 1.11/1.12, 1.30/0.96, 1.07/0.90.
+                // A gain of 5-9% at 1,000 connections, inside the 18% the two
+                // runs disagree by at 100, does not pay for a shared pool
+                // that can run dry (ENOBUFS) behind a copying API; an API
+                // that lends out ring buffers is where it would.
                 io_uring_prep_recv(sqe, op->fd, op->buffer, op->length, op->flags);
                 break;
             case io_kind::send:
