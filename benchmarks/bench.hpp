@@ -4,6 +4,8 @@
 
 #include "report.hpp"
 
+#include <zring/io/backend.hpp>
+
 #include <zmq.hpp>
 
 #include <cstddef>
@@ -69,6 +71,8 @@ private:
     std::size_t total_;
     std::size_t done_ = 0;
 };
+// Whether a scheduler on backend b starts here (io_uring may be refused).
+bool backend_starts(zring::backend b);
 // Raises the soft limit of open descriptors to the hard one; returns it.
 std::size_t raise_descriptor_limit();
 // An endpoint no other run of this process uses ("tcp" binds port 0).
@@ -80,6 +84,7 @@ void remove_ipc_file(const std::string& endpoint);
 // Across hosts. A listening side says where on stderr ("zring-bench:
 // listening on tcp://0.0.0.0:5555"), so that a port given as * can be found.
 void announce_listening(zmq::socket_ref s);
+void announce_listening(const std::string& endpoint);
 // Sends request and returns the reply, blocking: the roles' few control words.
 std::string request_reply(zmq::socket_ref s, std::string_view request);
 // The first request_reply to the listening side at endpoint, waiting for it

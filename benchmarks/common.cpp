@@ -14,8 +14,6 @@
 
 namespace bench {
 
-namespace {
-
 bool backend_starts(zring::backend b) {
     try {
         zring::scheduler probe({.backend = b});
@@ -24,6 +22,8 @@ bool backend_starts(zring::backend b) {
         return false;
     }
 }
+
+namespace {
 
 bool listed(const std::vector<std::string>& list, const std::string& item) {
     return list.empty() || std::find(list.begin(), list.end(), item) != list.end();
@@ -90,7 +90,8 @@ void note_progress(const std::string& text) {
     std::snprintf(clock_text, sizeof clock_text, "%lld:%02lld", static_cast<long long>(elapsed / 60),
                   static_cast<long long>(elapsed % 60));
     const std::string stage_text =
-        stage.count > 0 ? std::to_string(stage.index) + "/" + std::to_string(stage.count) + " " + stage.name + ", " : "";
+        stage.count > 0 ? std::to_string(stage.index) + "/" + std::to_string(stage.count) + " " + stage.name + ", "
+                        : "";
     std::cerr << "zring-bench [" + stage_text + clock_text + " elapsed] " + text + "\n" << std::flush;
 }
 
@@ -133,13 +134,14 @@ void remove_ipc_file(const std::string& endpoint) {
     if (endpoint.rfind("ipc://", 0) == 0) ::unlink(endpoint.c_str() + 6);
 }
 
-void announce_listening(zmq::socket_ref s) {
+void announce_listening(zmq::socket_ref s) { announce_listening(s.get(zmq::sockopt::last_endpoint)); }
+
+void announce_listening(const std::string& endpoint) {
     // One write, so that a script reading the line never sees half of it.
-    std::cerr << "zring-bench: listening on " + s.get(zmq::sockopt::last_endpoint) + "\n" << std::flush;
+    std::cerr << "zring-bench: listening on " + endpoint + "\n" << std::flush;
 }
 
-std::string handshake(zmq::socket_ref s, std::string_view hello, const std::string& endpoint,
-                      const std::string& peer) {
+std::string handshake(zmq::socket_ref s, std::string_view hello, const std::string& endpoint, const std::string& peer) {
     constexpr int patience_ms = 120'000;  // the other side may be started minutes later
     s.set(zmq::sockopt::rcvtimeo, patience_ms);
     (void)s.send(zmq::buffer(hello), zmq::send_flags::none);

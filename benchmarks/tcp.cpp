@@ -119,17 +119,12 @@ int blocking_connect(const zring::endpoint& to) {
 
 // A blocking listening socket at `at` (SO_REUSEADDR, as every variant's).
 int listening_socket(const zring::endpoint& at) {
-    const int fd = ::socket(at.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) fail("tcp: socket");
+    socket_fd s(::socket(at.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (s.fd < 0) fail("tcp: socket");
     const int on = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (::bind(fd, at.data(), at.size()) != 0 || ::listen(fd, 4096) != 0) {
-        const int e = errno;
-        ::close(fd);
-        errno = e;
-        fail("tcp: listen on " + at.to_string());
-    }
-    return fd;
+    ::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (::bind(s.fd, at.data(), at.size()) != 0 || ::listen(s.fd, 4096) != 0) fail("tcp: listen on " + at.to_string());
+    return s.release();
 }
 
 // ---- the echo servers: serve(variant, at, listening) returns once a client sent end ----
@@ -440,14 +435,7 @@ void ping_pong(const std::string& variant, const zring::endpoint& to, std::int64
 // ---- echo and accept: one client loop drives the server variant ----
 
 zring::scheduler_options client_options() {
-    static const bool io_uring = [] {
-        try {
-            zring::scheduler probe({.backend = zring::backend::io_uring});
-            return true;
-        } catch (const std::exception&) {
-            return false;
-        }
-    }();
+    static const bool io_uring = backend_starts(zring::backend::io_uring);
     return {.backend = io_uring ? zring::backend::io_uring : zring::backend::epoll};
 }
 
@@ -566,20 +554,22 @@ std::vector<std::string> server_variants(const options& opt) {
     return v;
 }
 
-params ping_params(const counts& n, const std::string& server) {
-    params p{{"ping-pong", ""}, {"size", std::to_string(ping_size)}, {"round_trips", std::to_string(n.round_trips)}};
+// A measurement's parameters; across hosts, with the remote server's variant.
+params with_server(params p, const std::string& server) {
     if (!server.empty()) p.emplace_back("server", server);
     return p;
+}
+params ping_params(const counts& n, const std::string& server) {
+    return with_server(
+        {{"ping-pong", ""}, {"size", std::to_string(ping_size)}, {"round_trips", std::to_string(n.round_trips)}},
+        server);
 }
 params echo_params(int connections, const std::string& server) {
-    params p{{"echo", ""}, {"connections", std::to_string(connections)}, {"size", std::to_string(echo_size)}};
-    if (!server.empty()) p.emplace_back("server", server);
-    return p;
+    return with_server(
+        {{"echo", ""}, {"connections", std::to_string(connections)}, {"size", std::to_string(echo_size)}}, server);
 }
 params accept_params(const counts& n, const std::string& server) {
-    params p{{"accept", ""}, {"connections", std::to_string(n.storm)}};
-    if (!server.empty()) p.emplace_back("server", server);
-    return p;
+    return with_server({{"accept", ""}, {"connections", std::to_string(n.storm)}}, server);
 }
 
 // "tcp://HOST:PORT" (PORT may be *) as an endpoint.
@@ -593,9 +583,8 @@ zring::endpoint endpoint_of(const std::string& flag, std::string text) {
 
 void tcp_echo_role(const options& opt) {
     const std::string variant = opt.variants.empty() ? "zring" : opt.variants.front();
-    serve(variant, endpoint_of("--bind", opt.bind), [](const zring::endpoint& e) {
-        std::cerr << "zring-bench: listening on tcp://" + e.to_string() + "\n" << std::flush;
-    });
+    serve(variant, endpoint_of("--bind", opt.bind),
+          [](const zring::endpoint& e) { announce_listening("tcp://" + e.to_string()); });
 }
 
 void tcp_client_role(const options& opt, report& out) {

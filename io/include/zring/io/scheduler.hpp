@@ -245,7 +245,8 @@ struct scheduler_access {
     static bool start(scheduler& s, io_operation* op) noexcept;
     // Ends a pending operation; its final completion follows on a later turn.
     static void cancel(scheduler& s, io_operation* op) noexcept;
-    // Closes fd, on which operations ran and none is pending.
+    // Closes fd, which zring's operations may have used: the backend
+    // forgets it first (epoll keeps a registration between operations).
     static void close_fd(scheduler& s, int fd) noexcept;
 
     // Inline: every socket operation's completion checks for a timer to withdraw.
