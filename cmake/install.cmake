@@ -1,8 +1,8 @@
 include(CMakePackageConfigHelpers)
 
-install(DIRECTORY coro/include/ io/include/ zmq/include/ include/
+install(DIRECTORY coro/include/ io/include/ zmq/include/ http/include/ include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS zring zring_coro zring_io zring_zmq
+install(TARGETS zring zring_coro zring_io zring_zmq zring_http
         EXPORT zringTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})

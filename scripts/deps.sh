@@ -3,6 +3,8 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libzmq3-dev cppzmq-dev liburing-dev catch2)
+# http/: llhttp, Node.js's HTTP parser, shipped as C sources that zring_http compiles in
+packages+=(node-llhttp)
 packages+=("$@")  # callers may ask for more (e.g. optional benchmark baselines)
 
 missing=()

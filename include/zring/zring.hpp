@@ -38,3 +38,11 @@
 #include <zring/zmq/security.hpp>
 #include <zring/zmq/socket.hpp>
 #include <zring/zmq/stream.hpp>
+
+#include <zring/http/errors.hpp>
+#include <zring/http/event_stream.hpp>
+#include <zring/http/headers.hpp>
+#include <zring/http/request.hpp>
+#include <zring/http/response.hpp>
+#include <zring/http/response_stream.hpp>
+#include <zring/http/server.hpp>

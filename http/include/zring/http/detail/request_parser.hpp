@@ -1,0 +1,77 @@
+#pragma once
+// request_parser: HTTP/1.1 requests from bytes, with the server's limits.
+// llhttp does the parsing; this adds the limits, the request object and
+// the checks llhttp leaves to its user. It owns no socket, so a test can
+// feed it any bytes in any split.
+
+#include <zring/http/request.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace zring::http::detail {
+
+struct parser_limits {
+    std::size_t max_header_size;  // request line and header block
+    std::size_t max_body_size;
+};
+
+class request_parser {
+public:
+    enum class event {
+        need_more,  // every byte was taken: feed more
+        headers,    // the head is in and the client waits for 100 Continue: send it, resume()
+        message,    // a whole request is in: take() it
+        error,      // the bytes are not an acceptable request: error_status(), error_reason()
+    };
+    struct result {
+        event what;
+        std::size_t consumed;  // bytes of the input taken; the rest belongs to what follows
+    };
+
+    explicit request_parser(parser_limits limits);
+    ~request_parser();
+    request_parser(const request_parser&) = delete;
+    request_parser& operator=(const request_parser&) = delete;
+
+    result feed(std::string_view bytes);
+    // The peer ended the stream: an error if a request was under way.
+    result finish();
+    // Goes on after a headers event.
+    void resume() noexcept;
+    // After a message event: the request, and the parser ready for the next.
+    request take();
+
+    // The request being read; its head is complete from the headers event on.
+    request& current() noexcept;
+    // Some byte of a request has been fed since the last take().
+    bool started() const noexcept;
+    // The head of the current request is complete: its body is being read.
+    bool reading_body() const noexcept;
+    // The client waits for "100 Continue" before its body (the headers event).
+    bool expects_continue() const noexcept;
+    // After message: the connection may carry another request.
+    bool keep_alive() const noexcept;
+    // After message: the client asked to switch protocols (Upgrade); the
+    // bytes after it are not HTTP.
+    bool upgrade() const noexcept;
+
+    // After an error: 400, 413 or 431, and why.
+    int error_status() const noexcept;
+    const std::string& error_reason() const noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// Percent-decoding of a URL component into out ('+' is a space in a query
+// or form); false for a malformed escape.
+bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
+// "a=1&b=x%20y" into (name, value) pairs; false for a malformed escape.
+bool parse_query(std::string_view query, std::vector<request::argument>& into);
+
+}  // namespace zring::http::detail

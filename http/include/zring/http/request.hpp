@@ -1,0 +1,62 @@
+#pragma once
+// request: what a client asked, as a handler sees it.
+
+#include <zring/http/headers.hpp>
+#include <zring/io/endpoint.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace zring::http {
+
+namespace detail {
+class request_parser;
+}
+
+class request {
+public:
+    using argument = std::pair<std::string, std::string>;
+
+    // "GET", "POST", ...
+    const std::string& method() const noexcept { return method_; }
+    // As sent: "/items/a%20b?x=1".
+    const std::string& target() const noexcept { return target_; }
+    // The target's path, percent-decoded: "/items/a b".
+    const std::string& path() const noexcept { return path_; }
+    // The decoded query arguments in order ('+' is a space).
+    const std::vector<argument>& query_arguments() const noexcept { return query_; }
+    // The first query argument of that name.
+    std::optional<std::string_view> query(std::string_view name) const noexcept;
+    // A path parameter of the route ("/items/{id}" -> param("id")); throws
+    // std::out_of_range naming it if the route has none of that name.
+    const std::string& param(std::string_view name) const;
+
+    const http::headers& headers() const noexcept { return headers_; }
+    std::optional<std::string_view> header(std::string_view name) const noexcept { return headers_.get(name); }
+    // The whole body, within server_options::max_body_size.
+    const std::string& body() const noexcept { return body_; }
+    // The form fields of an application/x-www-form-urlencoded body.
+    std::vector<argument> form() const;
+
+    int version_minor() const noexcept { return version_minor_; }  // HTTP/1.x
+    const endpoint& peer() const noexcept { return peer_; }
+
+private:
+    friend class detail::request_parser;
+    friend class server;
+
+    std::string method_;
+    std::string target_;
+    std::string path_;
+    std::vector<argument> query_;
+    std::vector<argument> params_;
+    http::headers headers_;
+    std::string body_;
+    int version_minor_ = 1;
+    endpoint peer_;
+};
+
+}  // namespace zring::http

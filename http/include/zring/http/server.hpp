@@ -1,0 +1,127 @@
+#pragma once
+// server: HTTP/1.1 on a tcp_listener, on the scheduler's thread (Tornado's
+// Application + HTTPServer).
+//
+//     zring::http::server app(s);
+//     app.route("GET", "/items/{id}", [](zring::http::request& r) -> zring::task<zring::http::response> {
+//         co_return zring::http::response(200, "item " + r.param("id") + "\n");
+//     });
+//     auto listener = zring::tcp_listener::listen(s, "127.0.0.1:8080");
+//     co_await app.serve(listener);  // until shutdown()
+//
+// Keep-alive and pipelining (responses in request order), Content-Length
+// and chunked bodies, Expect: 100-continue, HEAD, Connection: close and a
+// Date header. A path that no route has is 404; a path routed for other
+// methods is 405 with Allow. A handler that throws http_error answers its
+// status; any other exception is logged and answered 500.
+//
+// Every client is treated as hostile: a head over max_header_size is 431,
+// a body over max_body_size 413, a malformed or smuggling request (both
+// Content-Length and Transfer-Encoding, or two Content-Lengths) 400, a head
+// that takes longer than header_timeout 408; each of these closes the
+// connection. An idle keep-alive connection closes after idle_timeout, and
+// a write that the client does not take within write_timeout ends its
+// connection.
+
+#include <zring/coro/detail/intrusive_list.hpp>
+#include <zring/coro/event.hpp>
+#include <zring/coro/task.hpp>
+#include <zring/http/event_stream.hpp>
+#include <zring/http/request.hpp>
+#include <zring/http/response.hpp>
+#include <zring/http/response_stream.hpp>
+#include <zring/io/scheduler.hpp>
+#include <zring/io/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zring::http {
+
+using namespace std::chrono_literals;
+
+// Tornado's defaults where it has them.
+struct server_options {
+    std::size_t max_header_size = 64 * 1024;
+    std::size_t max_body_size = 100 * 1024 * 1024;
+    std::chrono::steady_clock::duration header_timeout = 30s;  // the whole request head
+    std::chrono::steady_clock::duration body_timeout = 60s;    // each read of a body
+    std::chrono::steady_clock::duration idle_timeout = 3600s;  // between requests on a keep-alive connection
+    std::chrono::steady_clock::duration write_timeout = 60s;   // each write of a response
+    std::chrono::steady_clock::duration event_keepalive = 15s; // a comment on a quiet event stream
+    std::size_t read_buffer_size = 16 * 1024;
+    // Where the server reports handler failures and dropped clients; stderr by default.
+    std::function<void(std::string_view)> log;
+};
+
+using handler = std::function<task<response>(request&)>;
+using stream_handler = std::function<task<void>(request&, response_stream&)>;
+using events_handler = std::function<task<void>(request&, event_stream&)>;
+
+class server {
+public:
+    explicit server(scheduler& s, server_options options = {});
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // A route: a method ("GET"; HEAD is served by GET's route) and a path
+    // pattern of literal segments and {name} parameters, a last {name...}
+    // taking the rest of the path. The first route that matches serves.
+    // std::invalid_argument for a malformed pattern.
+    void route(std::string_view method, std::string_view pattern, handler h);
+    // A handler that writes its body as it goes.
+    void route_stream(std::string_view method, std::string_view pattern, stream_handler h);
+    // GET, answered with a Server-Sent Events stream.
+    void route_events(std::string_view pattern, events_handler h);
+
+    // Accepts and serves connections until shutdown() (then returns once
+    // every connection is closed) or until the awaiting coroutine is
+    // cancelled (then closes every connection and throws operation_cancelled).
+    task<void> serve(tcp_listener& listener);
+
+    // Graceful shutdown: stop accepting, close idle keep-alive connections
+    // and event streams, let requests in flight finish and close their
+    // connections, and after `deadline` cancel whatever is left. Returns
+    // once serve() has returned. Tells the log what it had to cancel.
+    task<void> shutdown(std::chrono::steady_clock::duration deadline = 10s);
+
+    // Open connections, for diagnostics.
+    std::size_t connections() const noexcept { return connection_count_; }
+    scheduler& get_scheduler() const noexcept { return scheduler_; }
+
+private:
+    struct connection;
+    struct route_entry;
+    enum class route_kind { plain, stream, events };
+
+    void add_route(std::string_view method, std::string_view pattern, route_kind kind, handler plain,
+                   stream_handler stream, events_handler events);
+    task<void> serve_connection(tcp_stream stream);
+    task<void> run_connection(connection& c);
+    task<void> linger(connection& c);
+    // Serves one parsed request; false if the connection must close after it.
+    task<bool> dispatch(connection& c, request& req, bool keep_alive);
+    task<void> send(connection& c, const request* req, response& r, bool keep_alive);
+    task<bool> run_stream(connection& c, request& req, const route_entry& route, bool keep_alive);
+    task<void> run_events(connection& c, request& req, const route_entry& route);
+    void log(std::string_view message) const;
+
+    scheduler& scheduler_;
+    server_options options_;
+    std::vector<std::unique_ptr<route_entry>> routes_;  // stable: a handler's captures outlive its calls
+    zring::detail::intrusive_list<connection> open_;
+    std::size_t connection_count_ = 0;
+    std::stop_source accepting_;
+    bool serving_ = false;
+    bool draining_ = false;
+    event stopped_{true};  // set while serve() is not running
+};
+
+}  // namespace zring::http

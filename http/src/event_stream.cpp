@@ -1,0 +1,51 @@
+#include <zring/http/errors.hpp>
+#include <zring/http/event_stream.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace zring::http {
+
+namespace {
+void check_one_line(std::string_view field, std::string_view value) {
+    if (value.find_first_of("\r\n") != std::string_view::npos)
+        throw std::invalid_argument("zring::http::event_stream::send: the " + std::string(field) +
+                                    " must be one line");
+}
+}  // namespace
+
+task<void> event_stream::send(std::string_view data, std::string_view event, std::string_view id) {
+    check_one_line("event", event);
+    check_one_line("id", id);
+    std::string text;
+    text.reserve(data.size() + event.size() + id.size() + 24);
+    if (!event.empty()) text.append("event: ").append(event).append("\n");
+    if (!id.empty()) text.append("id: ").append(id).append("\n");
+    // Each line of the data its own field: CR, LF and CRLF all end a line.
+    for (;;) {
+        const std::size_t end = data.find_first_of("\r\n");
+        text.append("data: ").append(data.substr(0, end)).append("\n");
+        if (end == std::string_view::npos) break;
+        data.remove_prefix(end + (data.substr(end, 2) == "\r\n" ? 2 : 1));
+    }
+    text.append("\n");
+    co_await write(text);
+}
+
+task<void> event_stream::retry(std::chrono::milliseconds delay) {
+    co_await write("retry: " + std::to_string(delay.count()) + "\n\n");
+}
+
+task<void> event_stream::write(std::string_view text) {
+    if (!connected_) throw client_disconnected("zring::http::event_stream::send: the client has disconnected");
+    auto lock = co_await writing_.scoped_lock();
+    try {
+        co_await out_.write(text);
+    } catch (const client_disconnected&) {
+        connected_ = false;
+        throw;
+    }
+    last_write_ = std::chrono::steady_clock::now();
+}
+
+}  // namespace zring::http

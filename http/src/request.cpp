@@ -1,0 +1,28 @@
+#include <zring/http/detail/request_parser.hpp>
+#include <zring/http/request.hpp>
+
+#include <stdexcept>
+
+namespace zring::http {
+
+std::optional<std::string_view> request::query(std::string_view name) const noexcept {
+    for (const argument& a : query_)
+        if (a.first == name) return a.second;
+    return std::nullopt;
+}
+
+const std::string& request::param(std::string_view name) const {
+    for (const argument& a : params_)
+        if (a.first == name) return a.second;
+    throw std::out_of_range("zring::http::request::param: the route of " + target_ + " has no parameter {" +
+                            std::string(name) + "}");
+}
+
+std::vector<request::argument> request::form() const {
+    std::vector<argument> fields;
+    if (!detail::parse_query(body_, fields))
+        throw std::invalid_argument("zring::http::request::form: a malformed %-escape in the body of " + target_);
+    return fields;
+}
+
+}  // namespace zring::http

@@ -1,0 +1,405 @@
+// The HTTP/1.1 server: one coroutine per connection, each reading with the
+// parser, dispatching to the route and writing the response in turn (which
+// keeps pipelined responses in request order).
+#include "route.hpp"
+#include "wire.hpp"
+
+#include <zring/coro/cancellation.hpp>
+#include <zring/coro/errors.hpp>
+#include <zring/coro/task_group.hpp>
+#include <zring/coro/when_any.hpp>
+#include <zring/http/detail/request_parser.hpp>
+#include <zring/http/errors.hpp>
+#include <zring/http/server.hpp>
+#include <zring/io/errors.hpp>
+#include <zring/io/timer.hpp>
+
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+#include <variant>
+
+namespace zring::http {
+
+using clock = std::chrono::steady_clock;
+
+struct server::route_entry {
+    std::string method;
+    detail::path_pattern pattern;
+    route_kind kind;
+    handler plain;
+    stream_handler stream;
+    events_handler events;
+};
+
+struct server::connection : zring::detail::list_hook {
+    explicit connection(tcp_stream s) : stream(std::move(s)) {}
+    tcp_stream stream;
+    std::stop_source stop;
+    bool idle = true;         // between requests: shutdown closes it at once
+    bool long_lived = false;  // an event stream: shutdown ends it at once
+};
+
+namespace {
+
+std::span<const std::byte> bytes(std::string_view s) noexcept { return std::as_bytes(std::span(s.data(), s.size())); }
+
+std::string describe(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        return x.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
+    }
+}
+
+}  // namespace
+
+server::server(scheduler& s, server_options options) : scheduler_(s), options_(std::move(options)) {
+    if (options_.read_buffer_size == 0) throw std::invalid_argument("zring::http::server: read_buffer_size is 0");
+}
+
+server::~server() = default;
+
+void server::log(std::string_view message) const {
+    if (options_.log) {
+        options_.log(message);
+    } else {
+        std::cerr << "zring::http::server: " << message << std::endl;
+    }
+}
+
+void server::add_route(std::string_view method, std::string_view pattern, route_kind kind, handler plain,
+                       stream_handler stream, events_handler events) {
+    if (method.empty()) throw std::invalid_argument("zring::http::server::route: an empty method");
+    routes_.push_back(std::make_unique<route_entry>(route_entry{std::string(method), detail::path_pattern(pattern), kind,
+                                                                std::move(plain), std::move(stream), std::move(events)}));
+}
+
+void server::route(std::string_view method, std::string_view pattern, handler h) {
+    if (!h) throw std::invalid_argument("zring::http::server::route: an empty handler");
+    add_route(method, pattern, route_kind::plain, std::move(h), {}, {});
+}
+
+void server::route_stream(std::string_view method, std::string_view pattern, stream_handler h) {
+    if (!h) throw std::invalid_argument("zring::http::server::route_stream: an empty handler");
+    add_route(method, pattern, route_kind::stream, {}, std::move(h), {});
+}
+
+void server::route_events(std::string_view pattern, events_handler h) {
+    if (!h) throw std::invalid_argument("zring::http::server::route_events: an empty handler");
+    add_route("GET", pattern, route_kind::events, {}, {}, std::move(h));
+}
+
+task<void> server::serve(tcp_listener& listener) {
+    if (serving_) throw std::logic_error("zring::http::server::serve: already serving");
+    serving_ = true;
+    draining_ = false;
+    accepting_ = std::stop_source();
+    stopped_.reset();
+    struct on_exit {
+        server& self;
+        ~on_exit() {
+            self.serving_ = false;
+            self.stopped_.set();
+        }
+    } done{*this};
+    co_await with_task_group([&](task_group& group) -> task<void> {
+        const std::stop_token stop = accepting_.get_token();
+        while (!stop.stop_requested()) {
+            std::optional<tcp_stream> accepted;
+            try {
+                accepted.emplace(co_await listener.accept({}, stop));
+            } catch (const operation_cancelled&) {
+                if (!stop.stop_requested()) throw;  // not shutdown(): the caller's cancellation
+            }
+            if (accepted) group.spawn(serve_connection(std::move(*accepted)));
+        }
+    });
+}
+
+task<void> server::shutdown(clock::duration deadline) {
+    if (!serving_) co_return;
+    draining_ = true;
+    accepting_.request_stop();
+    // Resuming a stopped connection may end it, and so unlink it: step first.
+    for (connection* c = open_.front(); c;) {
+        connection* next = open_.next(c);
+        if (c->idle || c->long_lived) c->stop.request_stop();
+        c = next;
+    }
+    auto outcome = co_await when_any(stopped_.wait(), sleep_for(deadline));
+    if (outcome.index() == 0) co_return;
+    if (connection_count_ > 0) {
+        log("shutdown: " + std::to_string(connection_count_) + " connection(s) still busy after the deadline; " +
+            "cancelling them");
+    }
+    for (connection* c = open_.front(); c;) {
+        connection* next = open_.next(c);
+        c->stop.request_stop();
+        c = next;
+    }
+    co_await stopped_.wait();
+}
+
+task<void> server::serve_connection(tcp_stream stream) {
+    connection c(std::move(stream));
+    open_.push_back(&c);
+    ++connection_count_;
+    struct on_exit {
+        server& self;
+        connection& c;
+        ~on_exit() {
+            self.open_.erase(&c);
+            --self.connection_count_;
+        }
+    } done{*this, c};
+    try {
+        co_await run_connection(c).with_stop_token(c.stop.get_token());
+    } catch (const operation_cancelled&) {
+        // shutdown, or the caller's cancellation: close
+    } catch (const client_disconnected&) {
+        // nothing more to tell it
+    } catch (const std::system_error&) {
+        // a reset or broken pipe: this client only
+    } catch (const stream_closed&) {
+    } catch (const timed_out&) {
+        // a client that does not take its response
+    } catch (...) {
+        log(c.stream.name() + ": " + describe(std::current_exception()));
+    }
+    c.stream.close();
+}
+
+task<void> server::run_connection(connection& c) {
+    detail::request_parser parser({options_.max_header_size, options_.max_body_size});
+    std::vector<char> buffer(options_.read_buffer_size);
+    std::string_view pending;  // read and not yet parsed
+    clock::time_point head_deadline{};
+    for (;;) {
+        if (pending.empty()) {
+            const bool between = !parser.started();
+            if (between && draining_) co_return;
+            clock::duration timeout = options_.idle_timeout;
+            if (parser.reading_body()) {
+                timeout = options_.body_timeout;
+            } else if (!between) {
+                timeout = head_deadline - clock::now();
+                if (timeout <= clock::duration::zero()) timeout = clock::duration::zero();
+            }
+            c.idle = between;
+            std::size_t n = 0;
+            bool late = false;
+            try {
+                n = co_await c.stream.read_some(std::as_writable_bytes(std::span(buffer)), timeout);
+            } catch (const timed_out&) {
+                late = true;
+            }
+            c.idle = false;
+            if (late) {
+                if (between) co_return;  // an idle keep-alive connection
+                response r(408, "the request did not arrive in time\n");
+                co_await send(c, nullptr, r, false);
+                co_await linger(c);
+                co_return;
+            }
+            if (n == 0) co_return;  // the client is gone; a request cut short has no one to answer
+            pending = std::string_view(buffer.data(), n);
+        }
+        if (!parser.started()) head_deadline = clock::now() + options_.header_timeout;
+        const auto [what, consumed] = parser.feed(pending);
+        pending.remove_prefix(consumed);
+        switch (what) {
+        case detail::request_parser::event::need_more:
+            break;
+        case detail::request_parser::event::headers:
+            co_await c.stream.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), options_.write_timeout);
+            parser.resume();
+            break;
+        case detail::request_parser::event::error: {
+            response r(parser.error_status(), parser.error_reason() + "\n");
+            co_await send(c, nullptr, r, false);
+            co_await linger(c);
+            co_return;
+        }
+        case detail::request_parser::event::message: {
+            // After an upgrade the bytes that follow are not HTTP: this
+            // connection serves no more requests.
+            const bool keep_alive = parser.keep_alive() && !parser.upgrade() && !draining_;
+            request req = parser.take();
+            req.peer_ = c.stream.peer_endpoint();
+            const bool more = co_await dispatch(c, req, keep_alive);
+            if (!more || draining_) co_return;
+            break;
+        }
+        }
+    }
+}
+
+task<void> server::linger(connection& c) {
+    // Closing with unread input makes the kernel send RST, which can
+    // destroy the response before the client reads it: end our side, then
+    // take what the client still sends, for a moment and up to a bound.
+    constexpr std::size_t most = 1024 * 1024;
+    const clock::time_point until = clock::now() + 1s;
+    c.stream.shutdown_write();
+    std::byte scratch[4096];
+    std::size_t total = 0;
+    try {
+        while (total < most && clock::now() < until) {
+            const std::size_t n = co_await c.stream.read_some(scratch, until - clock::now());
+            if (n == 0) break;
+            total += n;
+        }
+    } catch (const std::exception&) {
+        // out of time, reset, shutdown: close all the same
+    }
+}
+
+task<bool> server::dispatch(connection& c, request& req, bool keep_alive) {
+    const std::string_view raw_path = std::string_view(req.target()).substr(0, req.target().find('?'));
+    const bool head = req.method() == "HEAD";
+    const route_entry* found = nullptr;
+    std::string allowed;
+    for (const auto& entry : routes_) {
+        const route_entry& r = *entry;
+        if (!r.pattern.match(raw_path, req.params_)) continue;
+        if (r.method == req.method() || (head && r.method == "GET")) {
+            found = &r;
+            break;
+        }
+        req.params_.clear();
+        if (allowed.find(r.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + r.method;
+        if (r.method == "GET" && allowed.find("HEAD") == std::string::npos) allowed += ", HEAD";
+    }
+    if (!found) {
+        response r = allowed.empty() ? response(404, "no route for " + req.path() + "\n")
+                                     : response(405, req.method() + " is not allowed for " + req.path() + "\n");
+        if (!allowed.empty()) r.headers.set("Allow", allowed);
+        co_await send(c, &req, r, keep_alive);
+        co_return keep_alive;
+    }
+    switch (found->kind) {
+    case route_kind::stream:
+        co_return co_await run_stream(c, req, *found, keep_alive);
+    case route_kind::events:
+        co_await run_events(c, req, *found);
+        co_return false;
+    case route_kind::plain:
+        break;
+    }
+    std::optional<response> answer;
+    std::exception_ptr failure;
+    try {
+        answer.emplace(co_await found->plain(req));
+    } catch (const operation_cancelled&) {
+        throw;  // the server is stopping
+    } catch (const http_error& e) {
+        answer.emplace(e.status(), std::string(e.what()) + (*e.what() ? "\n" : ""));
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure) {
+        log(req.method() + " " + req.target() + ": the handler threw: " + describe(failure));
+        answer.emplace(500, "Internal Server Error\n");
+    }
+    bool unsendable = false;
+    try {
+        co_await send(c, &req, *answer, keep_alive);
+    } catch (const std::invalid_argument& e) {
+        // A header that would split the response: nothing was written.
+        log(req.method() + " " + req.target() + ": " + e.what());
+        unsendable = true;
+    }
+    if (unsendable) {
+        response r(500, "Internal Server Error\n");
+        co_await send(c, &req, r, keep_alive);
+    }
+    co_return keep_alive;
+}
+
+task<void> server::send(connection& c, const request* req, response& r, bool keep_alive) {
+    // No body for HEAD, 1xx, 204 and 304 (RFC 9110 6.4.1); their Content-Length
+    // would describe the body a GET would have had.
+    const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    const bool head = req && req->method() == "HEAD";
+    keep_alive = keep_alive && !draining_;  // a shutdown since the request came
+    r.headers.erase("Transfer-Encoding");
+    r.headers.erase("Connection");
+    if (!bodiless) r.headers.set("Content-Length", std::to_string(r.body.size()));
+    if (!keep_alive) r.headers.add("Connection", "close");
+    std::string head_text;
+    detail::write_head(head_text, r.status, r.headers);
+    const std::span<const std::byte> pieces[] = {bytes(head_text), bytes(r.body)};
+    const std::size_t count = bodiless || head || r.body.empty() ? 1 : 2;
+    co_await c.stream.write(std::span(pieces, count), options_.write_timeout);
+}
+
+task<bool> server::run_stream(connection& c, request& req, const route_entry& route, bool keep_alive) {
+    const bool chunked = req.version_minor() >= 1;
+    keep_alive = keep_alive && chunked;
+    response_stream out(c.stream, req.method() == "HEAD", chunked, keep_alive, options_.write_timeout);
+    std::exception_ptr failure;
+    try {
+        co_await route.stream(req, out);
+    } catch (const operation_cancelled&) {
+        throw;
+    } catch (const client_disconnected&) {
+        throw;
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (!failure) {
+        co_await out.finish();
+        co_return keep_alive;
+    }
+    log(req.method() + " " + req.target() + ": the handler threw: " + describe(failure));
+    if (out.started()) co_return false;  // the client sees the body cut short
+    response r(500, "Internal Server Error\n");
+    co_await send(c, &req, r, keep_alive);
+    co_return keep_alive;
+}
+
+task<void> server::run_events(connection& c, request& req, const route_entry& route) {
+    c.long_lived = true;
+    if (draining_) co_return;
+    response_stream out(c.stream, req.method() == "HEAD", req.version_minor() >= 1, false, options_.write_timeout);
+    out.headers().set("Content-Type", "text/event-stream");
+    out.headers().set("Cache-Control", "no-cache");
+    event_stream events(out);
+    co_await out.start();
+    if (req.method() == "HEAD") co_return;
+    // The client sends nothing more: a read that ends means it is gone.
+    auto watch = [](tcp_stream& s) -> task<void> {
+        std::byte scratch[256];
+        try {
+            for (;;) {
+                const std::size_t n = co_await s.read_some(scratch);
+                if (n == 0) break;
+            }
+        } catch (const operation_cancelled&) {
+            throw;
+        } catch (const std::exception&) {
+            // a reset: gone all the same
+        }
+    };
+    auto keepalive = [](event_stream& events, clock::duration every) -> task<void> {
+        for (;;) {
+            co_await sleep_until(events.last_write_ + every);
+            if (clock::now() - events.last_write_ >= every) {
+                try {
+                    co_await events.write(":\n\n");
+                } catch (const client_disconnected&) {
+                    co_return;
+                }
+            }
+        }
+    };
+    auto outcome = co_await when_any(route.events(req, events), watch(c.stream),
+                                     keepalive(events, options_.event_keepalive));
+    if (outcome.index() == 0) co_await out.finish();
+}
+
+}  // namespace zring::http
