@@ -3,8 +3,9 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libzmq3-dev cppzmq-dev liburing-dev catch2)
-# http/: llhttp, Node.js's HTTP parser, shipped as C sources that zring_http compiles in
-packages+=(node-llhttp)
+# http/: llhttp (Node.js's HTTP parser, as C sources that zring_http compiles
+# in), wslay (WebSocket framing), nettle (the handshake's SHA-1 and base64)
+packages+=(node-llhttp libwslay-dev nettle-dev)
 packages+=("$@")  # callers may ask for more (e.g. optional benchmark baselines)
 
 missing=()

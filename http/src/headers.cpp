@@ -21,6 +21,22 @@ std::size_t headers::count(std::string_view name) const noexcept {
         std::count_if(fields_.begin(), fields_.end(), [&](const field& f) { return iequals(f.first, name); }));
 }
 
+bool headers::has_token(std::string_view name, std::string_view token) const noexcept {
+    for (const field& f : fields_) {
+        if (!iequals(f.first, name)) continue;
+        std::string_view rest = f.second;
+        while (!rest.empty()) {
+            const std::size_t comma = rest.find(',');
+            std::string_view item = rest.substr(0, comma);
+            while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+            while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+            if (iequals(item, token)) return true;
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        }
+    }
+    return false;
+}
+
 void headers::set(std::string_view name, std::string value) {
     erase(name);
     fields_.emplace_back(std::string(name), std::move(value));

@@ -2,6 +2,7 @@
 // parser, dispatching to the route and writing the response in turn (which
 // keeps pipelined responses in request order).
 #include "route.hpp"
+#include "websocket_handshake.hpp"
 #include "wire.hpp"
 
 #include <zring/coro/cancellation.hpp>
@@ -28,9 +29,11 @@ struct server::route_entry {
     std::string method;
     detail::path_pattern pattern;
     route_kind kind;
-    handler plain;
-    stream_handler stream;
-    events_handler events;
+    handler plain = {};
+    stream_handler stream = {};
+    events_handler events = {};
+    websocket_handler websocket = {};
+    websocket_options websocket_settings = {};
 };
 
 struct server::connection : zring::detail::list_hook {
@@ -71,26 +74,37 @@ void server::log(std::string_view message) const {
     }
 }
 
-void server::add_route(std::string_view method, std::string_view pattern, route_kind kind, handler plain,
-                       stream_handler stream, events_handler events) {
-    if (method.empty()) throw std::invalid_argument("zring::http::server::route: an empty method");
-    routes_.push_back(std::make_unique<route_entry>(route_entry{std::string(method), detail::path_pattern(pattern), kind,
-                                                                std::move(plain), std::move(stream), std::move(events)}));
+void server::add_route(route_entry entry) {
+    if (entry.method.empty()) throw std::invalid_argument("zring::http::server::route: an empty method");
+    routes_.push_back(std::make_unique<route_entry>(std::move(entry)));
 }
 
+namespace {
+template <class Handler>
+void check_handler(const Handler& h, const char* operation) {
+    if (!h) throw std::invalid_argument(std::string("zring::http::server::") + operation + ": an empty handler");
+}
+}  // namespace
+
 void server::route(std::string_view method, std::string_view pattern, handler h) {
-    if (!h) throw std::invalid_argument("zring::http::server::route: an empty handler");
-    add_route(method, pattern, route_kind::plain, std::move(h), {}, {});
+    check_handler(h, "route");
+    add_route({std::string(method), detail::path_pattern(pattern), route_kind::plain, std::move(h)});
 }
 
 void server::route_stream(std::string_view method, std::string_view pattern, stream_handler h) {
-    if (!h) throw std::invalid_argument("zring::http::server::route_stream: an empty handler");
-    add_route(method, pattern, route_kind::stream, {}, std::move(h), {});
+    check_handler(h, "route_stream");
+    add_route({std::string(method), detail::path_pattern(pattern), route_kind::stream, {}, std::move(h)});
 }
 
 void server::route_events(std::string_view pattern, events_handler h) {
-    if (!h) throw std::invalid_argument("zring::http::server::route_events: an empty handler");
-    add_route("GET", pattern, route_kind::events, {}, {}, std::move(h));
+    check_handler(h, "route_events");
+    add_route({"GET", detail::path_pattern(pattern), route_kind::events, {}, {}, std::move(h)});
+}
+
+void server::route_websocket(std::string_view pattern, websocket_handler h, websocket_options options) {
+    check_handler(h, "route_websocket");
+    add_route({"GET", detail::path_pattern(pattern), route_kind::websocket, {}, {}, {}, std::move(h),
+               std::move(options)});
 }
 
 task<void> server::serve(tcp_listener& listener) {
@@ -230,7 +244,7 @@ task<void> server::run_connection(connection& c) {
             const bool keep_alive = parser.keep_alive() && !parser.upgrade() && !draining_;
             request req = parser.take();
             req.peer_ = c.stream.peer_endpoint();
-            const bool more = co_await dispatch(c, req, keep_alive);
+            const bool more = co_await dispatch(c, req, keep_alive, pending);
             if (!more || draining_) co_return;
             break;
         }
@@ -258,7 +272,7 @@ task<void> server::linger(connection& c) {
     }
 }
 
-task<bool> server::dispatch(connection& c, request& req, bool keep_alive) {
+task<bool> server::dispatch(connection& c, request& req, bool keep_alive, std::string_view rest) {
     const std::string_view raw_path = std::string_view(req.target()).substr(0, req.target().find('?'));
     const bool head = req.method() == "HEAD";
     const route_entry* found = nullptr;
@@ -286,6 +300,9 @@ task<bool> server::dispatch(connection& c, request& req, bool keep_alive) {
         co_return co_await run_stream(c, req, *found, keep_alive);
     case route_kind::events:
         co_await run_events(c, req, *found);
+        co_return false;
+    case route_kind::websocket:
+        co_await run_websocket(c, req, *found, rest);
         co_return false;
     case route_kind::plain:
         break;
@@ -400,6 +417,41 @@ task<void> server::run_events(connection& c, request& req, const route_entry& ro
     auto outcome = co_await when_any(route.events(req, events), watch(c.stream),
                                      keepalive(events, options_.event_keepalive));
     if (outcome.index() == 0) co_await out.finish();
+}
+
+task<void> server::run_websocket(connection& c, request& req, const route_entry& route, std::string_view rest) {
+    if (auto refusal = detail::refuse_handshake(req, route.websocket_settings)) {
+        co_await send(c, &req, *refusal, false);
+        co_return;
+    }
+    c.long_lived = true;
+    if (draining_) co_return;
+    response accepted = detail::accept_handshake(req);
+    std::string head;
+    detail::write_head(head, accepted.status, accepted.headers);
+    co_await c.stream.write(head, options_.write_timeout);
+    websocket ws(c.stream, route.websocket_settings, rest, options_.write_timeout);
+    std::exception_ptr failure;
+    bool handler_ended = false;
+    try {
+        auto outcome = co_await when_any(route.websocket(req, ws), ws.run());
+        handler_ended = outcome.index() == 0;
+    } catch (const operation_cancelled&) {
+        throw;  // shutdown at its deadline, or the caller's cancellation
+    } catch (const client_disconnected&) {
+        handler_ended = true;
+    } catch (...) {
+        failure = std::current_exception();
+        handler_ended = true;
+    }
+    if (failure) {
+        log(req.method() + " " + req.target() + ": the WebSocket handler threw: " + describe(failure));
+        try {
+            co_await ws.close(1011, "internal error");
+        } catch (const client_disconnected&) {
+        }
+    }
+    if (handler_ended) co_await ws.finish();
 }
 
 }  // namespace zring::http

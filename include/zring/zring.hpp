@@ -46,3 +46,4 @@
 #include <zring/http/response.hpp>
 #include <zring/http/response_stream.hpp>
 #include <zring/http/server.hpp>
+#include <zring/http/websocket.hpp>

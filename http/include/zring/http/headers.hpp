@@ -22,6 +22,9 @@ public:
     std::optional<std::string_view> get(std::string_view name) const noexcept;
     bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
     std::size_t count(std::string_view name) const noexcept;
+    // Whether a comma-separated field (Connection, Upgrade, ...) lists the
+    // token, in any of its fields of that name, ignoring case.
+    bool has_token(std::string_view name, std::string_view token) const noexcept;
 
     // Adds a field, keeping any of the same name.
     void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }

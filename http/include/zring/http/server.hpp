@@ -30,6 +30,7 @@
 #include <zring/http/request.hpp>
 #include <zring/http/response.hpp>
 #include <zring/http/response_stream.hpp>
+#include <zring/http/websocket.hpp>
 #include <zring/io/scheduler.hpp>
 #include <zring/io/tcp.hpp>
 
@@ -63,6 +64,7 @@ struct server_options {
 using handler = std::function<task<response>(request&)>;
 using stream_handler = std::function<task<void>(request&, response_stream&)>;
 using events_handler = std::function<task<void>(request&, event_stream&)>;
+using websocket_handler = std::function<task<void>(request&, websocket&)>;
 
 class server {
 public:
@@ -80,6 +82,10 @@ public:
     void route_stream(std::string_view method, std::string_view pattern, stream_handler h);
     // GET, answered with a Server-Sent Events stream.
     void route_events(std::string_view pattern, events_handler h);
+    // GET, upgraded to a WebSocket. A request that is not a valid handshake
+    // is answered 400 (426 for another protocol version, 403 for an Origin
+    // that check_origin refuses).
+    void route_websocket(std::string_view pattern, websocket_handler h, websocket_options options = {});
 
     // Accepts and serves connections until shutdown() (then returns once
     // every connection is closed) or until the awaiting coroutine is
@@ -99,18 +105,19 @@ public:
 private:
     struct connection;
     struct route_entry;
-    enum class route_kind { plain, stream, events };
+    enum class route_kind { plain, stream, events, websocket };
 
-    void add_route(std::string_view method, std::string_view pattern, route_kind kind, handler plain,
-                   stream_handler stream, events_handler events);
+    void add_route(route_entry entry);
     task<void> serve_connection(tcp_stream stream);
     task<void> run_connection(connection& c);
     task<void> linger(connection& c);
     // Serves one parsed request; false if the connection must close after it.
-    task<bool> dispatch(connection& c, request& req, bool keep_alive);
+    // `rest` is what the client sent after the request (a WebSocket's first frames).
+    task<bool> dispatch(connection& c, request& req, bool keep_alive, std::string_view rest);
     task<void> send(connection& c, const request* req, response& r, bool keep_alive);
     task<bool> run_stream(connection& c, request& req, const route_entry& route, bool keep_alive);
     task<void> run_events(connection& c, request& req, const route_entry& route);
+    task<void> run_websocket(connection& c, request& req, const route_entry& route, std::string_view rest);
     void log(std::string_view message) const;
 
     scheduler& scheduler_;
