@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh libboost-dev gdb clang  # Boost.Asio: zring-bench's baselines; gdb: the test watchdog's stacks; clang: the README snippets
+# Boost.Asio: zring-bench's baselines; gdb: the test watchdog's stacks; clang:
+# the README snippets; curl, python3-websockets: clients the HTTP server did
+# not write.
+scripts/deps.sh libboost-dev gdb clang curl python3-websockets
 # Every preset's suite runs once per backend: io_uring (where the kernel
 # allows it; else the fallback) and epoll. Checks that run no scheduler (the
 # snippet compiles, the co_await lint and its compiler-forms check) run once.

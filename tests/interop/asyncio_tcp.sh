@@ -6,16 +6,8 @@
 # usage: asyncio_tcp.sh TCP_ECHO TCP_ECHO_CLIENT
 set -euo pipefail
 echo_server=$1 client=$2
-python=/usr/bin/python3  # Debian's, with asyncio streams
-here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
-wait_for_line() {
-    for _ in $(seq 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.025; done
-    fail "timed out waiting for '$2' in $1"
-}
-[ -x "$python" ] || { echo "zring-test-skipped: $python is not installed"; exit 0; }
+source "$(dirname "$0")/lib.sh"
+require_python_module asyncio
 connections=200 max_size=$((1024 * 1024)) seed=$RANDOM
 echo "seed $seed"
 
