@@ -197,6 +197,27 @@ tcp-bridge)
     kill -TERM $bridge
     wait_bounded $bridge "the bridge, after SIGTERM," || fail "bridge did not shut down cleanly on SIGTERM ($?)"
     ;;
+web-dashboard)
+    # Without a browser (the browser test has one): the page, the event
+    # stream and the form, with curl; then a clean Ctrl-C.
+    command -v curl > /dev/null || { echo "zring-test-skipped: curl is not installed"; exit 0; }
+    timeout 20 "$bin/pubsub_publisher" --endpoint "$endpoint" --interval-ms 20 > "$work/publisher.out" 2>&1 &
+    timeout 20 "$bin/reqrep_echo" --mode server --endpoint "ipc://$work/echo" > "$work/echo.out" 2>&1 &
+    timeout --foreground 20 "$bin/web_dashboard" --port 0 --sub "$endpoint" --echo "ipc://$work/echo" \
+        > "$work/dashboard.out" 2>&1 &
+    dashboard=$!
+    wait_for_line "$work/dashboard.out" '^listening on http://127.0.0.1:[0-9]*/$'
+    url=$(sed -n 's/^listening on //p' "$work/dashboard.out")
+    curl -sS --max-time 5 "$url" | grep -q 'new EventSource' || fail "GET / is not the page"
+    curl -sS --max-time 2 -N "${url}events" > "$work/events.out" 2>&1 || true  # ends at --max-time
+    grep -q '^data: updates [0-9]*$' "$work/events.out" || fail "no update on /events"
+    [ "$(curl -sS --max-time 5 --data-urlencode 'text=hi there' "${url}send")" = "echo: hi there" ] \
+        || fail "POST /send did not come back from the echo service"
+    [ "$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -d 'other=1' "${url}send")" = 400 ] \
+        || fail "POST /send without a text field is not 400"
+    kill -INT $dashboard
+    wait_bounded $dashboard "web_dashboard, after SIGINT," || fail "web_dashboard did not shut down cleanly ($?)"
+    ;;
 cat-reqrep)
     printf 'pong\n' | timeout 20 "$bin/zring-cat" --type REP --bind "$endpoint" --count 2 > "$work/rep.out" &
     rep=$!

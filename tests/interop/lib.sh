@@ -3,7 +3,9 @@
 python=/usr/bin/python3  # Debian's, with its python3-* packages
 here=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+# Stops what the test started and waits for it, so that nothing still writes
+# into the scratch directory as it goes.
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
 # Waits (bounded) until FILE contains PATTERN.
 wait_for_line() {
