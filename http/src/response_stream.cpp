@@ -52,6 +52,11 @@ http::headers& response_stream::headers() {
     return headers_;
 }
 
+void response_stream::set_content_length(std::uint64_t n) {
+    if (started_) throw std::logic_error("zring::http::response_stream::set_content_length: the head is already sent");
+    length_ = n;
+}
+
 task<void> response_stream::start() { co_await write({}); }
 
 task<void> response_stream::write(std::string_view chunk) {
@@ -61,7 +66,11 @@ task<void> response_stream::write(std::string_view chunk) {
         headers_.erase("Content-Length");
         headers_.erase("Transfer-Encoding");
         headers_.erase("Connection");
-        if (chunked_) headers_.add("Transfer-Encoding", "chunked");
+        if (length_) {
+            headers_.add("Content-Length", std::to_string(*length_));
+        } else if (chunked_) {
+            headers_.add("Transfer-Encoding", "chunked");
+        }
         if (!keep_alive_) headers_.add("Connection", "close");
         detail::write_head(head, status_, headers_);
         started_ = true;
@@ -71,7 +80,13 @@ task<void> response_stream::write(std::string_view chunk) {
         co_await write_pieces(stream_, pieces, write_timeout_);
         co_return;
     }
-    if (!chunked_) {
+    if (length_) {
+        if (chunk.size() > *length_ - written_)
+            throw std::logic_error("zring::http::response_stream::write: past the Content-Length of " +
+                                   std::to_string(*length_));
+        written_ += chunk.size();
+    }
+    if (length_ || !chunked_) {
         const std::string_view pieces[] = {head, chunk};
         co_await write_pieces(stream_, pieces, write_timeout_);
         co_return;
@@ -87,7 +102,7 @@ task<void> response_stream::finish() {
     if (finished_) co_return;
     if (!started_) co_await start();
     finished_ = true;
-    if (chunked_ && !head_only_) {
+    if (chunked_ && !length_ && !head_only_) {
         const std::string_view pieces[] = {"0\r\n\r\n"};
         co_await write_pieces(stream_, pieces, write_timeout_);
     }

@@ -252,6 +252,17 @@ task<void> server::run_connection(connection& c) {
     }
 }
 
+response server::failure_response(const request& req, const std::exception_ptr& failure) const {
+    try {
+        std::rethrow_exception(failure);
+    } catch (const http_error& e) {
+        return response(e.status(), std::string(e.what()) + (*e.what() ? "\n" : ""));
+    } catch (...) {
+    }
+    log(req.method() + " " + req.target() + ": the handler threw: " + describe(failure));
+    return response(500, "Internal Server Error\n");
+}
+
 task<void> server::linger(connection& c) {
     // Closing with unread input makes the kernel send RST, which can
     // destroy the response before the client reads it: end our side, then
@@ -313,15 +324,10 @@ task<bool> server::dispatch(connection& c, request& req, bool keep_alive, std::s
         answer.emplace(co_await found->plain(req));
     } catch (const operation_cancelled&) {
         throw;  // the server is stopping
-    } catch (const http_error& e) {
-        answer.emplace(e.status(), std::string(e.what()) + (*e.what() ? "\n" : ""));
     } catch (...) {
         failure = std::current_exception();
     }
-    if (failure) {
-        log(req.method() + " " + req.target() + ": the handler threw: " + describe(failure));
-        answer.emplace(500, "Internal Server Error\n");
-    }
+    if (failure) answer.emplace(failure_response(req, failure));
     bool unsendable = false;
     try {
         co_await send(c, &req, *answer, keep_alive);
@@ -370,11 +376,10 @@ task<bool> server::run_stream(connection& c, request& req, const route_entry& ro
     }
     if (!failure) {
         co_await out.finish();
-        co_return keep_alive;
+        co_return out.reusable();
     }
-    log(req.method() + " " + req.target() + ": the handler threw: " + describe(failure));
+    response r = failure_response(req, failure);
     if (out.started()) co_return false;  // the client sees the body cut short
-    response r(500, "Internal Server Error\n");
     co_await send(c, &req, r, keep_alive);
     co_return keep_alive;
 }

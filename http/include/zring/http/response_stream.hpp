@@ -13,6 +13,8 @@
 #include <zring/http/headers.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +32,10 @@ public:
     // Before the first write (std::logic_error after).
     void set_status(int status);
     http::headers& headers();
+    // A body of exactly n bytes, sent as it is written, without chunking.
+    // Writing past n is a std::logic_error; a handler that returns short
+    // of n leaves the client a truncated body, so the connection closes.
+    void set_content_length(std::uint64_t n);
 
     // Sends the status and headers now, without a body yet.
     task<void> start();
@@ -40,6 +46,8 @@ public:
 
     bool started() const noexcept { return started_; }
     bool finished() const noexcept { return finished_; }
+    // Whether the connection can carry another request after this response.
+    bool reusable() const noexcept { return keep_alive_ && (!length_ || written_ == *length_ || head_only_); }
 
 private:
     friend class server;
@@ -57,6 +65,8 @@ private:
     std::chrono::steady_clock::duration write_timeout_;
     bool started_ = false;
     bool finished_ = false;
+    std::optional<std::uint64_t> length_;  // set_content_length
+    std::uint64_t written_ = 0;
 };
 
 }  // namespace zring::http

@@ -87,6 +87,16 @@ public:
     // that check_origin refuses).
     void route_websocket(std::string_view pattern, websocket_handler h, websocket_options options = {});
 
+    // GET (and HEAD) of the files under root, at prefix + their relative
+    // path, with their Content-Type, Last-Modified (304 for If-Modified-Since)
+    // and one Range (206, 416). "..", absolute paths, NUL bytes and symlinks
+    // that leave root are refused (404: the kernel resolves the path beneath
+    // root, so only relative symlinks that stay in it are followed); so are
+    // directories and special files. Opening and reading run on the default
+    // thread pool, never on the loop thread. std::system_error if root is
+    // not a directory.
+    void route_static(std::string_view prefix, const std::string& root);
+
     // Accepts and serves connections until shutdown() (then returns once
     // every connection is closed) or until the awaiting coroutine is
     // cancelled (then closes every connection and throws operation_cancelled).
@@ -119,6 +129,9 @@ private:
     task<void> run_events(connection& c, request& req, const route_entry& route);
     task<void> run_websocket(connection& c, request& req, const route_entry& route, std::string_view rest);
     void log(std::string_view message) const;
+    // The answer to a handler's exception: an http_error's own status, else
+    // 500 (logged).
+    response failure_response(const request& req, const std::exception_ptr& failure) const;
 
     scheduler& scheduler_;
     server_options options_;
