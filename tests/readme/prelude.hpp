@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdint>
 #include <iostream>
+#include <list>
 #include <string>
 #include <thread>
 #include <vector>
