@@ -172,7 +172,8 @@ private:
             std::optional<http::websocket::message> m = co_await ws.recv();
             if (!m) co_return;
             std::optional<std::string> reply = co_await ask(m->data);
-            co_await ws.send(reply ? *reply : "(no reply from the echo service)");
+            if (!reply) reply = "(no reply from the echo service)";
+            co_await ws.send(*reply);
         }
     }
 

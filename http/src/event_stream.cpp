@@ -33,7 +33,8 @@ task<void> event_stream::send(std::string_view data, std::string_view event, std
 }
 
 task<void> event_stream::retry(std::chrono::milliseconds delay) {
-    co_await write("retry: " + std::to_string(delay.count()) + "\n\n");
+    const std::string field = "retry: " + std::to_string(delay.count()) + "\n\n";
+    co_await write(field);
 }
 
 task<void> event_stream::write(std::string_view text) {

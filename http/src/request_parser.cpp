@@ -13,6 +13,7 @@ namespace {
 // Request line and each header field's separators count against the limit
 // too, so a flood of empty fields cannot pass under it.
 constexpr std::size_t per_field_overhead = 4;
+constexpr std::size_t max_extension_bytes = 16 * 1024;  // per request, as Node.js allows
 }  // namespace
 
 struct request_parser::impl {
@@ -28,6 +29,7 @@ struct request_parser::impl {
     bool upgrade = false;
     bool keep_alive = false;
     std::size_t head_bytes = 0;
+    std::size_t extension_bytes = 0;
     int error_status = 0;
     std::string error_reason;
 
@@ -56,6 +58,7 @@ struct request_parser::impl {
         impl& self = of(p);
         self.started = true;
         self.head_bytes = 0;
+        self.extension_bytes = 0;
         return self.count_head(per_field_overhead);
     }
     static int on_url(llhttp_t* p, const char* at, std::size_t n) {
@@ -82,7 +85,9 @@ struct request_parser::impl {
     void store_field() {
         // llhttp drops the whitespace before a value, not after it (RFC 9110 5.5: OWS).
         while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
-        building.headers_.add(std::move(field), std::move(value));
+        // A chunked body's trailers are not headers (RFC 9110 6.5.1): merged,
+        // they would slip past the checks made on the head. They are dropped.
+        if (!in_body) building.headers_.add(std::move(field), std::move(value));
         field.clear();
         value.clear();
         field_done = false;
@@ -92,6 +97,15 @@ struct request_parser::impl {
         if (self.field_done) self.store_field();
         if (self.in_body) return HPE_OK;  // trailers of a chunked body
         return self.head_complete();
+    }
+    // llhttp skips chunk extensions unless asked: counted here, so that a
+    // body of endless extensions is refused rather than read for ever.
+    static int on_chunk_extension(llhttp_t* p, const char*, std::size_t n) {
+        impl& self = of(p);
+        self.extension_bytes += n;
+        if (self.extension_bytes > max_extension_bytes)
+            return self.fail(400, "chunk extensions exceed " + std::to_string(max_extension_bytes) + " bytes");
+        return HPE_OK;
     }
     static int on_body(llhttp_t* p, const char* at, std::size_t n) {
         impl& self = of(p);
@@ -151,18 +165,44 @@ struct request_parser::impl {
         return (parser.flags & F_CHUNKED) || ((parser.flags & F_CONTENT_LENGTH) && parser.content_length > 0);
     }
 
+    // Nothing may unwind through llhttp's C frames: running out of memory
+    // while building the request answers 503 instead.
+    template <int (*F)(llhttp_t*)>
+    static int guarded(llhttp_t* p) noexcept {
+        try {
+            return F(p);
+        } catch (...) {
+            return of(p).out_of_memory();
+        }
+    }
+    template <int (*F)(llhttp_t*, const char*, std::size_t)>
+    static int guarded(llhttp_t* p, const char* at, std::size_t n) noexcept {
+        try {
+            return F(p, at, n);
+        } catch (...) {
+            return of(p).out_of_memory();
+        }
+    }
+    int out_of_memory() noexcept {
+        error_status = 503;
+        error_reason.clear();  // no allocation: the status says it
+        return HPE_USER;
+    }
+
     static const llhttp_settings_t& settings() {
         static const llhttp_settings_t s = [] {
             llhttp_settings_t s;
             llhttp_settings_init(&s);
-            s.on_message_begin = on_message_begin;
-            s.on_url = on_url;
-            s.on_header_field = on_header_field;
-            s.on_header_value = on_header_value;
-            s.on_header_field_complete = on_header_field_complete;
-            s.on_headers_complete = on_headers_complete;
-            s.on_body = on_body;
-            s.on_message_complete = on_message_complete;
+            s.on_message_begin = guarded<on_message_begin>;
+            s.on_url = guarded<on_url>;
+            s.on_header_field = guarded<on_header_field>;
+            s.on_header_value = guarded<on_header_value>;
+            s.on_header_field_complete = guarded<on_header_field_complete>;
+            s.on_headers_complete = guarded<on_headers_complete>;
+            s.on_body = guarded<on_body>;
+            s.on_chunk_extension_name = guarded<on_chunk_extension>;
+            s.on_chunk_extension_value = guarded<on_chunk_extension>;
+            s.on_message_complete = guarded<on_message_complete>;
             return s;
         }();
         return s;

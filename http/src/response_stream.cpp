@@ -61,12 +61,22 @@ task<void> response_stream::start() { co_await write({}); }
 
 task<void> response_stream::write(std::string_view chunk) {
     if (finished_) throw std::logic_error("zring::http::response_stream::write: the response is finished");
+    // 1xx, 204 and 304 have no body (RFC 9110 6.4.1): no framing headers either.
+    const bool bodiless = status_ < 200 || status_ == 204 || status_ == 304;
+    if (bodiless && !chunk.empty())
+        throw std::logic_error("zring::http::response_stream::write: status " + std::to_string(status_) +
+                               " has no body");
+    if (length_ && !head_only_ && chunk.size() > *length_ - written_)
+        throw std::logic_error("zring::http::response_stream::write: past the Content-Length of " +
+                               std::to_string(*length_));
     std::string head;
     if (!started_) {
         headers_.erase("Content-Length");
         headers_.erase("Transfer-Encoding");
         headers_.erase("Connection");
-        if (length_) {
+        if (bodiless) {
+            chunked_ = false;
+        } else if (length_) {
             headers_.add("Content-Length", std::to_string(*length_));
         } else if (chunked_) {
             headers_.add("Transfer-Encoding", "chunked");
@@ -80,12 +90,7 @@ task<void> response_stream::write(std::string_view chunk) {
         co_await write_pieces(stream_, pieces, write_timeout_);
         co_return;
     }
-    if (length_) {
-        if (chunk.size() > *length_ - written_)
-            throw std::logic_error("zring::http::response_stream::write: past the Content-Length of " +
-                                   std::to_string(*length_));
-        written_ += chunk.size();
-    }
+    if (length_) written_ += chunk.size();
     if (length_ || !chunked_) {
         const std::string_view pieces[] = {head, chunk};
         co_await write_pieces(stream_, pieces, write_timeout_);

@@ -6,6 +6,7 @@
 #include "wire.hpp"
 
 #include <zring/coro/cancellation.hpp>
+#include <zring/coro/event.hpp>
 #include <zring/coro/errors.hpp>
 #include <zring/coro/task_group.hpp>
 #include <zring/coro/when_any.hpp>
@@ -15,6 +16,7 @@
 #include <zring/io/errors.hpp>
 #include <zring/io/timer.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -66,11 +68,15 @@ server::server(scheduler& s, server_options options) : scheduler_(s), options_(s
 
 server::~server() = default;
 
-void server::log(std::string_view message) const {
-    if (options_.log) {
-        options_.log(message);
-    } else {
-        std::cerr << "zring::http::server: " << message << std::endl;
+void server::log(std::string_view message) const noexcept {
+    try {
+        if (options_.log) {
+            options_.log(message);
+        } else {
+            std::cerr << "zring::http::server: " << message << std::endl;
+        }
+    } catch (...) {
+        // a log that fails must not take a connection, or the server, with it
     }
 }
 
@@ -129,7 +135,16 @@ task<void> server::serve(tcp_listener& listener) {
             } catch (const operation_cancelled&) {
                 if (!stop.stop_requested()) throw;  // not shutdown(): the caller's cancellation
             }
-            if (accepted) group.spawn(serve_connection(std::move(*accepted)));
+            if (!accepted) continue;
+            if (connection_count_ >= options_.max_connections) {
+                if (!refusing_) log("more than " + std::to_string(options_.max_connections) +
+                                    " connections: closing new ones until some end");
+                refusing_ = true;
+                accepted->close();
+                continue;
+            }
+            refusing_ = false;
+            group.spawn(serve_connection(std::move(*accepted)));
         }
     });
 }
@@ -191,19 +206,22 @@ task<void> server::run_connection(connection& c) {
     detail::request_parser parser({options_.max_header_size, options_.max_body_size});
     std::vector<char> buffer(options_.read_buffer_size);
     std::string_view pending;  // read and not yet parsed
-    clock::time_point head_deadline{};
+    // One deadline at a time, never moved by the bytes a client trickles:
+    // the first request's head from the connection's start, a later one's
+    // from its first byte; the next request while idle; a whole body.
+    clock::time_point deadline = clock::now() + options_.header_timeout;
+    bool first = true;
+    bool body_timed = false;
     for (;;) {
         if (pending.empty()) {
             const bool between = !parser.started();
             if (between && draining_) co_return;
-            clock::duration timeout = options_.idle_timeout;
-            if (parser.reading_body()) {
-                timeout = options_.body_timeout;
-            } else if (!between) {
-                timeout = head_deadline - clock::now();
-                if (timeout <= clock::duration::zero()) timeout = clock::duration::zero();
+            if (parser.reading_body() && !body_timed) {
+                deadline = clock::now() + options_.body_timeout;
+                body_timed = true;
             }
-            c.idle = between;
+            const clock::duration timeout = std::max(deadline - clock::now(), clock::duration::zero());
+            c.idle = between && !first;
             std::size_t n = 0;
             bool late = false;
             try {
@@ -213,7 +231,7 @@ task<void> server::run_connection(connection& c) {
             }
             c.idle = false;
             if (late) {
-                if (between) co_return;  // an idle keep-alive connection
+                if (between && !first) co_return;  // an idle keep-alive connection
                 response r(408, "the request did not arrive in time\n");
                 co_await send(c, nullptr, r, false);
                 co_await linger(c);
@@ -222,9 +240,10 @@ task<void> server::run_connection(connection& c) {
             if (n == 0) co_return;  // the client is gone; a request cut short has no one to answer
             pending = std::string_view(buffer.data(), n);
         }
-        if (!parser.started()) head_deadline = clock::now() + options_.header_timeout;
+        const bool was_started = parser.started();
         const auto [what, consumed] = parser.feed(pending);
         pending.remove_prefix(consumed);
+        if (!was_started && parser.started() && !first) deadline = clock::now() + options_.header_timeout;
         switch (what) {
         case detail::request_parser::event::need_more:
             break;
@@ -245,7 +264,13 @@ task<void> server::run_connection(connection& c) {
             request req = parser.take();
             req.peer_ = c.stream.peer_endpoint();
             const bool more = co_await dispatch(c, req, keep_alive, pending);
-            if (!more || draining_) co_return;
+            if (!more || draining_) {
+                if (!pending.empty()) co_await linger(c);  // requests we will not answer: no reset over the last answer
+                co_return;
+            }
+            first = false;
+            body_timed = false;
+            deadline = clock::now() + options_.idle_timeout;
             break;
         }
         }
@@ -320,10 +345,12 @@ task<bool> server::dispatch(connection& c, request& req, bool keep_alive, std::s
     }
     std::optional<response> answer;
     std::exception_ptr failure;
+    const std::stop_token stopping = co_await get_stop_token();
     try {
         answer.emplace(co_await found->plain(req));
     } catch (const operation_cancelled&) {
-        throw;  // the server is stopping
+        if (stopping.stop_requested()) throw;  // the server is stopping
+        failure = std::current_exception();    // the handler's own cancellation: its failure
     } catch (...) {
         failure = std::current_exception();
     }
@@ -365,10 +392,12 @@ task<bool> server::run_stream(connection& c, request& req, const route_entry& ro
     keep_alive = keep_alive && chunked;
     response_stream out(c.stream, req.method() == "HEAD", chunked, keep_alive, options_.write_timeout);
     std::exception_ptr failure;
+    const std::stop_token stopping = co_await get_stop_token();
     try {
         co_await route.stream(req, out);
     } catch (const operation_cancelled&) {
-        throw;
+        if (stopping.stop_requested()) throw;
+        failure = std::current_exception();
     } catch (const client_disconnected&) {
         throw;
     } catch (...) {
@@ -386,7 +415,11 @@ task<bool> server::run_stream(connection& c, request& req, const route_entry& ro
 
 task<void> server::run_events(connection& c, request& req, const route_entry& route) {
     c.long_lived = true;
-    if (draining_) co_return;
+    if (draining_) {
+        response r(503, "the server is shutting down\n");
+        co_await send(c, &req, r, false);
+        co_return;
+    }
     response_stream out(c.stream, req.method() == "HEAD", req.version_minor() >= 1, false, options_.write_timeout);
     out.headers().set("Content-Type", "text/event-stream");
     out.headers().set("Cache-Control", "no-cache");
@@ -408,6 +441,10 @@ task<void> server::run_events(connection& c, request& req, const route_entry& ro
         }
     };
     auto keepalive = [](event_stream& events, clock::duration every) -> task<void> {
+        if (every <= clock::duration::zero()) {  // no keepalive: wait for the others
+            event never;
+            co_await never.wait();
+        }
         for (;;) {
             co_await sleep_until(events.last_write_ + every);
             if (clock::now() - events.last_write_ >= every) {
@@ -427,10 +464,15 @@ task<void> server::run_events(connection& c, request& req, const route_entry& ro
 task<void> server::run_websocket(connection& c, request& req, const route_entry& route, std::string_view rest) {
     if (auto refusal = detail::refuse_handshake(req, route.websocket_settings)) {
         co_await send(c, &req, *refusal, false);
+        co_await linger(c);
         co_return;
     }
     c.long_lived = true;
-    if (draining_) co_return;
+    if (draining_) {
+        response r(503, "the server is shutting down\n");
+        co_await send(c, &req, r, false);
+        co_return;
+    }
     response accepted = detail::accept_handshake(req);
     std::string head;
     detail::write_head(head, accepted.status, accepted.headers);

@@ -169,8 +169,7 @@ void server::route_static(std::string_view prefix, const std::string& root) {
         if (auto since = req.header("If-Modified-Since")) {
             const std::optional<std::time_t> t = detail::parse_http_date(*since);
             if (t && modified <= *t) {
-                out.set_status(304);
-                out.set_content_length(0);
+                out.set_status(304);  // bodiless: no Content-Length to contradict the 200's
                 co_return;
             }
         }
@@ -198,11 +197,15 @@ void server::route_static(std::string_view prefix, const std::string& root) {
         for (std::uint64_t sent = 0; sent < length;) {
             const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(length - sent, buffer.size()));
             const auto offset = static_cast<off_t>(range.first + sent);
-            const ssize_t n = co_await offload([&]() { return ::pread(o.f.fd, buffer.data(), want, offset); });
+            // -errno, read on the thread that made the call.
+            const ssize_t n = co_await offload([&]() -> ssize_t {
+                const ssize_t got = ::pread(o.f.fd, buffer.data(), want, offset);
+                return got < 0 ? -errno : got;
+            });
             if (n <= 0) {
                 // The file shrank or failed under us: the body ends short and
                 // the connection closes (response_stream::reusable).
-                throw std::system_error(n < 0 ? errno : EIO, std::system_category(),
+                throw std::system_error(n < 0 ? static_cast<int>(-n) : EIO, std::system_category(),
                                         "zring::http static file " + path + ": read");
             }
             co_await out.write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));

@@ -1,6 +1,7 @@
 // A WebSocket connection: wslay frames the bytes; the ring moves them.
 #include "websocket_handshake.hpp"
 
+#include <zring/coro/errors.hpp>
 #include <zring/coro/event.hpp>
 #include <zring/coro/when_any.hpp>
 #include <zring/http/errors.hpp>
@@ -48,6 +49,7 @@ struct websocket::impl {
     std::string out;                // frames built and not yet written
     std::vector<message> arrived;   // messages of the last wslay_event_recv
     clock::time_point last_heard = clock::now();
+    bool waiting_for_handler = false;  // the reader waits for room in the inbox
     std::optional<std::uint16_t> close_code;
     std::string close_reason;
     bool ended = false;
@@ -192,18 +194,24 @@ task<void> websocket::flush() {
     while (wslay_event_want_write(s.ctx)) {
         if (wslay_event_send(s.ctx) != 0) throw client_disconnected(s.named("send") + ": framing failed");
         if (s.out.empty()) break;
-        bool gone = false;
+        // A write that fails, times out or is cancelled may have sent part
+        // of a frame: nothing can follow it on this connection.
+        std::exception_ptr failed;
         try {
             co_await s.stream.write(s.out, s.write_timeout);
-        } catch (const std::system_error&) {
-            gone = true;
-        } catch (const stream_closed&) {
-            gone = true;
+        } catch (...) {
+            failed = std::current_exception();
         }
         s.out.clear();
-        if (gone) {
+        if (failed) {
             wslay_event_shutdown_write(s.ctx);
-            throw client_disconnected(s.named("send") + ": the client has gone");
+            try {
+                std::rethrow_exception(failed);
+            } catch (const operation_cancelled&) {
+                throw;
+            } catch (const std::exception& e) {
+                throw client_disconnected(s.named("send") + ": " + e.what());
+            }
         }
     }
 }
@@ -226,7 +234,9 @@ task<void> websocket::read_frames() {
         }
         const int rc = wslay_event_recv(s.ctx);
         if (rc != 0 && !wslay_event_get_close_sent(s.ctx)) s.fail(1002, "protocol error");
+        s.waiting_for_handler = true;  // a full inbox is the handler's pace, not a silent peer
         for (message& m : s.arrived) co_await inbox_.send(std::move(m));
+        s.waiting_for_handler = false;
         s.arrived.clear();
         try {
             co_await flush();  // pongs, the close reply or ours
@@ -246,7 +256,10 @@ task<void> websocket::keep_alive() {
     bool pinged = false;
     for (;;) {
         const clock::time_point quiet_since = s.last_heard;
-        co_await sleep_until(quiet_since + s.options.ping_interval + (pinged ? s.options.ping_timeout : clock::duration{}));
+        clock::time_point wake = quiet_since + s.options.ping_interval;
+        if (pinged) wake += s.options.ping_timeout;
+        co_await sleep_until(wake);
+        if (s.waiting_for_handler) s.last_heard = clock::now();  // not reading: nothing to hear
         if (s.last_heard != quiet_since) {
             pinged = false;
             continue;

@@ -101,7 +101,7 @@ TEST_CASE("pipelined requests in one buffer parse as separate requests in order"
     CHECK(p.requests[2].method() == "DELETE");
 }
 
-TEST_CASE("a chunked body is decoded, trailers and all", "[http][parser]") {
+TEST_CASE("a chunked body is decoded; its trailers do not become headers", "[http][parser]") {
     const std::string bytes =
         "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
         "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n";
@@ -110,7 +110,17 @@ TEST_CASE("a chunked body is decoded, trailers and all", "[http][parser]") {
         REQUIRE(p.error_status == 0);
         REQUIRE(p.requests.size() == 1);
         CHECK(p.requests[0].body() == "hello, world");
+        CHECK_FALSE(p.requests[0].header("X-Trailer"));
+        CHECK(p.requests[0].headers().size() == 2);
     }
+}
+
+TEST_CASE("endless chunk extensions are refused with 400", "[http][parser]") {
+    std::string bytes = "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 2000; ++i) bytes += "1;" + std::string(20, 'e') + "=v\r\nx\r\n";
+    const parsed p = parse(bytes, 4096);
+    CHECK(p.error_status == 400);
+    CHECK_THAT(p.error_reason, Catch::Contains("chunk extensions"));
 }
 
 TEST_CASE("Content-Length beside Transfer-Encoding is refused as smuggling", "[http][parser]") {

@@ -46,7 +46,9 @@ struct site {
 
 zring::task<raw_response> get(http_fixture& f, std::string target, std::string extra = {}, bool head = false) {
     zring::tcp_stream c = co_await f.connect();
-    co_await c.write((head ? "HEAD " : "GET ") + target + " HTTP/1.1\r\nHost: t\r\n" + extra + "\r\n");
+    const std::string method = head ? "HEAD " : "GET ";
+    const std::string bytes = method + target + " HTTP/1.1\r\nHost: t\r\n" + extra + "\r\n";
+    co_await c.write(bytes);
     raw_response r = co_await read_response(c, !head);
     co_return r;
 }

@@ -294,3 +294,26 @@ TEST_CASE("cancelling serve() closes every connection", "[http][server][shutdown
     auto closed = [&]() -> zring::task<bool> { co_return co_await zring_test::closed_by_peer(*kept); };
     CHECK(zring_test::run(f.s, closed()));
 }
+
+TEST_CASE("a streamed 304 or 204 carries no body and no framing, and the connection stays usable",
+          "[http][server][stream]") {
+    http_fixture f;
+    f.app.route_stream("GET", "/status/{code}", [](request& r, response_stream& out) -> zring::task<void> {
+        out.set_status(std::stoi(r.param("code")));
+        co_return;
+    });
+    auto client = [&]() -> zring::task<void> {
+        zring::tcp_stream c = co_await f.connect();
+        co_await c.write("GET /status/304 HTTP/1.1\r\nHost: t\r\n\r\nGET /status/204 HTTP/1.1\r\nHost: t\r\n\r\n"
+                         "GET /status/200 HTTP/1.1\r\nHost: t\r\n\r\n");
+        for (int code : {304, 204}) {
+            const raw_response r = co_await read_response(c);
+            CHECK(r.status == code);
+            CHECK_FALSE(r.headers.contains("Transfer-Encoding"));
+            CHECK_FALSE(r.headers.contains("Content-Length"));
+        }
+        const raw_response ok = co_await read_response(c);  // no stray "0\r\n\r\n" before it
+        CHECK(ok.status == 200);
+    };
+    f.run(client);
+}

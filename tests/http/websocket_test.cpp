@@ -1,6 +1,7 @@
 // WebSocket connections, with a raw client that frames by hand.
 #include "server_fixture.hpp"
 #include "ws_client.hpp"
+#include "wait_until.hpp"
 
 #include <zring/coro/event.hpp>
 #include <zring/http/errors.hpp>
@@ -237,8 +238,8 @@ TEST_CASE("a peer that answers no ping is dropped after the ping interval and ti
         saw_end = !m && ws.close_code() == 1006;
     }, quick);
     auto client = [&]() -> zring::task<void> {
+        const auto from = std::chrono::steady_clock::now();  // before the server starts listening for pongs
         zring::tcp_stream c = co_await open_ws(f);
-        const auto from = std::chrono::steady_clock::now();
         const ws_frame ping = co_await ws_read(c);  // read, never answered
         CHECK(ping.opcode == 9);
         const bool closed = co_await zring_test::closed_by_peer(c);
@@ -252,12 +253,12 @@ TEST_CASE("a peer that answers no ping is dropped after the ping interval and ti
 TEST_CASE("a peer that answers pings is kept", "[http][websocket]") {
     http_fixture f;
     zring::http::websocket_options quick;
-    quick.ping_interval = 50ms;
-    quick.ping_timeout = 50ms;
+    quick.ping_interval = 100ms;
+    quick.ping_timeout = 500ms;  // room for a loaded machine to read and answer
     f.app.route_websocket("/ws", echo, quick);
     auto client = [&]() -> zring::task<void> {
         zring::tcp_stream c = co_await open_ws(f);
-        for (int i = 0; i < 5; ++i) {  // 5 pings: well past interval + timeout
+        for (int i = 0; i < 8; ++i) {  // 8 pings: past interval + timeout
             const ws_frame ping = co_await ws_read(c);
             CHECK(ping.opcode == 9);
             co_await c.write(ws_encode(10, ping.payload));
@@ -297,6 +298,37 @@ TEST_CASE("a client that never reads blocks the handler's sends, and the write t
         // What went out is what the kernels' buffers hold, not an unbounded queue.
         CHECK(sent < 64u * 1024 * 1024);
         CHECK(sent > 0);
+    };
+    f.run(client);
+}
+
+TEST_CASE("a handler that does not read while its client sends keeps the client past the ping timeout",
+          "[http][websocket]") {
+    http_fixture f;
+    zring::http::websocket_options quick;
+    quick.ping_interval = 50ms;
+    quick.ping_timeout = 100ms;
+    quick.queued_messages = 1;
+    zring::event release;
+    std::vector<std::string> got;
+    f.app.route_websocket("/ws", [&](request&, websocket& ws) -> zring::task<void> {
+        co_await release.wait();  // busy elsewhere: the inbox fills and the reader waits
+        for (int i = 0; i < 10; ++i) {
+            std::optional<websocket::message> m = co_await ws.recv();
+            if (!m) break;
+            got.push_back(m->data);
+        }
+    }, quick);
+    auto client = [&]() -> zring::task<void> {
+        zring::tcp_stream c = co_await open_ws(f);
+        std::string frames;
+        for (int i = 0; i < 10; ++i) frames += ws_encode(1, "m" + std::to_string(i));
+        co_await c.write(frames);
+        co_await zring::sleep_for(400ms);  // well past interval + timeout, with the reader stalled
+        release.set();
+        co_await zring_test::until("the handler reads all ten", [&] { return got.size() == 10; });
+        CHECK(got.front() == "m0");
+        CHECK(got.back() == "m9");
     };
     f.run(client);
 }

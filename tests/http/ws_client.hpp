@@ -59,7 +59,8 @@ inline zring::task<ws_frame> ws_read(zring::tcp_stream& s) {
     if (std::uint8_t(head[1]) & 0x80) throw std::runtime_error("the server masked a frame");
     std::uint64_t n = std::uint8_t(head[1]) & 0x7f;
     if (n >= 126) {
-        const std::string ext = co_await s.read_exactly(n == 126 ? 2 : 8, io_limit);
+        const std::size_t length_bytes = n == 126 ? 2 : 8;
+        const std::string ext = co_await s.read_exactly(length_bytes, io_limit);
         n = 0;
         for (char c : ext) n = (n << 8) | std::uint8_t(c);
     }

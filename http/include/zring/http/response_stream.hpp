@@ -47,7 +47,10 @@ public:
     bool started() const noexcept { return started_; }
     bool finished() const noexcept { return finished_; }
     // Whether the connection can carry another request after this response.
-    bool reusable() const noexcept { return keep_alive_ && (!length_ || written_ == *length_ || head_only_); }
+    bool reusable() const noexcept {
+        const bool bodiless = status_ < 200 || status_ == 204 || status_ == 304;
+        return keep_alive_ && (bodiless || head_only_ || !length_ || written_ == *length_);
+    }
 
 private:
     friend class server;

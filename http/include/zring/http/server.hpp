@@ -18,10 +18,11 @@
 // Every client is treated as hostile: a head over max_header_size is 431,
 // a body over max_body_size 413, a malformed or smuggling request (both
 // Content-Length and Transfer-Encoding, or two Content-Lengths) 400, a head
-// that takes longer than header_timeout 408; each of these closes the
-// connection. An idle keep-alive connection closes after idle_timeout, and
-// a write that the client does not take within write_timeout ends its
-// connection.
+// that takes longer than header_timeout 408, a body that takes longer than
+// body_timeout 408; each of these closes the connection. An idle keep-alive
+// connection closes after idle_timeout, a write that the client does not
+// take within write_timeout ends its connection, and past max_connections
+// new connections are closed at once.
 
 #include <zring/coro/detail/intrusive_list.hpp>
 #include <zring/coro/event.hpp>
@@ -51,11 +52,16 @@ using namespace std::chrono_literals;
 struct server_options {
     std::size_t max_header_size = 64 * 1024;
     std::size_t max_body_size = 100 * 1024 * 1024;
-    std::chrono::steady_clock::duration header_timeout = 30s;  // the whole request head
-    std::chrono::steady_clock::duration body_timeout = 60s;    // each read of a body
-    std::chrono::steady_clock::duration idle_timeout = 3600s;  // between requests on a keep-alive connection
-    std::chrono::steady_clock::duration write_timeout = 60s;   // each write of a response
-    std::chrono::steady_clock::duration event_keepalive = 15s; // a comment on a quiet event stream
+    // Deadlines that a trickle of bytes does not move. The head: from the
+    // connection's start for its first request, else from the request's
+    // first byte. The body: the whole of it, from the end of the head.
+    std::chrono::steady_clock::duration header_timeout = 30s;
+    std::chrono::steady_clock::duration body_timeout = 300s;
+    std::chrono::steady_clock::duration idle_timeout = 3600s;   // between requests on a keep-alive connection
+    std::chrono::steady_clock::duration write_timeout = 60s;    // each write of a response
+    std::chrono::steady_clock::duration event_keepalive = 15s;  // a comment on a quiet event stream; 0: none
+    // Connections past this are closed as soon as they are accepted.
+    std::size_t max_connections = 10000;
     std::size_t read_buffer_size = 16 * 1024;
     // Where the server reports handler failures and dropped clients; stderr by default.
     std::function<void(std::string_view)> log;
@@ -128,7 +134,7 @@ private:
     task<bool> run_stream(connection& c, request& req, const route_entry& route, bool keep_alive);
     task<void> run_events(connection& c, request& req, const route_entry& route);
     task<void> run_websocket(connection& c, request& req, const route_entry& route, std::string_view rest);
-    void log(std::string_view message) const;
+    void log(std::string_view message) const noexcept;
     // The answer to a handler's exception: an http_error's own status, else
     // 500 (logged).
     response failure_response(const request& req, const std::exception_ptr& failure) const;
@@ -140,6 +146,7 @@ private:
     std::size_t connection_count_ = 0;
     std::stop_source accepting_;
     bool serving_ = false;
+    bool refusing_ = false;  // over max_connections, and said so
     bool draining_ = false;
     event stopped_{true};  // set while serve() is not running
 };
