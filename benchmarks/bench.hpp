@@ -38,6 +38,12 @@ void fanin(const options& opt, report& out);
 void loop(const options& opt, report& out);
 void mt(const options& opt, report& out);
 void tcp(const options& opt, report& out);
+void http(const options& opt, report& out);
+// The variants of the http benchmark that can exist here: beast (with
+// Boost), zring, zring-epoll, tornado (with python3-tornado).
+std::vector<std::string> http_variants();
+// zring-bench _http_server VARIANT: serves the hello world until killed.
+int serve_http(const std::string& variant);
 
 // The variants of the tcp benchmark that can exist here: blocking zring zring-epoll asio.
 std::vector<std::string> tcp_variants();
@@ -49,6 +55,9 @@ void check_targets(report& out);
 // this invocation runs.
 std::vector<std::string> selected_variants(const options& opt, const std::vector<std::string>& all);
 std::vector<std::string> selected_variants(const options& opt);
+// The variants in repetition rep's order: each goes first in turn, so that
+// none always runs on a machine the one before warmed up.
+std::vector<std::string> in_turn(std::vector<std::string> variants, int rep);
 // Records a latency run: median, mean, p99, p99.9 of the round trips (in
 // µs, any order) and the client's CPU per round trip.
 void record_round_trips(row& r, std::vector<double> us, double client_cpu_seconds);

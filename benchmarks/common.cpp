@@ -49,6 +49,12 @@ std::vector<std::string> selected_variants(const options& opt, const std::vector
     return out;
 }
 
+std::vector<std::string> in_turn(std::vector<std::string> variants, int rep) {
+    if (!variants.empty())
+        std::rotate(variants.begin(), variants.begin() + (rep - 1) % static_cast<int>(variants.size()), variants.end());
+    return variants;
+}
+
 void record_round_trips(row& r, std::vector<double> us, double client_cpu_seconds) {
     std::sort(us.begin(), us.end());
     double sum = 0;

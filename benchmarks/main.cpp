@@ -29,6 +29,8 @@ const char* const usage_text =
     "  mt      several cores: receivers scaling over N threads, resume_on hops, offload\n"
     "  tcp     plain TCP against blocking sockets and Asio: 16 B ping-pong; echo of 64 B\n"
     "          messages over 1, 100, 1,000 connections (msgs/s, server CPU); accept storm\n"
+    "  http    HTTP hello world under wrk (needs wrk) against Boost.Beast and Tornado\n"
+    "          (python3-tornado): 1, 64, 256 connections, keep-alive and not (requests/s, p99)\n"
     "  all     every benchmark above\n"
     "options:\n"
     "  --repeat N      repetitions of each measurement; medians are reported (default 5)\n"
@@ -37,7 +39,8 @@ const char* const usage_text =
     "  --size N        thr, lat: a message size to run (repeatable)\n"
     "  --transport T   thr: inproc, ipc or tcp (repeatable)\n"
     "  --variant V     run only these variants (repeatable): raw zring zring-epoll asio-drain\n"
-    "                  asio-events; for tcp, blocking zring zring-epoll asio\n"
+    "                  asio-events; for tcp, blocking zring zring-epoll asio; for http, beast zring\n"
+    "                  zring-epoll tornado\n"
     "  --backend B     zring on this scheduler backend only: io_uring or epoll (repeatable;\n"
     "                  default both, io_uring only where the kernel allows it)\n"
     "  --role R        across hosts, each side a separate zring-bench (as libzmq's local_thr/remote_thr):\n"
@@ -152,6 +155,7 @@ void write_file(const std::string& path, Write write) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 3 && std::string(argv[1]) == "_http_server") return bench::serve_http(argv[2]);  // http's servers
     if (argc == 5 && std::string(argv[1]) == "_sender") {  // thr --procs runs this in a child
         zmq::context_t context;
         // The parent closes our stdin once it received everything.
@@ -172,7 +176,8 @@ int main(int argc, char** argv) {
         {"fanin", bench::fanin},
         {"loop", bench::loop},
         {"mt", bench::mt},
-        {"tcp", bench::tcp}};
+        {"tcp", bench::tcp},
+        {"http", bench::http}};
     std::vector<std::string> chosen;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -198,7 +203,9 @@ int main(int argc, char** argv) {
             const std::string v = value();
             const auto zmq = bench::zmq_variants();
             const auto tcp = bench::tcp_variants();
-            if (std::find(zmq.begin(), zmq.end(), v) == zmq.end() && std::find(tcp.begin(), tcp.end(), v) == tcp.end())
+            const auto http = bench::http_variants();
+            if (std::find(zmq.begin(), zmq.end(), v) == zmq.end() && std::find(tcp.begin(), tcp.end(), v) == tcp.end() &&
+                std::find(http.begin(), http.end(), v) == http.end())
                 usage("unknown or unavailable variant '" + v + "'");
             opt.variants.push_back(v);
         } else if (a == "--backend") {

@@ -85,6 +85,18 @@ void check_targets(report& out) {
         expect(out, what + "server CPU per msg", quotient(&x, asio, "server_cpu_ns_per_msg"), true, 1.0);
     }
 
+    // HTTP hello world: at least 1.2x Boost.Beast's requests/s and 10x Tornado's.
+    for (const row& x : out.rows()) {
+        if (x.benchmark != "http" || !is_zring(x.variant)) continue;
+        const params same{{"hello", ""}, {"connections", *x.param("connections")}, {"keep-alive", *x.param("keep-alive")}};
+        const std::string what = "http " + *x.param("connections") + " connections, keep-alive " +
+                                 *x.param("keep-alive") + ": " + x.variant + " / ";
+        expect(out, what + "beast requests/s", quotient(&x, lookup(out, "http", "beast", same), "requests_per_s"),
+               false, 1.2);
+        expect(out, what + "tornado requests/s", quotient(&x, lookup(out, "http", "tornado", same), "requests_per_s"),
+               false, 10);
+    }
+
     if (const row* r = lookup(out, "loop", "zring", {{"call_soon", ""}}))
         expect(out, "loop: call_soon callbacks/s", r->median("callbacks_per_s"), false, 20e6);
     if (const row* r = lookup(out, "loop", "zring", {{"suspend+resume", ""}}))

@@ -527,14 +527,6 @@ struct counts {
           connections(opt.quick ? std::vector<int>{1, 100} : std::vector<int>{1, 100, 1000}) {}
 };
 
-// The variants in repetition rep's order: each goes first in turn, so that
-// none always runs on a machine the one before warmed up.
-std::vector<std::string> in_turn(std::vector<std::string> variants, int rep) {
-    if (!variants.empty())
-        std::rotate(variants.begin(), variants.begin() + (rep - 1) % static_cast<int>(variants.size()), variants.end());
-    return variants;
-}
-
 // Whether the descriptor limit allows `connections` (descriptors per
 // connection: 2 with the server in this process); says so if not.
 bool descriptors_for(int connections, int per_connection) {
