@@ -157,8 +157,9 @@ struct request_parser::impl {
             if (!iequals(*expect, "100-continue")) return fail(417, "Expect: " + std::string(*expect));
             expect_continue = r.version_minor_ >= 1 && body_follows();
         }
-        // Pause only where the server must act before the body comes.
-        return expect_continue ? HPE_PAUSED : HPE_OK;
+        // Before a body, pause: the server may answer without reading it
+        // (no route, 100 Continue to send).
+        return body_follows() ? HPE_PAUSED : HPE_OK;
     }
 
     bool body_follows() const noexcept {

@@ -43,6 +43,7 @@ path_pattern::path_pattern(std::string_view pattern) {
 }
 
 bool path_pattern::match(std::string_view raw_path, std::vector<request::argument>& params) const {
+    if (raw_path.empty() || raw_path.front() != '/') return false;  // "*" (OPTIONS) is no path
     const std::size_t captured = params.size();
     std::string decoded;
     for (const segment& seg : segments_) {

@@ -247,10 +247,21 @@ task<void> server::run_connection(connection& c) {
         switch (what) {
         case detail::request_parser::event::need_more:
             break;
-        case detail::request_parser::event::headers:
-            co_await c.stream.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), options_.write_timeout);
+        case detail::request_parser::event::headers: {
+            // A body no route takes is not read: answered, and the connection closed.
+            std::vector<request::argument> unused;
+            std::string allowed;
+            if (!find_route(parser.current(), unused, allowed)) {
+                response r = no_route(parser.current(), allowed);
+                co_await send(c, nullptr, r, false);
+                co_await linger(c);
+                co_return;
+            }
+            if (parser.expects_continue())
+                co_await c.stream.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), options_.write_timeout);
             parser.resume();
             break;
+        }
         case detail::request_parser::event::error: {
             response r(parser.error_status(), parser.error_reason() + "\n");
             co_await send(c, nullptr, r, false);
@@ -308,26 +319,33 @@ task<void> server::linger(connection& c) {
     }
 }
 
-task<bool> server::dispatch(connection& c, request& req, bool keep_alive, std::string_view rest) {
+const server::route_entry* server::find_route(const request& req, std::vector<request::argument>& params,
+                                              std::string& allowed) const {
     const std::string_view raw_path = std::string_view(req.target()).substr(0, req.target().find('?'));
     const bool head = req.method() == "HEAD";
-    const route_entry* found = nullptr;
-    std::string allowed;
     for (const auto& entry : routes_) {
         const route_entry& r = *entry;
-        if (!r.pattern.match(raw_path, req.params_)) continue;
-        if (r.method == req.method() || (head && r.method == "GET")) {
-            found = &r;
-            break;
-        }
-        req.params_.clear();
+        if (!r.pattern.match(raw_path, params)) continue;
+        if (r.method == req.method() || (head && r.method == "GET")) return &r;
+        params.clear();
         if (allowed.find(r.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + r.method;
         if (r.method == "GET" && allowed.find("HEAD") == std::string::npos) allowed += ", HEAD";
     }
+    return nullptr;
+}
+
+response server::no_route(const request& req, const std::string& allowed) {
+    if (allowed.empty()) return response(404, "no route for " + req.path() + "\n");
+    response r(405, req.method() + " is not allowed for " + req.path() + "\n");
+    r.headers.set("Allow", allowed);
+    return r;
+}
+
+task<bool> server::dispatch(connection& c, request& req, bool keep_alive, std::string_view rest) {
+    std::string allowed;
+    const route_entry* found = find_route(req, req.params_, allowed);
     if (!found) {
-        response r = allowed.empty() ? response(404, "no route for " + req.path() + "\n")
-                                     : response(405, req.method() + " is not allowed for " + req.path() + "\n");
-        if (!allowed.empty()) r.headers.set("Allow", allowed);
+        response r = no_route(req, allowed);
         co_await send(c, &req, r, keep_alive);
         co_return keep_alive;
     }

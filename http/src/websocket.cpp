@@ -50,6 +50,8 @@ struct websocket::impl {
     std::vector<message> arrived;   // messages of the last wslay_event_recv
     clock::time_point last_heard = clock::now();
     bool waiting_for_handler = false;  // the reader waits for room in the inbox
+    std::size_t queued_bytes = 0;      // in the inbox
+    event room;                        // set when recv() takes a message
     std::optional<std::uint16_t> close_code;
     std::string close_reason;
     bool ended = false;
@@ -142,6 +144,10 @@ bool websocket::is_open() const noexcept {
 
 task<std::optional<websocket::message>> websocket::recv() {
     std::optional<message> m = co_await inbox_.recv();
+    if (m) {
+        impl_->queued_bytes -= m->data.size();
+        impl_->room.set();
+    }
     co_return m;
 }
 
@@ -235,7 +241,15 @@ task<void> websocket::read_frames() {
         const int rc = wslay_event_recv(s.ctx);
         if (rc != 0 && !wslay_event_get_close_sent(s.ctx)) s.fail(1002, "protocol error");
         s.waiting_for_handler = true;  // a full inbox is the handler's pace, not a silent peer
-        for (message& m : s.arrived) co_await inbox_.send(std::move(m));
+        for (message& m : s.arrived) {
+            // The inbox holds at most max_message_size bytes (and one message, whatever its size).
+            while (s.queued_bytes > 0 && s.queued_bytes + m.data.size() > s.options.max_message_size) {
+                s.room.reset();
+                co_await s.room.wait();
+            }
+            s.queued_bytes += m.data.size();
+            co_await inbox_.send(std::move(m));
+        }
         s.waiting_for_handler = false;
         s.arrived.clear();
         try {

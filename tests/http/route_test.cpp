@@ -30,6 +30,7 @@ TEST_CASE("a pattern matches literal segments exactly and decoded", "[http][rout
     CHECK_FALSE(matches("/a/b", "/a/b/"));
     CHECK_FALSE(matches("/a/b", "/a"));
     CHECK_FALSE(matches("/a/b", "/a/c"));
+    CHECK_FALSE(matches("/", "*"));
 }
 
 TEST_CASE("a parameter captures one decoded, non-empty segment; an escaped slash stays in it", "[http][route]") {

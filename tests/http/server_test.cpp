@@ -82,6 +82,22 @@ TEST_CASE("an unrouted path is 404 and a path routed for other methods is 405 wi
     f.run(client);
 }
 
+TEST_CASE("a body sent to no route is answered 404 or 405 without being read", "[http][server]") {
+    http_fixture f;
+    f.app.route("GET", "/thing", hello);
+    auto client = [&]() -> zring::task<void> {
+        for (const char* head : {"POST /nowhere HTTP/1.1\r\nHost: t\r\nContent-Length: 50000000\r\n\r\n",
+                                 "POST /thing HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
+            zring::tcp_stream c = co_await f.connect();
+            co_await c.write(std::string_view(head));  // and not a byte of the body
+            const raw_response r = co_await read_response(c);
+            CHECK((r.status == 404 || r.status == 405));
+            CHECK(r.headers.get("Connection") == "close");
+        }
+    };
+    f.run(client);
+}
+
 TEST_CASE("pipelined requests are answered in request order on one connection", "[http][server]") {
     http_fixture f;
     // The first handler finishes last: order must still hold.

@@ -332,3 +332,29 @@ TEST_CASE("a handler that does not read while its client sends keeps the client 
     };
     f.run(client);
 }
+
+TEST_CASE("messages wait within the inbox's byte bound and all arrive in order", "[http][websocket]") {
+    http_fixture f;
+    zring::http::websocket_options small;
+    small.max_message_size = 100;  // two 60-byte messages do not fit together
+    zring::event release;
+    std::vector<std::string> got;
+    f.app.route_websocket("/ws", [&](request&, websocket& ws) -> zring::task<void> {
+        co_await release.wait();
+        for (int i = 0; i < 10; ++i) {
+            std::optional<websocket::message> m = co_await ws.recv();
+            if (!m) break;
+            got.push_back(m->data);
+        }
+    }, small);
+    auto client = [&]() -> zring::task<void> {
+        zring::tcp_stream c = co_await open_ws(f);
+        std::string frames;
+        for (int i = 0; i < 10; ++i) frames += ws_encode(1, std::to_string(i) + std::string(59, 'x'));
+        co_await c.write(frames);
+        release.set();
+        co_await zring_test::until("the handler reads all ten", [&] { return got.size() == 10; });
+        for (int i = 0; i < 10; ++i) CHECK(got[static_cast<std::size_t>(i)].front() == static_cast<char>('0' + i));
+    };
+    f.run(client);
+}

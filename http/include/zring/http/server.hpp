@@ -124,6 +124,11 @@ private:
     enum class route_kind { plain, stream, events, websocket };
 
     void add_route(route_entry entry);
+    // The route for a request (its parameters into params), or nullptr and
+    // the methods the path is routed for.
+    const route_entry* find_route(const request& req, std::vector<request::argument>& params,
+                                  std::string& allowed) const;
+    static response no_route(const request& req, const std::string& allowed);
     task<void> serve_connection(tcp_stream stream);
     task<void> run_connection(connection& c);
     task<void> linger(connection& c);

@@ -15,8 +15,8 @@
 // send() completes once the kernel holds the frame: a client that stops
 // reading stops the handler (up to the server's write_timeout, which then
 // ends the connection), never grows the server's memory. Received messages
-// wait in a queue of at most queued_messages; past it the server stops
-// reading from the client.
+// wait in a queue of at most queued_messages and max_message_size bytes;
+// past it the server stops reading from the client.
 //
 // When the connection ends (the peer closes or goes away, a ping goes
 // unanswered), recv() returns std::nullopt and the handler's other awaits

@@ -23,7 +23,7 @@ class request_parser {
 public:
     enum class event {
         need_more,  // every byte was taken: feed more
-        headers,    // the head is in and the client waits for 100 Continue: send it, resume()
+        headers,    // the head is in (current()) and a body follows: answer now, or resume() to read it
         message,    // a whole request is in: take() it
         error,      // the bytes are not an acceptable request: error_status(), error_reason()
     };
@@ -51,7 +51,7 @@ public:
     bool started() const noexcept;
     // The head of the current request is complete: its body is being read.
     bool reading_body() const noexcept;
-    // The client waits for "100 Continue" before its body (the headers event).
+    // At the headers event: the client waits for "100 Continue" before its body.
     bool expects_continue() const noexcept;
     // After message: the connection may carry another request.
     bool keep_alive() const noexcept;
