@@ -9,7 +9,8 @@
 //   GET  /ws               WebSocket echo, text as text and binary as binary;
 //                          the text "close CODE REASON" makes the server close so
 //   GET  /flood            WebSocket that sends 64 KiB messages until the client stops reading
-//   GET  /stats            "flood_ended N" (flood handlers ended by the write timeout)
+//   GET  /stats            "flood_ended N" (flood handlers ended by the write timeout,
+//                          which a WebSocket handler sees as client_disconnected)
 // Options: --max-body BYTES, --write-timeout-ms MS.
 #include <zring/zring.hpp>
 
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
         const std::string chunk(64 * 1024, 'f');
         try {
             for (;;) co_await ws.send(chunk);
-        } catch (const zring::timed_out&) {
+        } catch (const http::client_disconnected&) {  // the write timeout ended it
             ++flood_ended;
         }
     });
