@@ -1,46 +1,11 @@
 #include "wire.hpp"
 
-#include <zring/http/errors.hpp>
 #include <zring/http/response_stream.hpp>
-#include <zring/io/errors.hpp>
-#include <zring/io/tcp.hpp>
 
-#include <array>
 #include <cstdio>
-#include <span>
 #include <stdexcept>
-#include <system_error>
 
 namespace zring::http {
-
-namespace {
-
-std::span<const std::byte> bytes(std::string_view s) noexcept { return std::as_bytes(std::span(s.data(), s.size())); }
-
-// Writes the pieces as one gathered write; a peer that went away is
-// client_disconnected, naming the stream.
-task<void> write_pieces(tcp_stream& stream, std::span<const std::string_view> pieces,
-                        std::chrono::steady_clock::duration timeout) {
-    std::array<std::span<const std::byte>, 4> buffers;
-    std::size_t n = 0;
-    for (std::string_view p : pieces)
-        if (!p.empty()) buffers.at(n++) = bytes(p);
-    if (n == 0) co_return;
-    bool gone = false;
-    std::string why;
-    try {
-        co_await stream.write(std::span(buffers.data(), n), timeout);
-    } catch (const std::system_error& e) {
-        gone = true;
-        why = e.what();
-    } catch (const stream_closed& e) {
-        gone = true;
-        why = e.what();
-    }
-    if (gone) throw client_disconnected(why);
-}
-
-}  // namespace
 
 void response_stream::set_status(int status) {
     if (started_) throw std::logic_error("zring::http::response_stream::set_status: the head is already sent");
@@ -87,20 +52,20 @@ task<void> response_stream::write(std::string_view chunk) {
     }
     if (head_only_ || chunk.empty()) {
         const std::string_view pieces[] = {head};
-        co_await write_pieces(stream_, pieces, write_timeout_);
+        co_await detail::write_pieces(stream_, pieces, write_timeout_);
         co_return;
     }
     if (length_) written_ += chunk.size();
     if (length_ || !chunked_) {
         const std::string_view pieces[] = {head, chunk};
-        co_await write_pieces(stream_, pieces, write_timeout_);
+        co_await detail::write_pieces(stream_, pieces, write_timeout_);
         co_return;
     }
     char size_line[24];
     const int length = std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
     const std::string_view pieces[] = {head, std::string_view(size_line, static_cast<std::size_t>(length)), chunk,
                                        "\r\n"};
-    co_await write_pieces(stream_, pieces, write_timeout_);
+    co_await detail::write_pieces(stream_, pieces, write_timeout_);
 }
 
 task<void> response_stream::finish() {
@@ -109,7 +74,7 @@ task<void> response_stream::finish() {
     finished_ = true;
     if (chunked_ && !length_ && !head_only_) {
         const std::string_view pieces[] = {"0\r\n\r\n"};
-        co_await write_pieces(stream_, pieces, write_timeout_);
+        co_await detail::write_pieces(stream_, pieces, write_timeout_);
     }
 }
 

@@ -48,8 +48,6 @@ struct server::connection : zring::detail::list_hook {
 
 namespace {
 
-std::span<const std::byte> bytes(std::string_view s) noexcept { return std::as_bytes(std::span(s.data(), s.size())); }
-
 std::string describe(const std::exception_ptr& e) {
     try {
         std::rethrow_exception(e);
@@ -400,9 +398,9 @@ task<void> server::send(connection& c, const request* req, response& r, bool kee
     if (!keep_alive) r.headers.add("Connection", "close");
     std::string head_text;
     detail::write_head(head_text, r.status, r.headers);
-    const std::span<const std::byte> pieces[] = {bytes(head_text), bytes(r.body)};
-    const std::size_t count = bodiless || head || r.body.empty() ? 1 : 2;
-    co_await c.stream.write(std::span(pieces, count), options_.write_timeout);
+    const std::string_view body = bodiless || head ? std::string_view{} : std::string_view(r.body);
+    const std::string_view pieces[] = {head_text, body};
+    co_await detail::write_pieces(c.stream, pieces, options_.write_timeout);
 }
 
 task<bool> server::run_stream(connection& c, request& req, const route_entry& route, bool keep_alive) {

@@ -1,9 +1,14 @@
 #include "wire.hpp"
 
+#include <zring/http/errors.hpp>
 #include <zring/http/response.hpp>
+#include <zring/io/errors.hpp>
+#include <zring/io/tcp.hpp>
 
+#include <array>
 #include <ctime>
 #include <stdexcept>
+#include <system_error>
 
 namespace zring::http {
 
@@ -100,6 +105,27 @@ void write_head(std::string& out, int status, const headers& fields) {
         out += "\r\n";
     }
     out += "\r\n";
+}
+
+task<void> write_pieces(tcp_stream& stream, std::span<const std::string_view> pieces,
+                        std::chrono::steady_clock::duration timeout) {
+    std::array<std::span<const std::byte>, 4> buffers;
+    std::size_t n = 0;
+    for (std::string_view p : pieces)
+        if (!p.empty()) buffers.at(n++) = std::as_bytes(std::span(p.data(), p.size()));
+    if (n == 0) co_return;
+    bool gone = false;
+    std::string why;
+    try {
+        co_await stream.write(std::span(buffers.data(), n), timeout);
+    } catch (const std::system_error& e) {
+        gone = true;
+        why = e.what();
+    } catch (const stream_closed& e) {
+        gone = true;
+        why = e.what();
+    }
+    if (gone) throw client_disconnected(why);
 }
 
 }  // namespace detail
