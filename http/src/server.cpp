@@ -219,7 +219,7 @@ task<void> server::run_connection(connection& c) {
                 body_timed = true;
             }
             const clock::duration timeout = std::max(deadline - clock::now(), clock::duration::zero());
-            c.idle = between && !first;
+            c.idle = between;  // no request under way: shutdown may close it at once
             std::size_t n = 0;
             bool late = false;
             try {

@@ -1,5 +1,6 @@
 // Streamed responses, Server-Sent Events and graceful shutdown.
 #include "server_fixture.hpp"
+#include "wait_until.hpp"
 
 #include <zring/coro/event.hpp>
 #include <zring/http/errors.hpp>
@@ -215,7 +216,8 @@ TEST_CASE("shutdown closes idle connections and event streams and lets a request
         zring::tcp_stream busy = co_await f.connect();
         co_await busy.write("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
         co_await started.wait();
-        CHECK(f.app.connections() == 3);
+        zring::tcp_stream fresh = co_await f.connect();  // connected, no request yet
+        co_await zring_test::until("the server has the fresh connection", [&] { return f.app.connections() == 4; });
 
         auto stop = [&]() -> zring::task<void> { co_await f.app.shutdown(10s); };
         auto check = [&]() -> zring::task<void> {
@@ -227,6 +229,8 @@ TEST_CASE("shutdown closes idle connections and event streams and lets a request
                 const auto got = co_await zring_test::closed_by_peer(events);
                 CHECK(got);
             }
+            const bool fresh_closed = co_await zring_test::closed_by_peer(fresh);
+            CHECK(fresh_closed);
             release.set();  // only now may the slow request finish
             const raw_response r = co_await read_response(busy);
             CHECK(r.body == "finished");
