@@ -38,11 +38,8 @@ std::string_view content_type_of(std::string_view name) noexcept {
     };
     const std::size_t dot = name.rfind('.');
     if (dot == std::string_view::npos || name.find('/', dot) != std::string_view::npos) return "application/octet-stream";
-    std::string ext(name.substr(dot));
-    for (char& c : ext)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     for (const auto& [suffix, type] : types)
-        if (ext == suffix) return type;
+        if (iequals(name.substr(dot), suffix)) return type;
     return "application/octet-stream";
 }
 

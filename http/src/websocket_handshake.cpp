@@ -20,19 +20,12 @@ bool valid_key(std::string_view key) noexcept {
     return true;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 // Tornado's rule: an Origin whose host (and port) is the request's Host.
 bool same_origin(std::string_view origin, const request& r) {
     const std::size_t scheme = origin.find("://");
     if (scheme == std::string_view::npos) return false;
     const std::string_view host = r.header("Host").value_or("");
-    return lower(origin.substr(scheme + 3)) == lower(host);
+    return iequals(origin.substr(scheme + 3), host);
 }
 
 response refusal(int status, std::string why) { return response(status, std::move(why) + "\n"); }
