@@ -18,6 +18,13 @@ const std::string& request::param(std::string_view name) const {
                             std::string(name) + "}");
 }
 
+task<std::string_view> request::read_body() {
+    if (body_source_) co_return co_await body_source_->read();
+    if (body_read_) co_return std::string_view{};
+    body_read_ = true;
+    co_return std::string_view(body_);
+}
+
 std::vector<request::argument> request::form() const {
     std::vector<argument> fields;
     if (!detail::parse_query(body_, fields))

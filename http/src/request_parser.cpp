@@ -3,6 +3,7 @@
 
 #include <llhttp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <utility>
@@ -30,10 +31,14 @@ struct request_parser::impl {
     bool keep_alive = false;
     std::size_t head_bytes = 0;
     std::size_t extension_bytes = 0;
+    std::size_t body_bytes = 0;
+    std::size_t body_limit;     // this request's: limits.max_body_size unless limit_body() lowered it
+    bool streaming = false;     // body bytes go to `streamed`, not to the request
+    std::string streamed;
     int error_status = 0;
     std::string error_reason;
 
-    explicit impl(parser_limits l) : limits(l) {
+    explicit impl(parser_limits l) : limits(l), body_limit(l.max_body_size) {
         llhttp_init(&parser, HTTP_REQUEST, &settings());
         parser.data = this;
     }
@@ -59,6 +64,7 @@ struct request_parser::impl {
         self.started = true;
         self.head_bytes = 0;
         self.extension_bytes = 0;
+        self.body_bytes = 0;
         return self.count_head(per_field_overhead);
     }
     static int on_url(llhttp_t* p, const char* at, std::size_t n) {
@@ -109,9 +115,9 @@ struct request_parser::impl {
     }
     static int on_body(llhttp_t* p, const char* at, std::size_t n) {
         impl& self = of(p);
-        if (self.building.body_.size() + n > self.limits.max_body_size)
-            return self.fail(413, "the body exceeds " + std::to_string(self.limits.max_body_size) + " bytes");
-        self.building.body_.append(at, n);
+        if (n > self.body_limit - self.body_bytes) return self.body_too_large();
+        self.body_bytes += n;
+        (self.streaming ? self.streamed : self.building.body_).append(at, n);
         return HPE_OK;
     }
     static int on_message_complete(llhttp_t* p) {
@@ -136,9 +142,7 @@ struct request_parser::impl {
             return fail(400, "both Content-Length and Transfer-Encoding");
         if (r.version_minor_ == 0 && r.headers_.contains("Transfer-Encoding"))
             return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
-        if ((parser.flags & F_CONTENT_LENGTH) && parser.content_length > limits.max_body_size)
-            return fail(413, "Content-Length " + std::to_string(parser.content_length) + " exceeds " +
-                                 std::to_string(limits.max_body_size) + " bytes");
+        if (!declared_within_limit()) return body_too_large();
         if (r.version_minor_ >= 1 && !r.headers_.contains("Host")) return fail(400, "no Host header");
 
         const std::string_view target = r.target_;
@@ -161,6 +165,11 @@ struct request_parser::impl {
         // (no route, 100 Continue to send).
         return body_follows() ? HPE_PAUSED : HPE_OK;
     }
+
+    bool declared_within_limit() const noexcept {
+        return !(parser.flags & F_CONTENT_LENGTH) || parser.content_length <= body_limit;
+    }
+    int body_too_large() { return fail(413, "the body exceeds " + std::to_string(body_limit) + " bytes"); }
 
     bool body_follows() const noexcept {
         return (parser.flags & F_CHUNKED) || ((parser.flags & F_CONTENT_LENGTH) && parser.content_length > 0);
@@ -249,11 +258,25 @@ request_parser::result request_parser::finish() {
 
 void request_parser::resume() noexcept { llhttp_resume(&impl_->parser); }
 
+bool request_parser::limit_body(std::size_t max) {
+    impl& s = *impl_;
+    s.body_limit = std::min(max, s.limits.max_body_size);
+    if (s.declared_within_limit()) return true;
+    s.body_too_large();
+    return false;
+}
+
+void request_parser::stream_body() noexcept { impl_->streaming = true; }
+
+std::string& request_parser::streamed() noexcept { return impl_->streamed; }
+
 request request_parser::take() {
     impl& s = *impl_;
     request r = std::move(s.building);
     s.building = request{};
-    s.started = s.in_body = s.expect_continue = s.upgrade = s.message_done = s.field_done = false;
+    s.started = s.in_body = s.expect_continue = s.upgrade = s.message_done = s.field_done = s.streaming = false;
+    s.body_limit = s.limits.max_body_size;
+    s.streamed.clear();
     llhttp_resume(&s.parser);
     return r;
 }
@@ -262,7 +285,10 @@ request& request_parser::current() noexcept { return impl_->building; }
 bool request_parser::started() const noexcept { return impl_->started; }
 bool request_parser::reading_body() const noexcept { return impl_->in_body; }
 bool request_parser::expects_continue() const noexcept { return impl_->expect_continue; }
-bool request_parser::keep_alive() const noexcept { return impl_->keep_alive; }
+bool request_parser::keep_alive() const noexcept {
+    return impl_->message_done ? impl_->keep_alive : llhttp_should_keep_alive(&impl_->parser) != 0;
+}
+bool request_parser::complete() const noexcept { return impl_->message_done; }
 bool request_parser::upgrade() const noexcept { return impl_->upgrade; }
 int request_parser::error_status() const noexcept { return impl_->error_status; }
 const std::string& request_parser::error_reason() const noexcept { return impl_->error_reason; }

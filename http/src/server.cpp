@@ -36,14 +36,65 @@ struct server::route_entry {
     events_handler events = {};
     websocket_handler websocket = {};
     websocket_options websocket_settings = {};
+    std::optional<std::size_t> max_body_size = {};
+    bool stream_body = false;
 };
 
 struct server::connection : zring::detail::list_hook {
-    explicit connection(tcp_stream s) : stream(std::move(s)) {}
+    connection(tcp_stream s, const server_options& options, std::size_t body_ceiling)
+        : stream(std::move(s)),
+          parser({options.max_header_size, body_ceiling}),
+          buffer(options.read_buffer_size),
+          deadline(clock::now() + options.header_timeout) {}
     tcp_stream stream;
     std::stop_source stop;
     bool idle = true;         // between requests: shutdown closes it at once
     bool long_lived = false;  // an event stream: shutdown ends it at once
+    // Reading. One deadline at a time, never moved by the bytes a client
+    // trickles: the first request's head from the connection's start, a
+    // later one's from its first byte; the next request while idle; a whole body.
+    detail::request_parser parser;
+    std::vector<char> buffer;
+    std::string_view pending;  // read and not yet parsed
+    clock::time_point deadline;
+    bool first = true;
+    bool body_timed = false;
+
+    // The next request: its head due within `header_timeout` of its first byte.
+    void next_request(const server_options& options) {
+        first = false;
+        body_timed = false;
+        deadline = clock::now() + options.idle_timeout;
+    }
+};
+
+// The body of a request whose handler reads it: pieces parsed from the
+// connection's input as the handler asks for them.
+class server::streamed_body final : public detail::body_source {
+public:
+    streamed_body(server& srv, connection& c) : server_(srv), c_(c) {}
+    bool ended() const noexcept override { return ended_; }
+
+    task<std::string_view> read() override {
+        std::string& piece = c_.parser.streamed();
+        piece.clear();
+        while (!ended_ && piece.empty()) {
+            detail::request_parser::event what{};
+            const input in = co_await server_.read_input(c_, what);
+            if (in == input::timed_out) throw http_error(408, "the request body did not arrive in time");
+            if (in == input::closed)
+                throw client_disconnected(c_.stream.name() + ": the client closed the connection within a request body");
+            if (what == detail::request_parser::event::error)
+                throw http_error(c_.parser.error_status(), c_.parser.error_reason());
+            ended_ = what == detail::request_parser::event::message;
+        }
+        co_return std::string_view(piece);
+    }
+
+private:
+    server& server_;
+    connection& c_;
+    bool ended_ = false;
 };
 
 namespace {
@@ -60,7 +111,8 @@ std::string describe(const std::exception_ptr& e) {
 
 }  // namespace
 
-server::server(scheduler& s, server_options options) : scheduler_(s), options_(std::move(options)) {
+server::server(scheduler& s, server_options options)
+    : scheduler_(s), options_(std::move(options)), body_ceiling_(options_.max_body_size) {
     if (options_.read_buffer_size == 0) throw std::invalid_argument("zring::http::server: read_buffer_size is 0");
 }
 
@@ -80,6 +132,7 @@ void server::log(std::string_view message) const noexcept {
 
 void server::add_route(route_entry entry) {
     if (entry.method.empty()) throw std::invalid_argument("zring::http::server::route: an empty method");
+    body_ceiling_ = std::max(body_ceiling_, entry.max_body_size.value_or(options_.max_body_size));
     routes_.push_back(std::make_unique<route_entry>(std::move(entry)));
 }
 
@@ -90,14 +143,21 @@ void check_handler(const Handler& h, const char* operation) {
 }
 }  // namespace
 
-void server::route(std::string_view method, std::string_view pattern, handler h) {
+void server::route(std::string_view method, std::string_view pattern, handler h, route_options options) {
     check_handler(h, "route");
-    add_route({std::string(method), detail::path_pattern(pattern), route_kind::plain, std::move(h)});
+    route_entry entry{std::string(method), detail::path_pattern(pattern), route_kind::plain, std::move(h)};
+    entry.max_body_size = options.max_body_size;
+    entry.stream_body = options.stream_body;
+    add_route(std::move(entry));
 }
 
-void server::route_stream(std::string_view method, std::string_view pattern, stream_handler h) {
+void server::route_stream(std::string_view method, std::string_view pattern, stream_handler h,
+                          route_options options) {
     check_handler(h, "route_stream");
-    add_route({std::string(method), detail::path_pattern(pattern), route_kind::stream, {}, std::move(h)});
+    route_entry entry{std::string(method), detail::path_pattern(pattern), route_kind::stream, {}, std::move(h)};
+    entry.max_body_size = options.max_body_size;
+    entry.stream_body = options.stream_body;
+    add_route(std::move(entry));
 }
 
 void server::route_events(std::string_view pattern, events_handler h) {
@@ -172,7 +232,7 @@ task<void> server::shutdown(clock::duration deadline) {
 }
 
 task<void> server::serve_connection(tcp_stream stream) {
-    connection c(std::move(stream));
+    connection c(std::move(stream), options_, body_ceiling_);
     open_.push_back(&c);
     ++connection_count_;
     struct on_exit {
@@ -200,48 +260,48 @@ task<void> server::serve_connection(tcp_stream stream) {
     c.stream.close();
 }
 
-task<void> server::run_connection(connection& c) {
-    detail::request_parser parser({options_.max_header_size, options_.max_body_size});
-    std::vector<char> buffer(options_.read_buffer_size);
-    std::string_view pending;  // read and not yet parsed
-    // One deadline at a time, never moved by the bytes a client trickles:
-    // the first request's head from the connection's start, a later one's
-    // from its first byte; the next request while idle; a whole body.
-    clock::time_point deadline = clock::now() + options_.header_timeout;
-    bool first = true;
-    bool body_timed = false;
-    for (;;) {
-        if (pending.empty()) {
-            const bool between = !parser.started();
-            if (between && draining_) co_return;
-            if (parser.reading_body() && !body_timed) {
-                deadline = clock::now() + options_.body_timeout;
-                body_timed = true;
-            }
-            const clock::duration timeout = std::max(deadline - clock::now(), clock::duration::zero());
-            c.idle = between;  // no request under way: shutdown may close it at once
-            std::size_t n = 0;
-            bool late = false;
-            try {
-                n = co_await c.stream.read_some(std::as_writable_bytes(std::span(buffer)), timeout);
-            } catch (const timed_out&) {
-                late = true;
-            }
-            c.idle = false;
-            if (late) {
-                if (between && !first) co_return;  // an idle keep-alive connection
-                response r(408, "the request did not arrive in time\n");
-                co_await send(c, nullptr, r, false);
-                co_await linger(c);
-                co_return;
-            }
-            if (n == 0) co_return;  // the client is gone; a request cut short has no one to answer
-            pending = std::string_view(buffer.data(), n);
+task<server::input> server::read_input(connection& c, detail::request_parser::event& what) {
+    if (c.pending.empty()) {
+        const bool between = !c.parser.started();
+        if (c.parser.reading_body() && !c.body_timed) {
+            c.deadline = clock::now() + options_.body_timeout;
+            c.body_timed = true;
         }
-        const bool was_started = parser.started();
-        const auto [what, consumed] = parser.feed(pending);
-        pending.remove_prefix(consumed);
-        if (!was_started && parser.started() && !first) deadline = clock::now() + options_.header_timeout;
+        const clock::duration timeout = std::max(c.deadline - clock::now(), clock::duration::zero());
+        c.idle = between;  // no request under way: shutdown may close it at once
+        std::size_t n = 0;
+        bool late = false;
+        try {
+            n = co_await c.stream.read_some(std::as_writable_bytes(std::span(c.buffer)), timeout);
+        } catch (const timed_out&) {
+            late = true;
+        }
+        c.idle = false;
+        if (late) co_return input::timed_out;
+        if (n == 0) co_return input::closed;
+        c.pending = std::string_view(c.buffer.data(), n);
+    }
+    const bool was_started = c.parser.started();
+    const auto [event, consumed] = c.parser.feed(c.pending);
+    c.pending.remove_prefix(consumed);
+    if (!was_started && c.parser.started() && !c.first) c.deadline = clock::now() + options_.header_timeout;
+    what = event;
+    co_return input::parsed;
+}
+
+task<void> server::run_connection(connection& c) {
+    for (;;) {
+        if (c.pending.empty() && !c.parser.started() && draining_) co_return;
+        detail::request_parser::event what{};
+        const input in = co_await read_input(c, what);
+        if (in == input::timed_out) {
+            if (!c.parser.started() && !c.first) co_return;  // an idle keep-alive connection
+            response r(408, "the request did not arrive in time\n");
+            co_await send(c, nullptr, r, false);
+            co_await linger(c);
+            co_return;
+        }
+        if (in == input::closed) co_return;  // the client is gone; a request cut short has no one to answer
         switch (what) {
         case detail::request_parser::event::need_more:
             break;
@@ -249,19 +309,34 @@ task<void> server::run_connection(connection& c) {
             // A body no route takes is not read: answered, and the connection closed.
             std::vector<request::argument> unused;
             std::string allowed;
-            if (!find_route(parser.current(), unused, allowed)) {
-                response r = no_route(parser.current(), allowed);
+            const route_entry* found = find_route(c.parser.current(), unused, allowed);
+            if (!found) {
+                response r = no_route(c.parser.current(), allowed);
                 co_await send(c, nullptr, r, false);
                 co_await linger(c);
                 co_return;
             }
-            if (parser.expects_continue())
+            if (!c.parser.limit_body(found->max_body_size.value_or(options_.max_body_size))) {
+                response r(c.parser.error_status(), c.parser.error_reason() + "\n");
+                co_await send(c, nullptr, r, false);
+                co_await linger(c);
+                co_return;
+            }
+            if (c.parser.expects_continue())
                 co_await c.stream.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), options_.write_timeout);
-            parser.resume();
+            c.parser.resume();
+            if (!found->stream_body) break;
+            const bool more = co_await dispatch_streamed(c);
+            if (!more || draining_) {
+                co_await linger(c);
+                co_return;
+            }
+            c.parser.take();
+            c.next_request(options_);
             break;
         }
         case detail::request_parser::event::error: {
-            response r(parser.error_status(), parser.error_reason() + "\n");
+            response r(c.parser.error_status(), c.parser.error_reason() + "\n");
             co_await send(c, nullptr, r, false);
             co_await linger(c);
             co_return;
@@ -269,21 +344,34 @@ task<void> server::run_connection(connection& c) {
         case detail::request_parser::event::message: {
             // After an upgrade the bytes that follow are not HTTP: this
             // connection serves no more requests.
-            const bool keep_alive = parser.keep_alive() && !parser.upgrade() && !draining_;
-            request req = parser.take();
+            const bool keep_alive = c.parser.keep_alive() && !c.parser.upgrade() && !draining_;
+            request req = c.parser.take();
             req.peer_ = c.stream.peer_endpoint();
-            const bool more = co_await dispatch(c, req, keep_alive, pending);
+            const bool more = co_await dispatch(c, req, keep_alive, c.pending);
             if (!more || draining_) {
-                if (!pending.empty()) co_await linger(c);  // requests we will not answer: no reset over the last answer
+                if (!c.pending.empty()) co_await linger(c);  // requests we will not answer: no reset over the last answer
                 co_return;
             }
-            first = false;
-            body_timed = false;
-            deadline = clock::now() + options_.idle_timeout;
+            c.next_request(options_);
             break;
         }
         }
     }
+}
+
+task<bool> server::dispatch_streamed(connection& c) {
+    c.parser.stream_body();
+    request& req = c.parser.current();
+    req.peer_ = c.stream.peer_endpoint();
+    streamed_body body(*this, c);
+    struct attached {
+        request& req;
+        ~attached() { req.body_source_ = nullptr; }
+    } attach{req};
+    req.body_source_ = &body;
+    const bool more = co_await dispatch(c, req, c.parser.keep_alive(), {});
+    // A body left unread (or cut short) leaves the connection mid-request.
+    co_return more && body.ended();
 }
 
 response server::failure_response(const request& req, const std::exception_ptr& failure) const {
@@ -367,6 +455,8 @@ task<bool> server::dispatch(connection& c, request& req, bool keep_alive, std::s
     } catch (const operation_cancelled&) {
         if (stopping.stop_requested()) throw;  // the server is stopping
         failure = std::current_exception();    // the handler's own cancellation: its failure
+    } catch (const client_disconnected&) {
+        throw;  // while it read the body: no one to answer
     } catch (...) {
         failure = std::current_exception();
     }
@@ -392,6 +482,7 @@ task<void> server::send(connection& c, const request* req, response& r, bool kee
     const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
     const bool head = req && req->method() == "HEAD";
     keep_alive = keep_alive && !draining_;  // a shutdown since the request came
+    if (req && req->body_source_ && !req->body_source_->ended()) keep_alive = false;  // its body unread
     r.headers.erase("Transfer-Encoding");
     r.headers.erase("Connection");
     if (!bodiless) r.headers.set("Content-Length", std::to_string(r.body.size()));

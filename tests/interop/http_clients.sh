@@ -30,6 +30,13 @@ curl -sS --max-time 10 -N "${url}events?n=2" > "$work/events"
     || fail "curl: event stream: $(cat "$work/events")"
 curl -sS --max-time 10 -I "${url}hello" | tr -d '\r' > "$work/head"
 grep -q '^Content-Length: 6$' "$work/head" || fail "curl: HEAD"
+# A 20 MB upload, ten times --max-body, to a route that reads its body as
+# it arrives: with Content-Length, and chunked.
+head -c 20000000 /dev/urandom > "$work/large"
+expected="20000000 $(sha1sum < "$work/large" | cut -d' ' -f1)"
+[ "$(curl -sS --max-time 30 -T "$work/large" "${url}upload")" = "$expected" ] || fail "curl: the streamed 20 MB upload"
+[ "$(curl -sS --max-time 30 -T - "${url}upload" < "$work/large")" = "$expected" ] \
+    || fail "curl: the streamed 20 MB chunked upload"
 head -c 2000001 /dev/zero > "$work/too-big"
 [ "$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' --data-binary @"$work/too-big" "${url}echo")" = 413 ] \
     || fail "curl: a body over --max-body"

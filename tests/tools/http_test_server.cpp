@@ -3,6 +3,8 @@
 // "listening on http://127.0.0.1:PORT/" and serves until SIGTERM/SIGINT.
 //   GET  /hello            "hello\n"
 //   POST /echo             the body back
+//   PUT  /upload           a body of up to 64 MiB, read as it arrives (past
+//                          --max-body): "SIZE SHA1-HEX\n"
 //   GET  /items/{id}       the id, decoded
 //   GET  /stream?n=N       N chunks "chunk i\n"
 //   GET  /events?n=N       N events, then the stream ends
@@ -13,6 +15,8 @@
 //                          which a WebSocket handler sees as client_disconnected)
 // Options: --max-body BYTES, --write-timeout-ms MS.
 #include <zring/zring.hpp>
+
+#include <nettle/sha1.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -58,6 +62,28 @@ int main(int argc, char** argv) {
     app.route("POST", "/echo", [](http::request& r) -> zring::task<http::response> {
         co_return http::response(200, r.body(), "application/octet-stream");
     });
+    app.route(
+        "PUT", "/upload",
+        [](http::request& r) -> zring::task<http::response> {
+            sha1_ctx hash;
+            sha1_init(&hash);
+            std::size_t size = 0;
+            for (;;) {
+                const std::string_view piece = co_await r.read_body();
+                if (piece.empty()) break;
+                sha1_update(&hash, piece.size(), reinterpret_cast<const std::uint8_t*>(piece.data()));
+                size += piece.size();
+            }
+            std::uint8_t digest[SHA1_DIGEST_SIZE];
+            sha1_digest(&hash, sizeof digest, digest);
+            std::string text = std::to_string(size) + " ";
+            for (const std::uint8_t byte : digest) {
+                text += "0123456789abcdef"[byte >> 4];
+                text += "0123456789abcdef"[byte & 15];
+            }
+            co_return http::response(200, text + "\n");
+        },
+        {.max_body_size = 64 << 20, .stream_body = true});
     app.route("GET", "/items/{id}", [](http::request& r) -> zring::task<http::response> {
         co_return http::response(200, r.param("id"));
     });

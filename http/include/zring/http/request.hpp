@@ -1,6 +1,7 @@
 #pragma once
 // request: what a client asked, as a handler sees it.
 
+#include <zring/coro/task.hpp>
 #include <zring/http/headers.hpp>
 #include <zring/io/endpoint.hpp>
 
@@ -14,7 +15,17 @@ namespace zring::http {
 
 namespace detail {
 class request_parser;
-}
+
+// Where a streamed body comes from: the connection that reads it.
+class body_source {
+public:
+    virtual task<std::string_view> read() = 0;
+    virtual bool ended() const noexcept = 0;  // the whole body has been read
+
+protected:
+    ~body_source() = default;
+};
+}  // namespace detail
 
 class request {
 public:
@@ -36,8 +47,15 @@ public:
 
     const http::headers& headers() const noexcept { return headers_; }
     std::optional<std::string_view> header(std::string_view name) const noexcept { return headers_.get(name); }
-    // The whole body, within server_options::max_body_size.
+    // The whole body, within the route's max_body_size. Empty on a route
+    // that streams its body: read_body() gives that.
     const std::string& body() const noexcept { return body_; }
+    // The body as it arrives, on a route with route_options::stream_body:
+    // the next piece (valid until the next call), empty once the body has
+    // ended. Throws http_error 400 (malformed), 408 (body_timeout) or 413
+    // (over the limit), which the handler may let through as the answer,
+    // and client_disconnected. Elsewhere the whole body, then empty.
+    task<std::string_view> read_body();
     // The form fields of an application/x-www-form-urlencoded body.
     std::vector<argument> form() const;
 
@@ -55,6 +73,8 @@ private:
     std::vector<argument> params_;
     http::headers headers_;
     std::string body_;
+    detail::body_source* body_source_ = nullptr;
+    bool body_read_ = false;
     int version_minor_ = 1;
     endpoint peer_;
 };

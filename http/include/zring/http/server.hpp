@@ -27,6 +27,7 @@
 #include <zring/coro/detail/intrusive_list.hpp>
 #include <zring/coro/event.hpp>
 #include <zring/coro/task.hpp>
+#include <zring/http/detail/request_parser.hpp>
 #include <zring/http/event_stream.hpp>
 #include <zring/http/request.hpp>
 #include <zring/http/response.hpp>
@@ -39,6 +40,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -67,6 +69,18 @@ struct server_options {
     std::function<void(std::string_view)> log;
 };
 
+// What a route may set for itself.
+struct route_options {
+    // This route's limit on a request body, in place of server_options::max_body_size.
+    std::optional<std::size_t> max_body_size;
+    // The handler runs as soon as the head is in and reads the body itself,
+    // as it arrives, with request::read_body() (Tornado's
+    // stream_request_body): an upload larger than memory, or one processed
+    // as it comes. A body the handler leaves unread closes the connection
+    // after the response.
+    bool stream_body = false;
+};
+
 using handler = std::function<task<response>(request&)>;
 using stream_handler = std::function<task<void>(request&, response_stream&)>;
 using events_handler = std::function<task<void>(request&, event_stream&)>;
@@ -83,9 +97,9 @@ public:
     // pattern of literal segments and {name} parameters, a last {name...}
     // taking the rest of the path. The first route that matches serves.
     // std::invalid_argument for a malformed pattern.
-    void route(std::string_view method, std::string_view pattern, handler h);
+    void route(std::string_view method, std::string_view pattern, handler h, route_options options = {});
     // A handler that writes its body as it goes.
-    void route_stream(std::string_view method, std::string_view pattern, stream_handler h);
+    void route_stream(std::string_view method, std::string_view pattern, stream_handler h, route_options options = {});
     // GET, answered with a Server-Sent Events stream.
     void route_events(std::string_view pattern, events_handler h);
     // GET, upgraded to a WebSocket. A request that is not a valid handshake
@@ -121,7 +135,9 @@ public:
 private:
     struct connection;
     struct route_entry;
+    class streamed_body;
     enum class route_kind { plain, stream, events, websocket };
+    enum class input { parsed, timed_out, closed };
 
     void add_route(route_entry entry);
     // The route for a request (its parameters into params), or nullptr and
@@ -131,6 +147,12 @@ private:
     static response no_route(const request& req, const std::string& allowed);
     task<void> serve_connection(tcp_stream stream);
     task<void> run_connection(connection& c);
+    // Reads if nothing is pending, within the connection's deadline, and
+    // feeds the parser once: its event in `what`.
+    task<input> read_input(connection& c, detail::request_parser::event& what);
+    // A request whose handler reads its body: dispatched at its head.
+    // False if the connection must close after it.
+    task<bool> dispatch_streamed(connection& c);
     task<void> linger(connection& c);
     // Serves one parsed request; false if the connection must close after it.
     // `rest` is what the client sent after the request (a WebSocket's first frames).
@@ -147,6 +169,7 @@ private:
     scheduler& scheduler_;
     server_options options_;
     std::vector<std::unique_ptr<route_entry>> routes_;  // stable: a handler's captures outlive its calls
+    std::size_t body_ceiling_;  // the largest body any route takes
     zring::detail::intrusive_list<connection> open_;
     std::size_t connection_count_ = 0;
     std::stop_source accepting_;

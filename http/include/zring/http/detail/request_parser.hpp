@@ -16,7 +16,7 @@ namespace zring::http::detail {
 
 struct parser_limits {
     std::size_t max_header_size;  // request line and header block
-    std::size_t max_body_size;
+    std::size_t max_body_size;    // the most any request may have; limit_body() lowers it for one
 };
 
 class request_parser {
@@ -40,6 +40,14 @@ public:
     result feed(std::string_view bytes);
     // The peer ended the stream: an error if a request was under way.
     result finish();
+    // At a headers event, before resume(): this request's body limit, at
+    // most parser_limits::max_body_size. False, with the error set (413), if
+    // the declared Content-Length is over it.
+    bool limit_body(std::size_t max);
+    // At a headers event: the body goes to streamed(), a piece at a time,
+    // instead of to the request. The reader empties it as it goes.
+    void stream_body() noexcept;
+    std::string& streamed() noexcept;
     // Goes on after a headers event.
     void resume() noexcept;
     // After a message event: the request, and the parser ready for the next.
@@ -53,8 +61,10 @@ public:
     bool reading_body() const noexcept;
     // At the headers event: the client waits for "100 Continue" before its body.
     bool expects_continue() const noexcept;
-    // After message: the connection may carry another request.
+    // From the headers event on: the connection may carry another request.
     bool keep_alive() const noexcept;
+    // The current request is whole (a message event came); take() it.
+    bool complete() const noexcept;
     // After message: the client asked to switch protocols (Upgrade); the
     // bytes after it are not HTTP.
     bool upgrade() const noexcept;
