@@ -49,7 +49,8 @@ struct server::connection : zring::detail::list_hook {
     tcp_stream stream;
     std::stop_source stop;
     bool idle = true;         // between requests: shutdown closes it at once
-    bool long_lived = false;  // an event stream: shutdown ends it at once
+    bool long_lived = false;  // an event stream or a WebSocket: shutdown ends it at once, cleanly
+    event going_away;         // set by shutdown for a long-lived one
     // Reading. One deadline at a time, never moved by the bytes a client
     // trickles: the first request's head from the connection's start, a
     // later one's from its first byte; the next request while idle; a whole body.
@@ -214,7 +215,8 @@ task<void> server::shutdown(clock::duration deadline) {
     // Resuming a stopped connection may end it, and so unlink it: step first.
     for (connection* c = open_.front(); c;) {
         connection* next = open_.next(c);
-        if (c->idle || c->long_lived) c->stop.request_stop();
+        if (c->idle) c->stop.request_stop();
+        if (c->long_lived) c->going_away.set();
         c = next;
     }
     auto outcome = co_await when_any(stopped_.wait(), sleep_for(deadline));
@@ -564,8 +566,9 @@ task<void> server::run_events(connection& c, request& req, const route_entry& ro
         }
     };
     auto outcome = co_await when_any(route.events(req, events), watch(c.stream),
-                                     keepalive(events, options_.event_keepalive));
-    if (outcome.index() == 0) co_await out.finish();
+                                     keepalive(events, options_.event_keepalive), c.going_away.wait());
+    // The handler's end, or shutdown: the stream ends as a whole body would.
+    if (outcome.index() == 0 || outcome.index() == 3) co_await out.finish();
 }
 
 task<void> server::run_websocket(connection& c, request& req, const route_entry& route, std::string_view rest) {
@@ -587,9 +590,11 @@ task<void> server::run_websocket(connection& c, request& req, const route_entry&
     websocket ws(c.stream, route.websocket_settings, rest, options_.write_timeout);
     std::exception_ptr failure;
     bool handler_ended = false;
+    bool going_away = false;
     try {
-        auto outcome = co_await when_any(route.websocket(req, ws), ws.run());
+        auto outcome = co_await when_any(route.websocket(req, ws), ws.run(), c.going_away.wait());
         handler_ended = outcome.index() == 0;
+        going_away = outcome.index() == 2;
     } catch (const operation_cancelled&) {
         throw;  // shutdown at its deadline, or the caller's cancellation
     } catch (const client_disconnected&) {
@@ -605,7 +610,13 @@ task<void> server::run_websocket(connection& c, request& req, const route_entry&
         } catch (const client_disconnected&) {
         }
     }
-    if (handler_ended) co_await ws.finish();
+    if (going_away) {
+        try {
+            co_await ws.close(1001, "the server is shutting down");
+        } catch (const client_disconnected&) {
+        }
+    }
+    if (handler_ended || going_away) co_await ws.finish();
 }
 
 }  // namespace zring::http

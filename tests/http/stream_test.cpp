@@ -1,6 +1,7 @@
 // Streamed responses, Server-Sent Events and graceful shutdown.
 #include "server_fixture.hpp"
 #include "wait_until.hpp"
+#include "ws_client.hpp"
 
 #include <zring/coro/event.hpp>
 #include <zring/http/errors.hpp>
@@ -185,7 +186,7 @@ TEST_CASE("a quiet event stream sends keepalive comments", "[http][server][sse]"
     f.run(client);
 }
 
-TEST_CASE("shutdown closes idle connections and event streams and lets a request in flight finish",
+TEST_CASE("shutdown closes idle connections, ends event streams and WebSockets, and lets a request in flight finish",
           "[http][server][shutdown]") {
     http_fixture f;
     zring::event started, release;
@@ -198,6 +199,15 @@ TEST_CASE("shutdown closes idle connections and event streams and lets a request
     f.app.route_events("/events", [](request&, event_stream& sse) -> zring::task<void> {
         co_await sse.send("one");
         co_await zring::sleep_for(60s);
+    });
+    bool ws_handler_cancelled = false;
+    f.app.route_websocket("/ws", [&](request&, zring::http::websocket& ws) -> zring::task<void> {
+        try {
+            co_await ws.recv();
+        } catch (const zring::operation_cancelled&) {
+            ws_handler_cancelled = true;
+            throw;
+        }
     });
     auto body = [&]() -> zring::task<void> {
         zring::tcp_stream idle = co_await f.connect();
@@ -216,8 +226,14 @@ TEST_CASE("shutdown closes idle connections and event streams and lets a request
         zring::tcp_stream busy = co_await f.connect();
         co_await busy.write("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
         co_await started.wait();
+        zring::tcp_stream ws = co_await f.connect();
+        co_await ws.write(zring_test::ws_handshake("/ws"));
+        {
+            const auto got = co_await read_response(ws, false);
+            CHECK(got.status == 101);
+        }
         zring::tcp_stream fresh = co_await f.connect();  // connected, no request yet
-        co_await zring_test::until("the server has the fresh connection", [&] { return f.app.connections() == 4; });
+        co_await zring_test::until("the server has the fresh connection", [&] { return f.app.connections() == 5; });
 
         auto stop = [&]() -> zring::task<void> { co_await f.app.shutdown(10s); };
         auto check = [&]() -> zring::task<void> {
@@ -226,7 +242,20 @@ TEST_CASE("shutdown closes idle connections and event streams and lets a request
                 CHECK(got);
             }
             {
+                const auto got = co_await next_chunk(events);
+                CHECK(got.empty());  // the body's last chunk: a clean end, not a cut
+            }
+            {
                 const auto got = co_await zring_test::closed_by_peer(events);
+                CHECK(got);
+            }
+            const zring_test::ws_frame going = co_await zring_test::ws_read(ws);
+            CHECK(going.opcode == 8);
+            CHECK(going.close_code() == 1001);
+            CHECK(ws_handler_cancelled);
+            co_await ws.write(zring_test::ws_close(1001));
+            {
+                const auto got = co_await zring_test::closed_by_peer(ws);
                 CHECK(got);
             }
             const bool fresh_closed = co_await zring_test::closed_by_peer(fresh);

@@ -1,7 +1,10 @@
-"""zring's WebSocket server against Python's websockets.
+"""zring's WebSocket server against Python's websockets. Ends by sending
+the server SIGTERM.
 usage: websocket_clients.py PORT SERVER_PID"""
 import asyncio
 import http.client
+import os
+import signal
 import sys
 
 import websockets
@@ -74,6 +77,18 @@ async def main():
     check("the write timeout ends a handler whose client stopped reading", ended)
     check(f"the server's memory grew {growth} KiB, not without bound", growth < 64 * 1024)
     ws.transport.abort()
+
+    # Last: the server's graceful shutdown (SIGTERM) closes an open
+    # WebSocket with 1001, going away.
+    async with websockets.connect(uri + "/ws", ping_interval=None) as ws:
+        await ws.send("still here")
+        check("an echo before the shutdown", await within(ws.recv()) == "still here")
+        os.kill(server_pid, signal.SIGTERM)
+        try:
+            await within(ws.recv())
+            check("the shutdown closes the WebSocket", False)
+        except websockets.ConnectionClosed as closed:
+            check(f"the shutdown closes the WebSocket with 1001 ({closed!r})", closed.rcvd is not None and closed.rcvd.code == 1001)
 
 
 asyncio.run(main())

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # zring's WebSocket server against Python's websockets (python3-websockets):
 # text, binary, fragmented and 1 MiB messages, ping/pong, close codes both
-# ways, and a client that stops reading.
+# ways, a client that stops reading, and close 1001 at the server's shutdown.
 # usage: websocket_clients.sh HTTP_TEST_SERVER
 set -euo pipefail
 server_bin=$1
@@ -15,6 +15,5 @@ port=${url##*:}; port=${port%/}
 program=$(cat "/proc/$server/task/$server/children")  # under timeout
 timeout 60 "$python" "$here/websocket_clients.py" "$port" "$program" > "$work/python.out" 2>&1 \
     || fail "websocket_clients.py, exit status $?"
-kill -TERM $server
 wait $server || fail "the server's exit status $? after SIGTERM"
 cat "$work/python.out"

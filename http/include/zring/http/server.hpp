@@ -122,10 +122,13 @@ public:
     // cancelled (then closes every connection and throws operation_cancelled).
     task<void> serve(tcp_listener& listener);
 
-    // Graceful shutdown: stop accepting, close idle keep-alive connections
-    // and event streams, let requests in flight finish and close their
-    // connections, and after `deadline` cancel whatever is left. Returns
-    // once serve() has returned. Tells the log what it had to cancel.
+    // Graceful shutdown: stop accepting, close idle keep-alive connections,
+    // end event streams (their handlers cancelled, the body ended as a
+    // whole one would) and WebSockets (their handlers cancelled, close 1001
+    // sent, the peer's reply awaited up to close_timeout), let requests in
+    // flight finish and close their connections, and after `deadline`
+    // cancel whatever is left. Returns once serve() has returned. Tells the
+    // log what it had to cancel.
     task<void> shutdown(std::chrono::steady_clock::duration deadline = 10s);
 
     // Open connections, for diagnostics.
