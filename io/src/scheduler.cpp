@@ -289,7 +289,11 @@ void scheduler::run_until(const bool& done, std::stop_source* cancel) {
 
 void scheduler::run_ready() {
     // Bounded: work queued during this turn waits for the next one.
-    ready_.run_turn(turn_end_, [this] { report_exception(std::current_exception()); });
+    // Each resumption may complete a bounded number of operations inline
+    // (detail::scheduler_access::may_complete_inline).
+    ready_.run_turn(
+        turn_end_, [this] { report_exception(std::current_exception()); },
+        [this]() noexcept { inline_left_ = inline_budget; });
 }
 
 void scheduler::fire_timers() {

@@ -656,3 +656,32 @@ TEST_CASE("a slowloris peer: a trickle of bytes does not stretch the read's time
     };
     zring_test::run(s, body());
 }
+
+TEST_CASE("a reader whose data is always there still lets the loop's other work run", "[io][tcp][fairness]") {
+    // On epoll every read is tried at once and succeeds: without a bound on
+    // what one resumption completes inline, the reader would hold the loop
+    // until the stream ran dry.
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    constexpr std::size_t total = 32 * 1024;  // within the socket's buffers: written before any read
+    std::size_t read = 0;
+    std::optional<std::size_t> read_when_other_ran;
+    auto body = [&]() -> zring::task<void> {
+        connected_pair p = co_await connect_pair(s, l);
+        const std::string data(total, 'x');
+        co_await p.client->write(data, 5s);
+        auto reader = [&]() -> zring::task<void> {
+            std::byte one[1];
+            while (read < total) read += co_await p.server->read_some(one, 5s);
+        };
+        auto other = [&]() -> zring::task<void> {
+            read_when_other_ran = read;
+            co_return;
+        };
+        co_await zring::when_all(reader(), other());
+    };
+    zring_test::run(s, body());
+    CHECK(read == total);
+    REQUIRE(read_when_other_ran);
+    CHECK(*read_when_other_ran < total / 2);
+}

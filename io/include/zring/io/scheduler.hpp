@@ -217,6 +217,12 @@ private:
 
     detail::ready_queue ready_;
     detail::ready_queue::turn_marker turn_end_;  // ends a loop turn's run of the ready queue
+    // Operations a coroutine may complete without suspending, from the time
+    // the loop resumed it: past this it is made to wait for the next turn, so
+    // that one whose every await succeeds at once (a socket always ready
+    // under load) cannot keep the loop from the rest (accepts, timers).
+    static constexpr unsigned inline_budget = 128;
+    unsigned inline_left_ = inline_budget;
     detail::timer_heap timers_;
 
     // Cross-thread door: the only state shared with other threads.
@@ -272,6 +278,16 @@ struct scheduler_access {
 
     static void add_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.push_back(r); }
     static void remove_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.erase(r); }
+
+    // Whether an operation ready at once may complete without suspending:
+    // true, and counted, until the coroutine used the budget of this
+    // resumption. Where false, the operation waits as if it would block, and
+    // completes on a later turn.
+    static bool may_complete_inline(scheduler& s) noexcept {
+        if (s.inline_left_ == 0) return false;
+        --s.inline_left_;
+        return true;
+    }
 
     // Frames of spawned tasks, destroyed with the scheduler if still pending.
     // Allocates nothing; a frame leaves the list as it is destroyed.

@@ -68,9 +68,9 @@ public:
     };
     // Runs the entries queued before this call, and not those they queue: a
     // marker ends the turn. Each runs once and leaves the queue even if it
-    // throws; `report` gets what it threw.
-    template <class Report>
-    void run_turn(turn_marker& marker, Report&& report) {
+    // throws; `report` gets what it threw. `before_each` runs before each.
+    template <class Report, class BeforeEach>
+    void run_turn(turn_marker& marker, Report&& report, BeforeEach&& before_each) {
         if (order_.empty()) return;
         order_.push_back(&marker);
         while (ready_node* n = order_.front()) {
@@ -78,6 +78,7 @@ public:
                 order_.pop_front();
                 return;
             }
+            before_each();
             try {
                 run_front(n);
             } catch (...) {

@@ -78,8 +78,10 @@ public:
                                    " is pending (one read and one write at a time)");
         this->fd = o.native_handle();
         int rc = step_.ready(o);
-        // epoll tries the call first; so does a zero timeout, on either backend.
-        if (rc == -1 && (o.uses_epoll() || this->expires_at_once())) {
+        // epoll tries the call first, within the resumption's budget; so does
+        // a zero timeout, on either backend.
+        if (rc == -1 && (this->expires_at_once() ||
+                         (o.uses_epoll() && scheduler_access::may_complete_inline(o.get_scheduler())))) {
             step_.prepare(o, *this);
             const int result = try_call(*this);
             this->would_block = result == -EAGAIN;

@@ -46,6 +46,10 @@ public:
         void* raw = socket_->check_usable(op_.name);
         // Queue behind earlier waiters: first come, first served.
         if (socket_->has_waiters(op_.inbound)) return false;
+        // Past the resumption's budget, queue too: served at once, resumed
+        // on the next turn. A zero timeout tries here all the same.
+        const bool at_once = timeout_ && *timeout_ <= duration::zero();
+        if (!at_once && !scheduler_access::may_complete_inline(*socket_->scheduler_)) return false;
         const int rc = op_.attempt(raw);
         if (rc == EAGAIN || rc == EINTR) {
             fresh_eagain_ = rc == EAGAIN && Operation::fresh_eagain;
