@@ -90,6 +90,8 @@ public:
         subscription& operator=(const subscription&) = delete;
         // The next update; std::nullopt if this browser fell too far behind.
         auto next() { return it_->recv(); }
+        // An update already waiting, if any.
+        std::optional<update_ptr> waiting() { return it_->try_recv(); }
 
     private:
         hub& hub_;
@@ -98,7 +100,10 @@ public:
 
     void publish(const std::string& text) {
         const auto update = std::make_shared<const std::string>(text);
-        for (auto& queue : queues_) {
+        // try_send resumes a waiting browser's coroutine at once, which may
+        // end (its client gone) and leave the list: step past it first.
+        for (auto it = queues_.begin(); it != queues_.end();) {
+            auto& queue = *it++;
             update_ptr copy = update;
             if (!queue.try_send(copy)) queue.close();  // too slow: its stream ends
         }
@@ -132,7 +137,9 @@ public:
             for (;;) {
                 std::optional<update_ptr> update = co_await updates.next();
                 if (!update) co_return;
-                co_await sse.send(**update, "update");
+                // Whatever else is waiting goes out in the same write.
+                for (; update; update = updates.waiting()) sse.queue(**update, "update");
+                co_await sse.flush();
             }
         });
         app.route_websocket("/ws", [this](http::request&, http::websocket& ws) -> zring::task<void> {

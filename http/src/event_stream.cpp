@@ -14,11 +14,10 @@ void check_one_line(std::string_view field, std::string_view value) {
 }
 }  // namespace
 
-task<void> event_stream::send(std::string_view data, std::string_view event, std::string_view id) {
+void event_stream::queue(std::string_view data, std::string_view event, std::string_view id) {
     check_one_line("event", event);
     check_one_line("id", id);
-    std::string text;
-    text.reserve(data.size() + event.size() + id.size() + 24);
+    std::string& text = queued_;
     if (!event.empty()) text.append("event: ").append(event).append("\n");
     if (!id.empty()) text.append("id: ").append(id).append("\n");
     // Each line of the data its own field: CR, LF and CRLF all end a line.
@@ -29,7 +28,11 @@ task<void> event_stream::send(std::string_view data, std::string_view event, std
         data.remove_prefix(end + (data.substr(end, 2) == "\r\n" ? 2 : 1));
     }
     text.append("\n");
-    co_await write(text);
+}
+
+task<void> event_stream::send(std::string_view data, std::string_view event, std::string_view id) {
+    queue(data, event, id);
+    co_await flush();
 }
 
 task<void> event_stream::retry(std::chrono::milliseconds delay) {
@@ -38,10 +41,22 @@ task<void> event_stream::retry(std::chrono::milliseconds delay) {
 }
 
 task<void> event_stream::write(std::string_view text) {
+    queued_.append(text);
+    co_await flush();
+}
+
+task<void> event_stream::flush() {
     if (!connected_) throw client_disconnected("zring::http::event_stream::send: the client has disconnected");
     auto lock = co_await writing_.scoped_lock();
+    if (queued_.empty()) co_return;  // a flush before this one took them
+    // Queued while this write is under way goes to the next one.
+    std::swap(queued_, writing_buffer_);
+    struct emptied {
+        std::string& buffer;
+        ~emptied() { buffer.clear(); }
+    } after{writing_buffer_};
     try {
-        co_await out_.write(text);
+        co_await out_.write(writing_buffer_);
     } catch (const client_disconnected&) {
         connected_ = false;
         throw;

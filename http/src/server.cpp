@@ -61,6 +61,13 @@ struct server::connection : zring::detail::list_hook {
     bool first = true;
     bool body_timed = false;
 
+    // A connection that serves no more requests (an event stream, a
+    // WebSocket) gives its read buffer back: thousands of them wait at once.
+    void stop_reading_requests() {
+        pending = {};
+        std::vector<char>().swap(buffer);
+    }
+
     // The next request: its head due within `header_timeout` of its first byte.
     void next_request(const server_options& options) {
         first = false;
@@ -533,6 +540,7 @@ task<void> server::run_events(connection& c, request& req, const route_entry& ro
     out.headers().set("Content-Type", "text/event-stream");
     out.headers().set("Cache-Control", "no-cache");
     event_stream events(out);
+    c.stop_reading_requests();
     co_await out.start();
     if (req.method() == "HEAD") co_return;
     // The client sends nothing more: a read that ends means it is gone.
@@ -588,6 +596,7 @@ task<void> server::run_websocket(connection& c, request& req, const route_entry&
     detail::write_head(head, accepted.status, accepted.headers);
     co_await c.stream.write(head, options_.write_timeout);
     websocket ws(c.stream, route.websocket_settings, rest, options_.write_timeout);
+    c.stop_reading_requests();  // `rest` is the WebSocket's now
     std::exception_ptr failure;
     bool handler_ended = false;
     bool going_away = false;

@@ -88,12 +88,16 @@ zring::task<std::string> next_chunk(zring::tcp_stream& c) {
 }
 }  // namespace
 
-TEST_CASE("an event stream sends events in SSE format, multi-line data as several fields", "[http][server][sse]") {
+TEST_CASE("an event stream sends events in SSE format, multi-line data as several fields, queued ones in one write", "[http][server][sse]") {
     http_fixture f;
     f.app.route_events("/events", [](request&, event_stream& sse) -> zring::task<void> {
         co_await sse.send("first");
         co_await sse.send("two\nlines", "update", "7");
         co_await sse.retry(1500ms);
+        sse.queue("a");
+        sse.queue("b", "batch");
+        co_await sse.flush();
+        co_await sse.flush();  // nothing queued: nothing written
         bool refused = false;
         try {
             co_await sse.send("x", "bad\nevent");
@@ -120,6 +124,10 @@ TEST_CASE("an event stream sends events in SSE format, multi-line data as severa
         {
             const auto got = co_await next_chunk(c);
             CHECK(got == "retry: 1500\n\n");
+        }
+        {
+            const auto got = co_await next_chunk(c);
+            CHECK(got == "data: a\n\nevent: batch\ndata: b\n\n");  // queued together: one write, one chunk
         }
         const std::string last = co_await next_chunk(c);
         CHECK(last.empty());  // the handler returned: the stream ends
