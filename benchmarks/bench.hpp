@@ -44,6 +44,19 @@ void http(const options& opt, report& out);
 std::vector<std::string> http_variants();
 // zring-bench _http_server VARIANT: serves the hello world until killed.
 int serve_http(const std::string& variant);
+// WebSocket echo (beast, zring, zring-epoll, tornado), its server
+// (zring-bench _ws_server VARIANT) and its clients (_ws_client PORT CLIENTS SECONDS).
+void ws(const options& opt, report& out);
+std::vector<std::string> ws_variants();
+int serve_ws(const std::string& variant);
+int ws_client(int port, int clients, double seconds);
+// SSE fan-out of a ZeroMQ stream (zring, zring-epoll, tornado), its server
+// (_sse_server VARIANT PUB_ENDPOINT) and its clients
+// (_sse_client PORT SERVER_PID SUBSCRIBERS SECONDS).
+void sse(const options& opt, report& out);
+std::vector<std::string> sse_variants();
+int serve_sse(const std::string& variant, const std::string& endpoint);
+int sse_client(int port, int server_pid, int subscribers, double seconds);
 
 // The variants of the tcp benchmark that can exist here: blocking zring zring-epoll asio.
 std::vector<std::string> tcp_variants();

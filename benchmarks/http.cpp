@@ -5,6 +5,7 @@
 // "Connection: close"), at 1, 64 and 256 connections.
 #include "bench.hpp"
 #include "receivers.hpp"
+#include "web.hpp"
 
 #include <zring/http/server.hpp>
 #include <zring/io/tcp.hpp>
@@ -15,26 +16,15 @@
 #define ZRING_BENCH_BEAST 1
 #endif
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <iostream>
-#include <memory>
 #include <regex>
 #include <stdexcept>
 #include <string>
-#include <thread>
-
-extern char** environ;
 
 namespace bench {
 
 namespace {
 
-constexpr const char* python = "/usr/bin/python3";  // Debian's, with python3-tornado
 constexpr const char* hello = "Hello, World!";
 
 const char* const tornado_server = R"py(
@@ -55,79 +45,20 @@ import tornado.httpserver, tornado.netutil
 asyncio.run(main())
 )py";
 
-bool can_run(const std::string& command) { return std::system(("{ " + command + "; } > /dev/null 2>&1").c_str()) == 0; }
-
 bool have_wrk() {
-    static const bool yes = can_run("command -v wrk");
+    static const bool yes = web::can_run("command -v wrk");
     return yes;
 }
 
 bool have_tornado() {
-    static const bool yes = can_run(std::string(python) + " -c 'import tornado.web'");
+    static const bool yes = web::have_python_modules("tornado.web");
     return yes;
 }
 
-// Two cores or more: the server on core 1, wrk on core 0.
-bool pin() {
-    static const bool yes = std::thread::hardware_concurrency() >= 2 && can_run("command -v taskset");
-    return yes;
+web::server_process start_server(const std::string& variant) {
+    if (variant == "tornado") return web::server_process({web::python, "-c", tornado_server}, "http (tornado)");
+    return web::server_process({web::self_path(), "_http_server", variant}, "http (" + variant + ")");
 }
-
-std::string self_path() {
-    char path[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0) throw std::runtime_error("http: cannot find zring-bench's own path");
-    return std::string(path, static_cast<std::size_t>(n));
-}
-
-// A server process, killed when this goes.
-class server_process {
-public:
-    explicit server_process(const std::string& variant) {
-        std::vector<std::string> args;
-        if (pin()) args = {"taskset", "-c", "1"};
-        if (variant == "tornado") {
-            args.insert(args.end(), {python, "-c", tornado_server});
-        } else {
-            args.insert(args.end(), {self_path(), "_http_server", variant});
-        }
-        int out[2];
-        if (::pipe2(out, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "http: pipe");
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        const int rc = ::posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        ::close(out[1]);
-        if (rc != 0) {
-            ::close(out[0]);
-            throw std::system_error(rc, std::system_category(), "http: starting the " + variant + " server");
-        }
-        // "listening on PORT", the first line it writes.
-        std::string line;
-        char c;
-        while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-        ::close(out[0]);
-        const std::size_t space = line.rfind(' ');
-        if (line.rfind("listening on", 0) != 0 || space == std::string::npos)
-            throw std::runtime_error("http: the " + variant + " server said '" + line + "', not its port");
-        port_ = std::stoi(line.substr(space + 1));
-    }
-    ~server_process() {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-    }
-    server_process(const server_process&) = delete;
-    server_process& operator=(const server_process&) = delete;
-    int port() const { return port_; }
-
-private:
-    pid_t pid_ = -1;
-    int port_ = 0;
-};
 
 struct wrk_result {
     double requests_per_s = 0;
@@ -142,15 +73,10 @@ double to_us(double value, const std::string& unit) {
 }
 
 wrk_result run_wrk(int port, int connections, bool keep_alive, int seconds) {
-    std::string command = pin() ? "taskset -c 0 " : "";
-    command += "wrk -t1 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) + "s --latency ";
+    std::string command = web::pinned_to(0) + "wrk -t1 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) + "s --latency ";
     if (!keep_alive) command += "-H 'Connection: close' ";
-    command += "http://127.0.0.1:" + std::to_string(port) + "/ 2>&1";
-    std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(command.c_str(), "r"), ::pclose);
-    if (!p) throw std::runtime_error("http: cannot run " + command);
-    std::string output;
-    char buffer[4096];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, p.get())) output.append(buffer, n);
+    command += "http://127.0.0.1:" + std::to_string(port) + "/";
+    const std::string output = web::command_output(command, "http");
     wrk_result r;
     std::smatch m;
     if (std::regex_search(output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) r.requests_per_s = std::stod(m[1]);
@@ -251,7 +177,7 @@ void http(const options& opt, report& out) {
             for (int rep = 1; rep <= opt.repeat; ++rep) {
                 progress("http", http_params(c, keep_alive), rep, opt.repeat);
                 for (const auto& variant : in_turn(variants, rep)) {
-                    server_process server(variant);
+                    const web::server_process server = start_server(variant);
                     const wrk_result r = run_wrk(server.port(), c, keep_alive, seconds);
                     row& x = out.at("http", http_params(c, keep_alive), variant, "requests_per_s", true);
                     x.record("requests_per_s", r.requests_per_s);

@@ -31,6 +31,9 @@ const char* const usage_text =
     "          messages over 1, 100, 1,000 connections (msgs/s, server CPU); accept storm\n"
     "  http    HTTP hello world under wrk (needs wrk) against Boost.Beast and Tornado\n"
     "          (python3-tornado): 1, 64, 256 connections, keep-alive and not (requests/s, p99)\n"
+    "  ws      WebSocket echo of 64 B messages, 1 and 100 clients, against Beast and Tornado\n"
+    "  sse     Server-Sent Events fan-out of a 1,000/s ZeroMQ stream to 1,000 clients, against\n"
+    "          Tornado with pyzmq (python3-zmq): events/s delivered, memory per subscriber\n"
     "  all     every benchmark above\n"
     "options:\n"
     "  --repeat N      repetitions of each measurement; medians are reported (default 5)\n"
@@ -39,8 +42,8 @@ const char* const usage_text =
     "  --size N        thr, lat: a message size to run (repeatable)\n"
     "  --transport T   thr: inproc, ipc or tcp (repeatable)\n"
     "  --variant V     run only these variants (repeatable): raw zring zring-epoll asio-drain\n"
-    "                  asio-events; for tcp, blocking zring zring-epoll asio; for http, beast zring\n"
-    "                  zring-epoll tornado\n"
+    "                  asio-events; for tcp, blocking zring zring-epoll asio; for http and ws,\n"
+    "                  beast zring zring-epoll tornado; for sse, zring zring-epoll tornado\n"
     "  --backend B     zring on this scheduler backend only: io_uring or epoll (repeatable;\n"
     "                  default both, io_uring only where the kernel allows it)\n"
     "  --role R        across hosts, each side a separate zring-bench (as libzmq's local_thr/remote_thr):\n"
@@ -155,7 +158,14 @@ void write_file(const std::string& path, Write write) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 3 && std::string(argv[1]) == "_http_server") return bench::serve_http(argv[2]);  // http's servers
+    // The web benchmarks' servers and clients, each a process of its own.
+    const std::string hidden = argc > 1 ? argv[1] : "";
+    if (argc == 3 && hidden == "_http_server") return bench::serve_http(argv[2]);
+    if (argc == 3 && hidden == "_ws_server") return bench::serve_ws(argv[2]);
+    if (argc == 5 && hidden == "_ws_client") return bench::ws_client(std::stoi(argv[2]), std::stoi(argv[3]), std::stod(argv[4]));
+    if (argc == 4 && hidden == "_sse_server") return bench::serve_sse(argv[2], argv[3]);
+    if (argc == 6 && hidden == "_sse_client")
+        return bench::sse_client(std::stoi(argv[2]), std::stoi(argv[3]), std::stoi(argv[4]), std::stod(argv[5]));
     if (argc == 5 && std::string(argv[1]) == "_sender") {  // thr --procs runs this in a child
         zmq::context_t context;
         // The parent closes our stdin once it received everything.
@@ -177,7 +187,9 @@ int main(int argc, char** argv) {
         {"loop", bench::loop},
         {"mt", bench::mt},
         {"tcp", bench::tcp},
-        {"http", bench::http}};
+        {"http", bench::http},
+        {"ws", bench::ws},
+        {"sse", bench::sse}};
     std::vector<std::string> chosen;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -204,8 +216,9 @@ int main(int argc, char** argv) {
             const auto zmq = bench::zmq_variants();
             const auto tcp = bench::tcp_variants();
             const auto http = bench::http_variants();
-            if (std::find(zmq.begin(), zmq.end(), v) == zmq.end() && std::find(tcp.begin(), tcp.end(), v) == tcp.end() &&
-                std::find(http.begin(), http.end(), v) == http.end())
+            const auto ws = bench::ws_variants();
+            const auto known = [&](const std::vector<std::string>& in) { return std::find(in.begin(), in.end(), v) != in.end(); };
+            if (!known(zmq) && !known(tcp) && !known(http) && !known(ws))
                 usage("unknown or unavailable variant '" + v + "'");
             opt.variants.push_back(v);
         } else if (a == "--backend") {

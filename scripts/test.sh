@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 # Boost.Asio: zring-bench's baselines; gdb: the test watchdog's stacks; clang:
 # the README snippets; curl, python3-websockets, chromium: clients the HTTP
-# server did not write; wrk, python3-tornado: zring-bench http and its baseline.
-scripts/deps.sh libboost-dev gdb clang curl python3-websockets chromium wrk python3-tornado
+# server did not write; wrk, python3-tornado, python3-zmq: zring-bench http,
+# ws and sse, and their Tornado (and pyzmq) baselines.
+scripts/deps.sh libboost-dev gdb clang curl python3-websockets chromium wrk python3-tornado python3-zmq
 # Every preset's suite runs once per backend: io_uring (where the kernel
 # allows it; else the fallback) and epoll. Checks that run no scheduler (the
 # snippet compiles, the co_await lint and its compiler-forms check) run once,

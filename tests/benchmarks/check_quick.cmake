@@ -24,11 +24,12 @@ if(count GREATER 0)
 endif()
 set(expected_results thr/raw lat/raw pubsub/raw fanin/raw
     thr/zring-epoll lat/zring-epoll pubsub/zring-epoll fanin/zring-epoll loop/zring-epoll mt/raw mt/zring-epoll
-    tcp/blocking tcp/zring-epoll)
+    tcp/blocking tcp/zring-epoll ws/zring-epoll sse/zring-epoll)
 # The io_uring variant runs where the kernel allows io_uring.
 string(JSON ring GET "${text}" machine ring)
 if(NOT ring MATCHES "^none")
-    list(APPEND expected_results thr/zring lat/zring pubsub/zring fanin/zring loop/zring mt/zring mt/zring-eventfd tcp/zring)
+    list(APPEND expected_results thr/zring lat/zring pubsub/zring fanin/zring loop/zring mt/zring mt/zring-eventfd tcp/zring
+         ws/zring sse/zring)
 endif()
 # http needs wrk to drive it.
 find_program(WRK wrk)
