@@ -18,6 +18,24 @@ const std::string& request::param(std::string_view name) const {
                             std::string(name) + "}");
 }
 
+void request::clear() noexcept {
+    constexpr std::size_t kept_body = 64 * 1024;
+    method_.clear();
+    target_.clear();
+    path_.clear();
+    query_.clear();
+    params_.clear();
+    headers_.clear();
+    if (body_.capacity() > kept_body)
+        std::string().swap(body_);
+    else
+        body_.clear();
+    body_source_ = nullptr;
+    body_read_ = false;
+    version_minor_ = 1;
+    peer_ = endpoint();
+}
+
 task<std::string_view> request::read_body() {
     if (body_source_) co_return co_await body_source_->read();
     if (body_read_) co_return std::string_view{};

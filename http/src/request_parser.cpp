@@ -270,15 +270,13 @@ void request_parser::stream_body() noexcept { impl_->streaming = true; }
 
 std::string& request_parser::streamed() noexcept { return impl_->streamed; }
 
-request request_parser::take() {
+void request_parser::next() noexcept {
     impl& s = *impl_;
-    request r = std::move(s.building);
-    s.building = request{};
+    s.building.clear();
     s.started = s.in_body = s.expect_continue = s.upgrade = s.message_done = s.field_done = s.streaming = false;
     s.body_limit = s.limits.max_body_size;
     s.streamed.clear();
     llhttp_resume(&s.parser);
-    return r;
 }
 
 request& request_parser::current() noexcept { return impl_->building; }

@@ -17,6 +17,7 @@
 #include <zring/io/timer.hpp>
 
 #include <algorithm>
+#include <array>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -60,6 +61,9 @@ struct server::connection : zring::detail::list_hook {
     clock::time_point deadline;
     bool first = true;
     bool body_timed = false;
+    // Writing a response: its head, and the pieces of the write under way.
+    std::string head;
+    std::array<std::string_view, 2> out;
 
     // A connection that serves no more requests (an event stream, a
     // WebSocket) gives its read buffer back: thousands of them wait at once.
@@ -340,7 +344,7 @@ task<void> server::run_connection(connection& c) {
                 co_await linger(c);
                 co_return;
             }
-            c.parser.take();
+            c.parser.next();
             c.next_request(options_);
             break;
         }
@@ -354,13 +358,14 @@ task<void> server::run_connection(connection& c) {
             // After an upgrade the bytes that follow are not HTTP: this
             // connection serves no more requests.
             const bool keep_alive = c.parser.keep_alive() && !c.parser.upgrade() && !draining_;
-            request req = c.parser.take();
+            request& req = c.parser.current();
             req.peer_ = c.stream.peer_endpoint();
             const bool more = co_await dispatch(c, req, keep_alive, c.pending);
             if (!more || draining_) {
                 if (!c.pending.empty()) co_await linger(c);  // requests we will not answer: no reset over the last answer
                 co_return;
             }
+            c.parser.next();
             c.next_request(options_);
             break;
         }
@@ -496,11 +501,16 @@ task<void> server::send(connection& c, const request* req, response& r, bool kee
     r.headers.erase("Connection");
     if (!bodiless) r.headers.set("Content-Length", std::to_string(r.body.size()));
     if (!keep_alive) r.headers.add("Connection", "close");
-    std::string head_text;
-    detail::write_head(head_text, r.status, r.headers);
+    // The head goes into the connection's buffer, reused from response to
+    // response, and no frame of this function's own is made: the write's is
+    // the only one (r outlives it: the caller awaits it).
+    constexpr std::size_t kept_head = 16 * 1024;
+    if (c.head.capacity() > kept_head) std::string().swap(c.head);
+    c.head.clear();
+    detail::write_head(c.head, r.status, r.headers);
     const std::string_view body = bodiless || head ? std::string_view{} : std::string_view(r.body);
-    const std::string_view pieces[] = {head_text, body};
-    co_await detail::write_pieces(c.stream, pieces, options_.write_timeout);
+    c.out = {c.head, body};
+    return detail::write_pieces(c.stream, c.out, options_.write_timeout);
 }
 
 task<bool> server::run_stream(connection& c, request& req, const route_entry& route, bool keep_alive) {

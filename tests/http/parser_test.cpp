@@ -36,7 +36,8 @@ parsed parse(std::string_view bytes, std::size_t step = 0, zring::http::detail::
                 out.continue_expected = out.continue_expected || p.expects_continue();
                 p.resume();
             } else if (what == event::message) {
-                out.requests.push_back(p.take());
+                out.requests.push_back(p.current());
+                p.next();
             } else if (what == event::error) {
                 out.error_status = p.error_status();
                 out.error_reason = p.error_reason();

@@ -38,6 +38,7 @@ public:
     std::size_t size() const noexcept { return fields_.size(); }
     bool empty() const noexcept { return fields_.empty(); }
     void clear() noexcept { fields_.clear(); }
+    void reserve(std::size_t n) { fields_.reserve(n); }
 
 private:
     std::vector<field> fields_;

@@ -66,6 +66,10 @@ private:
     friend class detail::request_parser;
     friend class server;
 
+    // Empty again for the connection's next request, keeping the storage
+    // of its fields (bounded: a large body's is let go).
+    void clear() noexcept;
+
     std::string method_;
     std::string target_;
     std::string path_;

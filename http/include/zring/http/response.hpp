@@ -17,7 +17,8 @@ struct response {
     explicit response(int status_code, std::string body_text = {},
                       std::string_view content_type = "text/plain; charset=utf-8")
         : status(status_code), body(std::move(body_text)) {
-        if (!body.empty()) headers.set("Content-Type", std::string(content_type));
+        headers.reserve(4);  // room for what the server adds: one allocation per response
+        if (!body.empty()) headers.add("Content-Type", std::string(content_type));
     }
 
     int status = 200;

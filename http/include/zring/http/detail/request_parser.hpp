@@ -24,7 +24,7 @@ public:
     enum class event {
         need_more,  // every byte was taken: feed more
         headers,    // the head is in (current()) and a body follows: answer now, or resume() to read it
-        message,    // a whole request is in: take() it
+        message,    // a whole request is in current(); next() once it is served
         error,      // the bytes are not an acceptable request: error_status(), error_reason()
     };
     struct result {
@@ -50,12 +50,14 @@ public:
     std::string& streamed() noexcept;
     // Goes on after a headers event.
     void resume() noexcept;
-    // After a message event: the request, and the parser ready for the next.
-    request take();
+    // After a message event, once the request is served: the parser ready
+    // for the next one, in the same request object (its storage reused).
+    void next() noexcept;
 
-    // The request being read; its head is complete from the headers event on.
+    // The request being read; its head is complete from the headers event
+    // on, and all of it from the message event.
     request& current() noexcept;
-    // Some byte of a request has been fed since the last take().
+    // Some byte of a request has been fed since the last next().
     bool started() const noexcept;
     // The head of the current request is complete: its body is being read.
     bool reading_body() const noexcept;
@@ -63,7 +65,7 @@ public:
     bool expects_continue() const noexcept;
     // From the headers event on: the connection may carry another request.
     bool keep_alive() const noexcept;
-    // The current request is whole (a message event came); take() it.
+    // The current request is whole (a message event came).
     bool complete() const noexcept;
     // After message: the client asked to switch protocols (Upgrade); the
     // bytes after it are not HTTP.
