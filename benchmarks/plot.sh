@@ -54,7 +54,7 @@ set boxwidth 0.9
 # Logarithmic: thread-per-socket baselines fall 50x behind at 1,000 sockets,
 # while most comparisons sit near 1.
 set logscale y
-set yrange [0.1:*]
+set yrange [0.02:*]
 set ylabel "relative speed (log scale)"
 set xtics rotate by -35 left
 set grid ytics mytics

@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 steps=5
 . benchmarks/announce.sh
 
-announce "installing what is missing: libboost-dev (the Asio baselines), gnuplot-nox (the plot)"
-scripts/deps.sh libboost-dev gnuplot-nox
+announce "installing what is missing: libboost-dev (the Asio and Beast baselines), gnuplot-nox (the plot), wrk, python3-tornado and python3-zmq (the web benchmarks and their Tornado baselines)"
+scripts/deps.sh libboost-dev gnuplot-nox wrk python3-tornado python3-zmq
 announce "building zring-bench"
 cmake --preset release >/dev/null
 cmake --build --preset release --target zring-bench
