@@ -46,19 +46,27 @@ task<void> event_stream::write(std::string_view text) {
 }
 
 task<void> event_stream::flush() {
-    if (!connected_) throw client_disconnected("zring::http::event_stream::send: the client has disconnected");
+    const auto gone = [] { return client_disconnected("zring::http::event_stream::send: the client has disconnected"); };
+    if (!connected_) throw gone();
     auto lock = co_await writing_.scoped_lock();
+    if (!connected_) throw gone();  // the flush before this one, which took its events, failed
     if (queued_.empty()) co_return;  // a flush before this one took them
     // Queued while this write is under way goes to the next one.
     std::swap(queued_, writing_buffer_);
     struct emptied {
         std::string& buffer;
-        ~emptied() { buffer.clear(); }
+        ~emptied() {
+            // A burst's capacity is not kept for the life of the stream.
+            if (buffer.capacity() > 64 * 1024)
+                std::string().swap(buffer);
+            else
+                buffer.clear();
+        }
     } after{writing_buffer_};
     try {
         co_await out_.write(writing_buffer_);
-    } catch (const client_disconnected&) {
-        connected_ = false;
+    } catch (...) {
+        connected_ = false;  // failed, timed out or cancelled: what was queued is not known to have gone
         throw;
     }
     last_write_ = std::chrono::steady_clock::now();

@@ -19,17 +19,22 @@ const std::string& request::param(std::string_view name) const {
 }
 
 void request::clear() noexcept {
-    constexpr std::size_t kept_body = 64 * 1024;
+    // What an ordinary request needs is kept; a client that once sent a
+    // huge target, many fields or a large body must not pin that memory
+    // for as long as its connection idles.
+    constexpr std::size_t kept_text = 4 * 1024, kept_body = 64 * 1024, kept_fields = 32;
+    if (target_.capacity() > kept_text || path_.capacity() > kept_text || query_.capacity() > kept_fields ||
+        params_.capacity() > kept_fields || headers_.capacity() > kept_fields || body_.capacity() > kept_body) {
+        *this = request();
+        return;
+    }
     method_.clear();
     target_.clear();
     path_.clear();
     query_.clear();
     params_.clear();
     headers_.clear();
-    if (body_.capacity() > kept_body)
-        std::string().swap(body_);
-    else
-        body_.clear();
+    body_.clear();
     body_source_ = nullptr;
     body_read_ = false;
     version_minor_ = 1;

@@ -273,6 +273,10 @@ std::string& request_parser::streamed() noexcept { return impl_->streamed; }
 void request_parser::next() noexcept {
     impl& s = *impl_;
     s.building.clear();
+    constexpr std::size_t kept_text = 4 * 1024;
+    if (s.field.capacity() > kept_text) std::string().swap(s.field);
+    if (s.value.capacity() > kept_text) std::string().swap(s.value);
+    if (s.streamed.capacity() > kept_text) std::string().swap(s.streamed);
     s.started = s.in_body = s.expect_continue = s.upgrade = s.message_done = s.field_done = s.streaming = false;
     s.body_limit = s.limits.max_body_size;
     s.streamed.clear();

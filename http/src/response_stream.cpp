@@ -1,5 +1,7 @@
 #include "wire.hpp"
 
+#include <zring/http/errors.hpp>
+#include <zring/http/request.hpp>
 #include <zring/http/response_stream.hpp>
 
 #include <cstdio>
@@ -46,35 +48,53 @@ task<void> response_stream::write(std::string_view chunk) {
         } else if (chunked_) {
             headers_.add("Transfer-Encoding", "chunked");
         }
+        if ((draining_ && *draining_) || (request_ && !request_->body_complete())) keep_alive_ = false;
         if (!keep_alive_) headers_.add("Connection", "close");
         detail::write_head(head, status_, headers_);
         started_ = true;
     }
     if (head_only_ || chunk.empty()) {
         const std::string_view pieces[] = {head};
-        co_await detail::write_pieces(stream_, pieces, write_timeout_);
+        co_await put(pieces);
         co_return;
     }
     if (length_) written_ += chunk.size();
     if (length_ || !chunked_) {
         const std::string_view pieces[] = {head, chunk};
-        co_await detail::write_pieces(stream_, pieces, write_timeout_);
+        co_await put(pieces);
         co_return;
     }
     char size_line[24];
     const int length = std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
     const std::string_view pieces[] = {head, std::string_view(size_line, static_cast<std::size_t>(length)), chunk,
                                        "\r\n"};
-    co_await detail::write_pieces(stream_, pieces, write_timeout_);
+    co_await put(pieces);
+}
+
+task<void> response_stream::put(std::span<const std::string_view> pieces) {
+    if (broken_) throw client_disconnected("zring::http::response_stream::write: an earlier write did not complete");
+    try {
+        co_await detail::write_pieces(stream_, pieces, write_timeout_);
+    } catch (...) {
+        // Cancelled, timed out or failed, it may have sent part of a chunk:
+        // nothing can follow it, not even the body's end.
+        broken_ = true;
+        keep_alive_ = false;
+        throw;
+    }
 }
 
 task<void> response_stream::finish() {
     if (finished_) co_return;
+    if (broken_) {  // the client cannot be told the body ended: the connection closes
+        finished_ = true;
+        co_return;
+    }
     if (!started_) co_await start();
     finished_ = true;
     if (chunked_ && !length_ && !head_only_) {
         const std::string_view pieces[] = {"0\r\n\r\n"};
-        co_await detail::write_pieces(stream_, pieces, write_timeout_);
+        co_await put(pieces);
     }
 }
 

@@ -61,6 +61,7 @@ struct server::connection : zring::detail::list_hook {
     clock::time_point deadline;
     bool first = true;
     bool body_timed = false;
+    bool continue_due = false;  // the client waits for "100 Continue" before its body
     // Writing a response: its head, and the pieces of the write under way.
     std::string head;
     std::array<std::string_view, 2> out;
@@ -88,6 +89,7 @@ public:
     bool ended() const noexcept override { return ended_; }
 
     task<std::string_view> read() override {
+        if (c_.continue_due) co_await server_.send_continue(c_);
         std::string& piece = c_.parser.streamed();
         piece.clear();
         while (!ended_ && piece.empty()) {
@@ -302,6 +304,11 @@ task<server::input> server::read_input(connection& c, detail::request_parser::ev
     co_return input::parsed;
 }
 
+task<void> server::send_continue(connection& c) {
+    c.continue_due = false;
+    co_await c.stream.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), options_.write_timeout);
+}
+
 task<void> server::run_connection(connection& c) {
     for (;;) {
         if (c.pending.empty() && !c.parser.started() && draining_) co_return;
@@ -335,8 +342,10 @@ task<void> server::run_connection(connection& c) {
                 co_await linger(c);
                 co_return;
             }
-            if (c.parser.expects_continue())
-                co_await c.stream.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), options_.write_timeout);
+            // A handler that reads the body itself asks for it by reading:
+            // one that answers first spares the client the upload.
+            c.continue_due = c.parser.expects_continue();
+            if (c.continue_due && !found->stream_body) co_await send_continue(c);
             c.parser.resume();
             if (!found->stream_body) break;
             const bool more = co_await dispatch_streamed(c);
@@ -383,7 +392,9 @@ task<bool> server::dispatch_streamed(connection& c) {
         ~attached() { req.body_source_ = nullptr; }
     } attach{req};
     req.body_source_ = &body;
-    const bool more = co_await dispatch(c, req, c.parser.keep_alive(), {});
+    // An Upgrade request's body is followed by another protocol: no more HTTP.
+    const bool keep_alive = c.parser.keep_alive() && !req.headers().contains("Upgrade");
+    const bool more = co_await dispatch(c, req, keep_alive, {});
     // A body left unread (or cut short) leaves the connection mid-request.
     co_return more && body.ended();
 }
@@ -496,7 +507,7 @@ task<void> server::send(connection& c, const request* req, response& r, bool kee
     const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
     const bool head = req && req->method() == "HEAD";
     keep_alive = keep_alive && !draining_;  // a shutdown since the request came
-    if (req && req->body_source_ && !req->body_source_->ended()) keep_alive = false;  // its body unread
+    if (req && !req->body_complete()) keep_alive = false;  // its body unread
     r.headers.erase("Transfer-Encoding");
     r.headers.erase("Connection");
     if (!bodiless) r.headers.set("Content-Length", std::to_string(r.body.size()));
@@ -517,6 +528,7 @@ task<bool> server::run_stream(connection& c, request& req, const route_entry& ro
     const bool chunked = req.version_minor() >= 1;
     keep_alive = keep_alive && chunked;
     response_stream out(c.stream, req.method() == "HEAD", chunked, keep_alive, options_.write_timeout);
+    out.close_if(&draining_, &req);
     std::exception_ptr failure;
     const std::stop_token stopping = co_await get_stop_token();
     try {

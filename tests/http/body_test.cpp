@@ -250,3 +250,60 @@ TEST_CASE("read_body on a route that reads bodies whole gives the body once, the
     };
     f.run(client);
 }
+
+TEST_CASE("a streamed response whose handler leaves the body unread says Connection: close in its head",
+          "[http][body]") {
+    http_fixture f;
+    f.app.route_stream(
+        "POST", "/early",
+        [](request&, zring::http::response_stream& out) -> zring::task<void> {
+            co_await out.write("answered before the body\n");
+        },
+        streamed);
+    auto client = [&]() -> zring::task<void> {
+        zring::tcp_stream c = co_await f.connect();
+        co_await c.write("POST /early HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n" + std::string(1000, 'x'));
+        const raw_response r = co_await read_response(c);
+        CHECK(r.status == 200);
+        CHECK(r.body == "answered before the body\n");
+        CHECK(r.headers.get("Connection") == "close");
+    };
+    f.run(client);
+}
+
+TEST_CASE("100 Continue goes out when a streaming handler reads, not when it answers first", "[http][body]") {
+    http_fixture f;
+    f.app.route(
+        "PUT", "/guarded",
+        [](request& r) -> zring::task<response> {
+            if (r.header("Authorization") != "yes") co_return response(401, "no\n");
+            std::string body;
+            for (;;) {
+                const std::string_view piece = co_await r.read_body();
+                if (piece.empty()) break;
+                body += piece;
+            }
+            co_return response(200, body);
+        },
+        streamed);
+    auto client = [&]() -> zring::task<void> {
+        {
+            zring::tcp_stream c = co_await f.connect();
+            co_await c.write(std::string_view(
+                "PUT /guarded HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
+            const raw_response refused = co_await read_response(c);
+            CHECK(refused.status == 401);  // no 100 first: the client need not upload
+            CHECK(refused.headers.get("Connection") == "close");
+        }
+        zring::tcp_stream c = co_await f.connect();
+        co_await c.write(std::string_view("PUT /guarded HTTP/1.1\r\nHost: t\r\nAuthorization: yes\r\n"
+                                          "Expect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
+        const raw_response go_on = co_await read_response(c);
+        CHECK(go_on.status == 100);
+        co_await c.write(std::string_view("data"));
+        const raw_response r = co_await read_response(c);
+        CHECK(r.status == 200);
+        CHECK(r.body == "data");
+    };
+    f.run(client);
+}

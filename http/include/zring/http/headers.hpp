@@ -39,6 +39,7 @@ public:
     bool empty() const noexcept { return fields_.empty(); }
     void clear() noexcept { fields_.clear(); }
     void reserve(std::size_t n) { fields_.reserve(n); }
+    std::size_t capacity() const noexcept { return fields_.capacity(); }
 
 private:
     std::vector<field> fields_;

@@ -65,6 +65,10 @@ public:
 private:
     friend class detail::request_parser;
     friend class server;
+    friend class response_stream;
+
+    // The body has been read to its end (or is read whole by the server).
+    bool body_complete() const noexcept { return !body_source_ || body_source_->ended(); }
 
     // Empty again for the connection's next request, keeping the storage
     // of its fields (bounded: a large body's is let go).
@@ -77,7 +81,24 @@ private:
     std::vector<argument> params_;
     http::headers headers_;
     std::string body_;
-    detail::body_source* body_source_ = nullptr;
+    // Not copied: a copy of the request has no connection to read from.
+    struct source_ref {
+        detail::body_source* source = nullptr;
+        source_ref() noexcept = default;
+        source_ref(detail::body_source* s) noexcept : source(s) {}
+        source_ref(const source_ref&) noexcept {}
+        source_ref& operator=(const source_ref&) noexcept {
+            source = nullptr;
+            return *this;
+        }
+        source_ref& operator=(detail::body_source* s) noexcept {
+            source = s;
+            return *this;
+        }
+        detail::body_source* operator->() const noexcept { return source; }
+        explicit operator bool() const noexcept { return source != nullptr; }
+    };
+    source_ref body_source_;
     bool body_read_ = false;
     int version_minor_ = 1;
     endpoint peer_;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,8 @@ class tcp_stream;
 }
 
 namespace zring::http {
+
+class request;
 
 class response_stream {
 public:
@@ -58,6 +61,16 @@ private:
                     std::chrono::steady_clock::duration write_timeout) noexcept
         : stream_(stream), head_only_(head_only), chunked_(chunked), keep_alive_(keep_alive),
           write_timeout_(write_timeout) {}
+    // What may still close the connection after the response is built: the
+    // server's shutdown, and a request body the handler leaves unread.
+    // Looked at when the head is written.
+    void close_if(const bool* draining, const request* req) noexcept {
+        draining_ = draining;
+        request_ = req;
+    }
+
+    // Every write goes through here: one that does not complete breaks the stream.
+    task<void> put(std::span<const std::string_view> pieces);
 
     tcp_stream& stream_;
     int status_ = 200;
@@ -70,6 +83,9 @@ private:
     bool finished_ = false;
     std::optional<std::uint64_t> length_;  // set_content_length
     std::uint64_t written_ = 0;
+    bool broken_ = false;  // a write did not complete: nothing more may follow it
+    const bool* draining_ = nullptr;
+    const request* request_ = nullptr;
 };
 
 }  // namespace zring::http

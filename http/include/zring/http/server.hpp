@@ -157,6 +157,7 @@ private:
     // False if the connection must close after it.
     task<bool> dispatch_streamed(connection& c);
     task<void> linger(connection& c);
+    task<void> send_continue(connection& c);
     // Serves one parsed request; false if the connection must close after it.
     // `rest` is what the client sent after the request (a WebSocket's first frames).
     task<bool> dispatch(connection& c, request& req, bool keep_alive, std::string_view rest);
