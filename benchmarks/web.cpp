@@ -1,6 +1,7 @@
 #include "web.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -67,23 +68,30 @@ server_process::server_process(std::vector<std::string> command, const std::stri
         ::close(out[0]);
         throw std::system_error(rc, std::system_category(), what + ": starting the server");
     }
-    // "listening on PORT", the first line it writes.
+    // Kept open while the server runs: a later line must not kill it with SIGPIPE.
+    output_ = out[0];
+    // "listening on PORT", the first line it writes, within a minute.
     std::string line;
     char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-    ::close(out[0]);
+    pollfd readable{output_, POLLIN, 0};
+    while (::poll(&readable, 1, 60'000) == 1 && ::read(output_, &c, 1) == 1 && c != '\n') line.push_back(c);
     const std::size_t space = line.rfind(' ');
-    if (line.rfind("listening on", 0) != 0 || space == std::string::npos) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
+    const bool said_port = line.rfind("listening on", 0) == 0 && space != std::string::npos &&
+                           line.find_first_not_of("0123456789", space + 1) == std::string::npos && space + 1 < line.size() &&
+                           line.size() - space - 1 <= 5;
+    if (!said_port) {
+        stop();
         throw std::runtime_error(what + ": the server said '" + line + "', not its port");
     }
     port_ = std::stoi(line.substr(space + 1));
 }
 
-server_process::~server_process() {
+server_process::~server_process() { stop(); }
+
+void server_process::stop() noexcept {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
+    ::close(output_);
 }
 
 std::size_t resident_bytes_of(pid_t pid) {

@@ -41,8 +41,11 @@ public:
     pid_t pid() const { return pid_; }  // the server's own: taskset execs it
 
 private:
+    void stop() noexcept;
+
     pid_t pid_ = -1;
     int port_ = 0;
+    int output_ = -1;  // the read end of its standard output
 };
 
 }  // namespace bench::web

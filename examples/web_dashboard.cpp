@@ -104,6 +104,7 @@ public:
         // end (its client gone) and leave the list: step past it first.
         for (auto it = queues_.begin(); it != queues_.end();) {
             auto& queue = *it++;
+            if (queue.closed()) continue;  // too slow before: leaving once it drained
             update_ptr copy = update;
             if (!queue.try_send(copy)) queue.close();  // too slow: its stream ends
         }
