@@ -76,8 +76,10 @@ struct route_options {
     // The handler runs as soon as the head is in and reads the body itself,
     // as it arrives, with request::read_body() (Tornado's
     // stream_request_body): an upload larger than memory, or one processed
-    // as it comes. A body the handler leaves unread closes the connection
-    // after the response.
+    // as it comes. A client that sent Expect: 100-continue gets its 100 at
+    // the handler's first read, so a handler that refuses first (401)
+    // spares it the upload. A body the handler leaves unread closes the
+    // connection after the response.
     bool stream_body = false;
 };
 
