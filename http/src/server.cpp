@@ -37,8 +37,7 @@ struct server::route_entry {
     events_handler events = {};
     websocket_handler websocket = {};
     websocket_options websocket_settings = {};
-    std::optional<std::size_t> max_body_size = {};
-    bool stream_body = false;
+    route_options options = {};  // plain and stream routes
 };
 
 struct server::connection : zring::detail::list_hook {
@@ -146,7 +145,7 @@ void server::log(std::string_view message) const noexcept {
 
 void server::add_route(route_entry entry) {
     if (entry.method.empty()) throw std::invalid_argument("zring::http::server::route: an empty method");
-    body_ceiling_ = std::max(body_ceiling_, entry.max_body_size.value_or(options_.max_body_size));
+    body_ceiling_ = std::max(body_ceiling_, entry.options.max_body_size.value_or(options_.max_body_size));
     routes_.push_back(std::make_unique<route_entry>(std::move(entry)));
 }
 
@@ -159,19 +158,15 @@ void check_handler(const Handler& h, const char* operation) {
 
 void server::route(std::string_view method, std::string_view pattern, handler h, route_options options) {
     check_handler(h, "route");
-    route_entry entry{std::string(method), detail::path_pattern(pattern), route_kind::plain, std::move(h)};
-    entry.max_body_size = options.max_body_size;
-    entry.stream_body = options.stream_body;
-    add_route(std::move(entry));
+    add_route({std::string(method), detail::path_pattern(pattern), route_kind::plain, std::move(h), {}, {}, {}, {},
+               options});
 }
 
 void server::route_stream(std::string_view method, std::string_view pattern, stream_handler h,
                           route_options options) {
     check_handler(h, "route_stream");
-    route_entry entry{std::string(method), detail::path_pattern(pattern), route_kind::stream, {}, std::move(h)};
-    entry.max_body_size = options.max_body_size;
-    entry.stream_body = options.stream_body;
-    add_route(std::move(entry));
+    add_route({std::string(method), detail::path_pattern(pattern), route_kind::stream, {}, std::move(h), {}, {}, {},
+               options});
 }
 
 void server::route_events(std::string_view pattern, events_handler h) {
@@ -304,6 +299,15 @@ task<server::input> server::read_input(connection& c, detail::request_parser::ev
     co_return input::parsed;
 }
 
+task<void> server::refuse(connection& c, response r) {
+    co_await send(c, nullptr, r, false);
+    co_await linger(c);
+}
+
+response server::parser_error(const connection& c) {
+    return response(c.parser.error_status(), c.parser.error_reason() + "\n");
+}
+
 task<void> server::send_continue(connection& c) {
     c.continue_due = false;
     co_await c.stream.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), options_.write_timeout);
@@ -316,9 +320,7 @@ task<void> server::run_connection(connection& c) {
         const input in = co_await read_input(c, what);
         if (in == input::timed_out) {
             if (!c.parser.started() && !c.first) co_return;  // an idle keep-alive connection
-            response r(408, "the request did not arrive in time\n");
-            co_await send(c, nullptr, r, false);
-            co_await linger(c);
+            co_await refuse(c, response(408, "the request did not arrive in time\n"));
             co_return;
         }
         if (in == input::closed) co_return;  // the client is gone; a request cut short has no one to answer
@@ -331,23 +333,20 @@ task<void> server::run_connection(connection& c) {
             std::string allowed;
             const route_entry* found = find_route(c.parser.current(), unused, allowed);
             if (!found) {
-                response r = no_route(c.parser.current(), allowed);
-                co_await send(c, nullptr, r, false);
-                co_await linger(c);
+                co_await refuse(c, no_route(c.parser.current(), allowed));
                 co_return;
             }
-            if (!c.parser.limit_body(found->max_body_size.value_or(options_.max_body_size))) {
-                response r(c.parser.error_status(), c.parser.error_reason() + "\n");
-                co_await send(c, nullptr, r, false);
-                co_await linger(c);
+            if (!c.parser.limit_body(found->options.max_body_size.value_or(options_.max_body_size))) {
+                co_await refuse(c, parser_error(c));  // 413
                 co_return;
             }
             // A handler that reads the body itself asks for it by reading:
             // one that answers first spares the client the upload.
+            const bool streams_body = found->options.stream_body;
             c.continue_due = c.parser.expects_continue();
-            if (c.continue_due && !found->stream_body) co_await send_continue(c);
+            if (c.continue_due && !streams_body) co_await send_continue(c);
             c.parser.resume();
-            if (!found->stream_body) break;
+            if (!streams_body) break;
             const bool more = co_await dispatch_streamed(c);
             if (!more || draining_) {
                 co_await linger(c);
@@ -357,12 +356,9 @@ task<void> server::run_connection(connection& c) {
             c.next_request(options_);
             break;
         }
-        case detail::request_parser::event::error: {
-            response r(c.parser.error_status(), c.parser.error_reason() + "\n");
-            co_await send(c, nullptr, r, false);
-            co_await linger(c);
+        case detail::request_parser::event::error:
+            co_await refuse(c, parser_error(c));
             co_return;
-        }
         case detail::request_parser::event::message: {
             // After an upgrade the bytes that follow are not HTTP: this
             // connection serves no more requests.

@@ -159,6 +159,10 @@ private:
     // False if the connection must close after it.
     task<bool> dispatch_streamed(connection& c);
     task<void> linger(connection& c);
+    // Answers a request that will not be served (r carries why), and closes.
+    task<void> refuse(connection& c, response r);
+    // What the parser refused, as the answer: 400, 413, 431, ...
+    static response parser_error(const connection& c);
     task<void> send_continue(connection& c);
     // Serves one parsed request; false if the connection must close after it.
     // `rest` is what the client sent after the request (a WebSocket's first frames).
