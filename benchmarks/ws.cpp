@@ -4,6 +4,7 @@
 // process on the other (zring-bench _ws_client), the same for every server.
 // Each client sends a message and waits for its echo: 1 client measures
 // the round trip, 100 the server's throughput (messages/s).
+#include "beast_server.hpp"
 #include "bench.hpp"
 #include "receivers.hpp"
 #include "web.hpp"
@@ -13,11 +14,6 @@
 #include <zring/http/server.hpp>
 #include <zring/io/tcp.hpp>
 
-#if __has_include(<boost/beast.hpp>)
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-#define ZRING_BENCH_BEAST 1
-#endif
 
 #include <cstring>
 #include <iostream>
@@ -76,22 +72,6 @@ asio::awaitable<void> beast_session(asio::ip::tcp::socket socket) {
     }
 }
 
-asio::awaitable<void> beast_accept(asio::ip::tcp::acceptor& acceptor) {
-    for (;;) {
-        asio::ip::tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
-        socket.set_option(asio::ip::tcp::no_delay(true));
-        asio::co_spawn(acceptor.get_executor(), beast_session(std::move(socket)), asio::detached);
-    }
-}
-
-int serve_beast() {
-    asio::io_context io(1);
-    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-    std::cout << "listening on " << acceptor.local_endpoint().port() << std::endl;
-    asio::co_spawn(io, beast_accept(acceptor), asio::detached);
-    io.run();
-    return 0;
-}
 #endif
 
 int serve_zring(const std::string& variant) {
@@ -139,7 +119,7 @@ std::vector<std::string> ws_variants() {
 
 int serve_ws(const std::string& variant) {
 #ifdef ZRING_BENCH_BEAST
-    if (variant == "beast") return serve_beast();
+    if (variant == "beast") return beast_server::serve(beast_session);
 #endif
     return serve_zring(variant);
 }
