@@ -91,27 +91,6 @@ struct socket::core : detail::io_operation {
     }
 };
 
-void detail::socket_waiter::cancel() noexcept {
-    // A send that put out part of a message completes it.
-    if (linked() && !committed) owner->finish(this, outcome::cancelled);
-}
-
-void detail::socket_waiter::keep_identity() noexcept { identity = owner->identity_; }
-
-void detail::socket_waiter::throw_outcome(const char* operation) const {
-    const std::string what = "zring::socket(" + identity->name + ")::" + operation;
-    switch (current_outcome()) {
-        case outcome::cancelled: throw operation_cancelled(what);
-        case outcome::timed_out: throw timed_out(what);
-        case outcome::closed: throw socket_closed(what);
-        case outcome::destroyed: throw object_destroyed(what);
-        case outcome::done:
-        case outcome::failed:
-        case outcome::pending: break;
-    }
-    throw socket_error(error(), what);
-}
-
 socket::socket(scheduler& s, void* context, ::zmq::socket_type type)
     : scheduler_(&s), context_(context), type_(type), core_(nullptr) {
     // Bookkeeping first: once libzmq made the socket, nothing here throws
@@ -289,7 +268,7 @@ void socket::unsubscribe(std::string_view prefix) {
 
 // ---- the waiter queues ----
 
-void socket::enqueue(detail::socket_waiter* w, bool fresh_eagain) {
+void socket::enqueue(waiter_type* w, bool fresh_eagain) {
     auto& queue = w->inbound ? readers_ : writers_;
     queue.push_back(w);
     // An attempt that just failed with EAGAIN after processing libzmq's
@@ -303,15 +282,15 @@ void socket::enqueue(detail::socket_waiter* w, bool fresh_eagain) {
         serve();  // the message may have just arrived, or others may now proceed
 }
 
-void socket::unlink(detail::socket_waiter* w) noexcept { (w->inbound ? readers_ : writers_).erase(w); }
+void socket::unlink(waiter_type* w) noexcept { (w->inbound ? readers_ : writers_).erase(w); }
 
-void socket::finish(detail::socket_waiter* w, detail::outcome outcome, int error) noexcept {
+void socket::finish(waiter_type* w, detail::outcome outcome, int error) noexcept {
     unlink(w);
     w->conclude(outcome, error);
     scheduler_->schedule(w->resumed);
 }
 
-void socket::expire(detail::socket_waiter* w) noexcept {
+void socket::expire(waiter_type* w) noexcept {
     if (!w->committed) finish(w, detail::outcome::timed_out);
 }
 
@@ -320,7 +299,7 @@ void socket::fail_waiters(int error) noexcept {
         while (auto* w = queue->front()) finish(w, detail::outcome::failed, error);
 }
 
-bool socket::serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) noexcept {
+bool socket::serve_queue(detail::intrusive_list<waiter_type>& queue) noexcept {
     bool progressed = false;
     while (auto* w = queue.front()) {
         if (!w->attempt(w)) break;
@@ -367,65 +346,5 @@ void socket::arm_poll() noexcept {
 }
 
 // ---- operations ----
-
-int detail::socket_recv_multipart_op::attempt(void* raw) noexcept {
-    ::zmq::message_t frame;
-    if (zmq_msg_recv(frame.handle(), raw, ZMQ_DONTWAIT) < 0) return zmq_errno();
-    parts.clear();
-    // libzmq delivers a multipart message atomically: the rest is queued.
-    // A signal (EINTR) must not split it: take the frame again. Where there
-    // is no memory to keep a frame, the rest is still taken, so the next
-    // receive starts at a message boundary: the message is dropped whole
-    // and the waiter gets ENOMEM.
-    int stored = 0;
-    for (;;) {
-        const bool more = frame.more();
-        if (stored == 0) {
-            try {
-                parts.push_back(std::move(frame));
-            } catch (const std::bad_alloc&) {
-                stored = ENOMEM;
-                parts.clear();
-            }
-        }
-        if (!more) return stored;
-        frame.rebuild();
-        while (zmq_msg_recv(frame.handle(), raw, 0) < 0)
-            if (const int error = zmq_errno(); error != EINTR) return error;
-    }
-}
-
-int detail::socket_send_multipart_op::attempt(void* raw) noexcept {
-    // A frame libzmq refuses (EAGAIN) is left as it was; one it takes is emptied.
-    std::vector<::zmq::message_t>& frames = borrowed ? *borrowed : parts;
-    if (frames.empty()) return EINVAL;
-    for (; next < frames.size(); ++next) {
-        const int more = next + 1 < frames.size() ? ZMQ_SNDMORE : 0;
-        if (zmq_msg_send(frames[next].handle(), raw, more | ZMQ_DONTWAIT) < 0) return zmq_errno();
-    }
-    return 0;
-}
-
-int detail::socket_wait_op::attempt(void* raw) noexcept {
-    int current = 0;
-    std::size_t size = sizeof current;
-    if (zmq_getsockopt(raw, ZMQ_EVENTS, &current, &size) != 0) return zmq_errno();
-    ready = static_cast<short>(current & events);
-    return ready ? 0 : EAGAIN;
-}
-
-// ---- awaitable factories (the rest are inline in the header) ----
-
-socket::awaiter<socket::wait_op> socket::wait(short events, std::stop_token token) {
-    return wait(events, std::nullopt, std::move(token));
-}
-socket::awaiter<socket::wait_op> socket::wait(short events, duration timeout, std::stop_token token) {
-    return wait(events, std::optional<duration>(timeout), std::move(token));
-}
-socket::awaiter<socket::wait_op> socket::wait(short events, std::optional<duration> timeout, std::stop_token token) {
-    if ((events & (ZMQ_POLLIN | ZMQ_POLLOUT)) == 0)
-        throw std::invalid_argument(describe("wait") + ": events must include ZMQ_POLLIN or ZMQ_POLLOUT");
-    return {*this, timeout, std::move(token), events, short{0}, (events & ZMQ_POLLIN) != 0};
-}
 
 }  // namespace zring

@@ -27,6 +27,7 @@
 #include <zring/io/detail/timer_heap.hpp>
 #include <zring/io/errors.hpp>
 #include <zring/io/scheduler.hpp>
+#include <zring/zmq/detail/socket_api.hpp>
 #include <zring/zmq/detail/socket_ops.hpp>
 #include <zring/zmq/detail/socket_waiter.hpp>
 #include <zring/zmq/errors.hpp>
@@ -46,60 +47,11 @@
 
 namespace zring {
 
-namespace detail {
-template <class Operation, bool AsValue>
-class socket_awaiter;
-}  // namespace detail
-
-// What send_multipart sends, one frame per element:
-//   send_multipart(std::move(messages))   a std::vector<zmq::message_t>, moved
-//   send_multipart(std::move(multipart))  cppzmq's zmq::multipart_t, its frames taken
-//   send_multipart(strings)               any range of string-likes, copied
-//   send_multipart({"a", id, body})       a braced list of string-likes, copied,
-//   send_multipart({routing, "", body})   and of zmq::message_t frames: copied
-//                                         from an lvalue, moved from an rvalue
-// The braced list reaches a variadic constructor rather than an
-// std::initializer_list, whose array g++ 12 rejects inside a co_await
-// operand ("array used as initializer").
-namespace detail {
-template <class F>
-concept frame_like = std::is_convertible_v<const F&, std::string_view> ||
-                     std::is_same_v<std::remove_cvref_t<F>, ::zmq::message_t>;
-}  // namespace detail
-
-class frame_list {
-public:
-    frame_list(std::vector<::zmq::message_t>&& parts) noexcept : parts_(std::move(parts)) {}
-    frame_list(::zmq::multipart_t&& parts) {
-        parts_.reserve(parts.size());
-        while (!parts.empty()) parts_.push_back(parts.pop());
-    }
-    template <class Range>
-    requires std::is_convertible_v<decltype(*std::begin(std::declval<const Range&>())), std::string_view>
-    frame_list(const Range& frames) {
-        for (const auto& f : frames) add(f);
-    }
-    template <class... Frames>
-    requires(sizeof...(Frames) > 0 && (detail::frame_like<Frames> && ...))
-    frame_list(Frames&&... frames) {
-        parts_.reserve(sizeof...(Frames));
-        (add(std::forward<Frames>(frames)), ...);
-    }
-
-    std::vector<::zmq::message_t> take() && noexcept { return std::move(parts_); }
-
-private:
-    void add(std::string_view frame) { parts_.emplace_back(frame.data(), frame.size()); }
-    // zmq_msg_copy shares the content (reference-counted), copying no bytes.
-    void add(::zmq::message_t& frame) { parts_.emplace_back().copy(frame); }
-    void add(const ::zmq::message_t& frame) { parts_.emplace_back(frame.data(), frame.size()); }
-    void add(::zmq::message_t&& frame) { parts_.push_back(std::move(frame)); }
-    std::vector<::zmq::message_t> parts_;
-};
-
-class socket final : private detail::scheduler_resource {
+class socket final : public detail::socket_api<socket>, private detail::scheduler_resource {
 public:
     using clock = detail::clock;
+    using identity_type = detail::socket_identity;
+    static constexpr const char* class_name = "zring::socket";
 
     // Throws socket_error if libzmq cannot create the socket (e.g. the context
     // was terminated). The socket belongs to s: use it only on s's thread.
@@ -158,81 +110,12 @@ public:
     // Shared with whoever must outlive the socket safely (waiters, monitor, poller).
     std::shared_ptr<const detail::socket_identity> identity() const noexcept { return identity_; }
 
-    // What co_await takes: the operation, and whether a timeout is a value
-    // (an empty optional, or false: the try_ forms below) rather than timed_out.
-    template <class Operation, bool AsValue = false>
-    using awaiter = detail::socket_awaiter<Operation, AsValue>;
-    using recv_op = detail::socket_recv_op;
-    using recv_into_op = detail::socket_recv_into_op;
-    using recv_multipart_op = detail::socket_recv_multipart_op;
-    using recv_multipart_into_op = detail::socket_recv_multipart_into_op;
-    using send_op = detail::socket_send_op;
-    using send_multipart_op = detail::socket_send_multipart_op;
-    using wait_op = detail::socket_wait_op;
-
-    using duration = clock::duration;
-
-    // co_await s.recv() -> zmq::message_t (one frame).
-    awaiter<socket::recv_op> recv(std::stop_token token = {});
-    awaiter<socket::recv_op> recv(duration timeout, std::stop_token token = {});
-    // co_await s.recv(message): receives into message, releasing what it held,
-    // as cppzmq's socket_t::recv(message_t&) does. Reusing one message in a
-    // loop spares libzmq an init and a close per message. Left empty if the
-    // receive fails, times out or is cancelled.
-    awaiter<recv_into_op> recv(::zmq::message_t& message, std::stop_token token = {});
-    awaiter<recv_into_op> recv(::zmq::message_t& message, duration timeout, std::stop_token token = {});
-    // co_await s.recv_multipart() -> every frame of one message, never split
-    // or interleaved with another receiver's.
-    awaiter<recv_multipart_op> recv_multipart(std::stop_token token = {});
-    awaiter<recv_multipart_op> recv_multipart(duration timeout, std::stop_token token = {});
-    // Into cppzmq's zmq::multipart_t (its envelope helpers: pop, push,
-    // popstr, pushstr, ...), replacing what it held.
-    awaiter<recv_multipart_into_op> recv_multipart(::zmq::multipart_t& into, std::stop_token token = {});
-    awaiter<recv_multipart_into_op> recv_multipart(::zmq::multipart_t& into, duration timeout,
-                                                   std::stop_token token = {});
-    // Suspends while the socket cannot accept the message (high-water mark on
-    // PUSH, DEALER, PAIR, ...); PUB drops at its high-water mark as libzmq does.
-    awaiter<send_op> send(::zmq::message_t message, ::zmq::send_flags flags = ::zmq::send_flags::none,
-                          std::stop_token token = {});
-    awaiter<send_op> send(std::string_view data, std::stop_token token = {});
-    awaiter<send_op> send(::zmq::message_t message, duration timeout, std::stop_token token = {});
-    // Any frame_list (below the socket): a vector of messages, a multipart_t,
-    // a range or a braced list of strings.
-    awaiter<send_multipart_op> send_multipart(frame_list frames, std::stop_token token = {});
-    awaiter<send_multipart_op> send_multipart(frame_list frames, duration timeout, std::stop_token token = {});
-    // Timeouts as values, for retry loops (C++ allows no co_await in a
-    // catch block): a timeout yields std::nullopt or false and consumes or
-    // sends nothing. Cancellation and closing still throw (they end the
-    // coroutine's work; a timeout does not), as do errors.
-    //   co_await s.try_recv(1s)               -> std::optional<zmq::message_t>
-    //   co_await s.try_recv(message, 1s)      -> bool
-    //   co_await s.try_recv_multipart(1s)     -> std::optional<std::vector<zmq::message_t>>
-    //   co_await s.try_recv_multipart(multipart, 1s) -> bool (multipart untouched on a timeout)
-    //   co_await s.try_send(message, 1s)      -> bool (false: not sent)
-    //   co_await s.try_send_multipart(parts, 1s) -> bool
-    //   co_await s.try_send_multipart(messages, 1s) -> bool: a std::vector<zmq::message_t>&,
-    //       emptied if sent, left as it was on a timeout (to resend it, as a broker does)
-    awaiter<socket::recv_op, true> try_recv(duration timeout, std::stop_token token = {});
-    awaiter<recv_into_op, true> try_recv(::zmq::message_t& message, duration timeout, std::stop_token token = {});
-    awaiter<recv_multipart_op, true> try_recv_multipart(duration timeout, std::stop_token token = {});
-    awaiter<recv_multipart_into_op, true> try_recv_multipart(::zmq::multipart_t& into, duration timeout,
-                                                             std::stop_token token = {});
-    awaiter<send_op, true> try_send(::zmq::message_t message, duration timeout, std::stop_token token = {});
-    awaiter<send_op, true> try_send(std::string_view data, duration timeout, std::stop_token token = {});
-    awaiter<send_multipart_op, true> try_send_multipart(frame_list frames, duration timeout,
-                                                        std::stop_token token = {});
-    awaiter<send_multipart_op, true> try_send_multipart(std::vector<::zmq::message_t>& frames, duration timeout,
-                                                        std::stop_token token = {});
-    // co_await s.wait(ZMQ_POLLIN) -> the requested events that are ready,
-    // consuming nothing: for polling several sockets (see poller.hpp).
-    awaiter<wait_op> wait(short events, std::stop_token token = {});
-    awaiter<wait_op> wait(short events, duration timeout, std::stop_token token = {});
-
 private:
-    friend struct detail::socket_waiter;
-    template <class, bool>
+    using waiter_type = detail::socket_waiter<socket>;
+    friend waiter_type;
+    template <class, class, bool>
     friend class detail::socket_awaiter;
-    awaiter<wait_op> wait(short events, std::optional<duration> timeout, std::stop_token token);
+    friend class detail::socket_api<socket>;
     struct core;
 
     void on_scheduler_shutdown() noexcept override;
@@ -252,14 +135,14 @@ private:
     // under `left`.
     void take_over(socket& other, std::shared_ptr<detail::socket_identity> left) noexcept;
     bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
-    static std::size_t count(const detail::intrusive_list<detail::socket_waiter>& queue) noexcept {
+    static std::size_t count(const detail::intrusive_list<waiter_type>& queue) noexcept {
         std::size_t n = 0;
-        for (const detail::socket_waiter* w = queue.front(); w; w = queue.next(w)) ++n;
+        for (const waiter_type* w = queue.front(); w; w = queue.next(w)) ++n;
         return n;
     }
     bool has_waiters() const noexcept { return has_waiters(true) || has_waiters(false); }
     // Queues w behind earlier waiters and re-checks, or arms the ZMQ_FD poll.
-    void enqueue(detail::socket_waiter* w, bool fresh_eagain);
+    void enqueue(waiter_type* w, bool fresh_eagain);
     // A fast-path operation may have consumed the ZMQ_FD edge that the other
     // direction's waiters are polling for.
     void after_fast_path(bool inbound) noexcept {
@@ -270,13 +153,13 @@ private:
     void reserve_waiters() noexcept {
         if (has_waiters()) serve();
     }
-    bool serve_queue(detail::intrusive_list<detail::socket_waiter>& queue) noexcept;
+    bool serve_queue(detail::intrusive_list<waiter_type>& queue) noexcept;
     void arm_poll() noexcept;
     void fail_waiters(int error) noexcept;
-    void finish(detail::socket_waiter* w, detail::outcome outcome, int error = 0) noexcept;
-    void unlink(detail::socket_waiter* w) noexcept;
+    void finish(waiter_type* w, detail::outcome outcome, int error = 0) noexcept;
+    void unlink(waiter_type* w) noexcept;
     // A queued waiter's timeout: it ends, unless its send is under way.
-    void expire(detail::socket_waiter* w) noexcept;
+    void expire(waiter_type* w) noexcept;
     std::string describe(const char* operation) const;
     [[noreturn]] void throw_error(const char* operation, int error) const;
     void note_endpoint(const std::string& endpoint);
@@ -289,11 +172,8 @@ private:
     ::zmq::socket_type type_;
     core* core_;
     std::shared_ptr<detail::socket_identity> identity_;
-    detail::intrusive_list<detail::socket_waiter> readers_;
-    detail::intrusive_list<detail::socket_waiter> writers_;
+    detail::intrusive_list<waiter_type> readers_;
+    detail::intrusive_list<waiter_type> writers_;
 };
 
 }  // namespace zring
-
-// The awaiter, and the operations' inline definitions.
-#include <zring/zmq/detail/socket_awaiter.hpp>

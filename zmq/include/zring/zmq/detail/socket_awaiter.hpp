@@ -1,9 +1,13 @@
 #pragma once
-// The awaiter behind every zring::socket operation: try the operation at
-// once (no suspension, no syscall, no waiter built when a message is
-// queued); else queue behind earlier waiters, with a timeout and stop
-// tokens, until the socket serves it. Included by socket.hpp, after the
-// socket, with the socket's operations that build it.
+// The awaiter behind every socket operation, of either engine: try the
+// operation at once (no suspension, no syscall, no waiter built when a
+// message is queued); else queue behind earlier waiters, with a timeout and
+// stop tokens, until the socket serves it. socket_api builds it.
+//
+// A Socket gives it, besides what socket_waiter needs: check_usable(name)
+// (the engine's handle, or throws), handle_, scheduler_, has_waiters(inbound),
+// after_fast_path(inbound), throw_error(name, rc), enqueue(w, fresh_eagain),
+// unlink(w) and expire(w).
 
 #include <zring/coro/detail/operation.hpp>
 #include <zring/io/detail/timer_heap.hpp>
@@ -20,14 +24,14 @@
 
 namespace zring::detail {
 
-template <class Operation, bool AsValue>
+template <class Socket, class Operation, bool AsValue>
 class socket_awaiter {
     using duration = clock::duration;
 
 public:
     // The operation is built in place from op_args: no message is moved twice.
     template <class... OpArgs>
-    socket_awaiter(socket& s, std::optional<duration> timeout, std::stop_token token, OpArgs&&... op_args)
+    socket_awaiter(Socket& s, std::optional<duration> timeout, std::stop_token token, OpArgs&&... op_args)
         : socket_(&s), op_{std::forward<OpArgs>(op_args)...}, timeout_(timeout), token_(std::move(token)) {}
     // Moved only before it suspends (by what holds awaiters in a container).
     socket_awaiter(socket_awaiter&& o) noexcept
@@ -43,7 +47,7 @@ public:
     // The fast path builds nothing but the attempt: the waiter is made only
     // by await_suspend.
     bool await_ready() {
-        void* raw = socket_->check_usable(op_.name);
+        auto* raw = socket_->check_usable(op_.name);
         // Queue behind earlier waiters: first come, first served.
         if (socket_->has_waiters(op_.inbound)) return false;
         // Past the resumption's budget, queue too: served at once, resumed
@@ -92,7 +96,7 @@ public:
     }
 
 private:
-    friend class zring::socket;
+    friend Socket;
     using result_type = decltype(std::declval<Operation&>().result());
     static constexpr bool gives_bool = std::is_void_v<result_type>;
 
@@ -104,36 +108,36 @@ private:
     }
 
     // The suspended state: queued on the socket, perhaps with a timer.
-    struct waiter : socket_waiter {
+    struct waiter : socket_waiter<Socket> {
         explicit waiter(socket_awaiter& a) noexcept
-            : socket_waiter(*a.socket_, *a.socket_->scheduler_, std::move(a.token_)), self(&a) {
-            inbound = a.op_.inbound;
-            committed = a.op_committed();
-            attempt = &attempt_once;
-            fire = &on_timeout;
+            : socket_waiter<Socket>(*a.socket_, *a.socket_->scheduler_, std::move(a.token_)), self(&a) {
+            this->inbound = a.op_.inbound;
+            this->committed = a.op_committed();
+            this->attempt = &attempt_once;
+            this->fire = &on_timeout;
         }
 
         template <class Promise>
         bool start(std::coroutine_handle<Promise> h) {
-            return suspend(h, [this](std::coroutine_handle<> awaiting) {
+            return this->suspend(h, [this](std::coroutine_handle<> awaiting) {
                 const std::optional<duration>& timeout = self->timeout_;
                 // Before anything went out; a committed send finishes its message.
-                if (!committed && timeout && *timeout <= duration::zero()) {
-                    conclude(outcome::timed_out);
+                if (!this->committed && timeout && *timeout <= duration::zero()) {
+                    this->conclude(outcome::timed_out);
                     return false;
                 }
-                resumed.handle = awaiting;
-                owner->enqueue(this, self->fresh_eagain_);
-                if (pending() && timeout && !committed) {  // else served at once: resumes next turn
-                    deadline = clock::now() + *timeout;
-                    scheduler_access::add_timer(*sched, this);
+                this->resumed.handle = awaiting;
+                this->owner->enqueue(this, self->fresh_eagain_);
+                if (this->pending() && timeout && !this->committed) {  // else served at once: resumes next turn
+                    this->deadline = clock::now() + *timeout;
+                    scheduler_access::add_timer(*this->sched, this);
                 }
                 return true;
             });
         }
         outcome end() noexcept {
-            const outcome o = finish();
-            scheduler_access::remove_timer(*sched, this);
+            const outcome o = this->finish();
+            scheduler_access::remove_timer(*this->sched, this);
             return o;
         }
 
@@ -153,7 +157,7 @@ private:
             return false;
     }
     // False if the attempt would block (EAGAIN, EINTR); else records its outcome.
-    static bool attempt_once(socket_waiter* w) noexcept {
+    static bool attempt_once(socket_waiter<Socket>* w) noexcept {
         socket_awaiter& a = *static_cast<waiter*>(w)->self;
         const int rc = a.op_.attempt(w->owner->handle_);
         w->committed = a.op_committed();
@@ -165,11 +169,11 @@ private:
     // waiter); one that already has its outcome may outlive its socket until
     // it resumes and removes this timer, so its owner is not touched.
     static void on_timeout(timer_node* n) noexcept {
-        auto* w = static_cast<socket_waiter*>(n);
+        auto* w = static_cast<socket_waiter<Socket>*>(n);
         if (w->linked()) w->owner->expire(w);
     }
 
-    socket* socket_;
+    Socket* socket_;
     Operation op_;
     std::optional<duration> timeout_;
     std::stop_token token_;  // moved into the waiter
@@ -181,91 +185,3 @@ private:
 };
 
 }  // namespace zring::detail
-
-// The socket's operations, inline so that the awaiter is built in the
-// caller's frame.
-namespace zring {
-
-inline socket::awaiter<socket::recv_op> socket::recv(std::stop_token token) {
-    return {*this, std::nullopt, std::move(token)};
-}
-inline socket::awaiter<socket::recv_op> socket::recv(duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token)};
-}
-inline socket::awaiter<socket::recv_into_op> socket::recv(::zmq::message_t& message, std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), &message};
-}
-inline socket::awaiter<socket::recv_into_op> socket::recv(::zmq::message_t& message, duration timeout,
-                                                          std::stop_token token) {
-    return {*this, timeout, std::move(token), &message};
-}
-inline socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(std::stop_token token) {
-    return {*this, std::nullopt, std::move(token)};
-}
-inline socket::awaiter<socket::recv_multipart_op> socket::recv_multipart(duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token)};
-}
-inline socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, ::zmq::send_flags flags,
-                                                     std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), std::move(message), static_cast<int>(flags) & ~ZMQ_DONTWAIT};
-}
-inline socket::awaiter<socket::send_op> socket::send(std::string_view data, std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), ::zmq::message_t(data.data(), data.size())};
-}
-inline socket::awaiter<socket::send_op> socket::send(::zmq::message_t message, duration timeout,
-                                                     std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(message)};
-}
-inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(frame_list frames, std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), std::move(frames).take()};
-}
-inline socket::awaiter<socket::send_multipart_op> socket::send_multipart(frame_list frames, duration timeout,
-                                                                         std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(frames).take()};
-}
-
-inline socket::awaiter<socket::recv_op, true> socket::try_recv(duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token)};
-}
-inline socket::awaiter<socket::recv_into_op, true> socket::try_recv(::zmq::message_t& message, duration timeout,
-                                                                    std::stop_token token) {
-    return {*this, timeout, std::move(token), &message};
-}
-inline socket::awaiter<socket::recv_multipart_op, true> socket::try_recv_multipart(duration timeout,
-                                                                                   std::stop_token token) {
-    return {*this, timeout, std::move(token)};
-}
-inline socket::awaiter<socket::send_op, true> socket::try_send(::zmq::message_t message, duration timeout,
-                                                               std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(message)};
-}
-inline socket::awaiter<socket::send_op, true> socket::try_send(std::string_view data, duration timeout,
-                                                               std::stop_token token) {
-    return {*this, timeout, std::move(token), ::zmq::message_t(data.data(), data.size())};
-}
-inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(frame_list frames,
-                                                                                   duration timeout,
-                                                                                   std::stop_token token) {
-    return {*this, timeout, std::move(token), std::move(frames).take()};
-}
-inline socket::awaiter<socket::send_multipart_op, true> socket::try_send_multipart(
-    std::vector<::zmq::message_t>& frames, duration timeout, std::stop_token token) {
-    return {*this, timeout, std::move(token), std::vector<::zmq::message_t>{}, &frames};
-}
-
-inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
-                                                                              std::stop_token token) {
-    return {*this, std::nullopt, std::move(token), &into};
-}
-inline socket::awaiter<socket::recv_multipart_into_op> socket::recv_multipart(::zmq::multipart_t& into,
-                                                                              duration timeout,
-                                                                              std::stop_token token) {
-    return {*this, timeout, std::move(token), &into};
-}
-inline socket::awaiter<socket::recv_multipart_into_op, true> socket::try_recv_multipart(::zmq::multipart_t& into,
-                                                                                       duration timeout,
-                                                                                       std::stop_token token) {
-    return {*this, timeout, std::move(token), &into};
-}
-
-}  // namespace zring
