@@ -1,0 +1,622 @@
+#include "zmtp/engine.hpp"
+
+#include "zmtp/wire.hpp"
+
+#include <zring/io/spawn.hpp>
+#include <zring/io/tcp.hpp>
+#include <zring/io/timer.hpp>
+#include <zring/io/unix_socket.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace zring::zmtp::detail {
+
+// A bind() or a connect(): its listener's accept loop or its connect loop,
+// and the stop that unbind() or disconnect() requests of it and its connections.
+struct engine::origin {
+    std::string endpoint;  // as the user wrote it (and as last_endpoint says it)
+    bool bound = false;
+    std::stop_source stop;
+    pipe* connect_pipe = nullptr;  // a connect()'s
+};
+
+namespace {
+
+bool matches(const std::vector<std::string>& prefixes, const ::zmq::message_t& m) noexcept {
+    const std::string_view data(static_cast<const char*>(m.data()), m.size());
+    return std::any_of(prefixes.begin(), prefixes.end(),
+                       [&](const std::string& p) { return data.substr(0, p.size()) == p; });
+}
+
+// "tcp://host:port" or "ipc://path": the transport and the address.
+std::pair<std::string_view, std::string_view> split_endpoint(std::string_view endpoint) {
+    const auto sep = endpoint.find("://");
+    if (sep == std::string_view::npos) return {{}, endpoint};
+    return {endpoint.substr(0, sep), endpoint.substr(sep + 3)};
+}
+
+void check_transport(std::string_view transport, const std::string& endpoint) {
+    if (transport == "tcp" || transport == "ipc") return;
+    throw std::system_error(EPROTONOSUPPORT, std::generic_category(),
+                            "transport '" + std::string(transport) + "' of " + endpoint +
+                                " is not one the native engine speaks (tcp, ipc)");
+}
+
+template <class Listener>
+task<void> accept_loop(std::shared_ptr<engine> e, Listener listener, std::string transport, std::stop_token stop) {
+    for (;;) {
+        std::optional<byte_stream> stream;
+        try {
+            auto accepted = co_await listener.accept(std::nullopt, stop);
+            stream.emplace(std::move(accepted));
+        } catch (const operation_cancelled&) {
+            co_return;
+        } catch (const stream_closed&) {
+            co_return;
+        } catch (const std::exception& error) {
+            e->report(event_kind::disconnected, transport + "://" + listener.local_endpoint().to_string(),
+                      std::string("accept failed: ") + error.what());
+            co_return;
+        }
+        std::string peer = transport == "ipc" ? transport + "://" + listener.local_endpoint().to_string()
+                                              : transport + "://" + stream->peer_endpoint().to_string();
+        spawn(e->sched, serve_connection(e, std::move(*stream), nullptr, std::move(peer), true, stop));
+    }
+}
+
+task<void> connect_loop(std::shared_ptr<engine> e, std::string endpoint, pipe* p, std::stop_token stop) {
+    const auto [transport, address] = split_endpoint(endpoint);
+    const std::string target(address);
+    const bool tcp = transport == "tcp";
+    auto delay = std::chrono::milliseconds(e->opts.reconnect_ivl_ms);
+    for (;;) {
+        std::optional<byte_stream> stream;
+        std::string failure;
+        try {
+            if (tcp) {
+                auto s = co_await tcp_stream::connect(e->sched, target, std::nullopt, stop);
+                stream.emplace(std::move(s));
+            } else {
+                auto s = co_await unix_stream::connect(e->sched, target, std::nullopt, stop);
+                stream.emplace(std::move(s));
+            }
+        } catch (const operation_cancelled&) {
+            co_return;
+        } catch (const std::exception& error) {
+            failure = error.what();
+        }
+        if (stream) {
+            co_await serve_connection(e, std::move(*stream), p, endpoint, false, stop);
+            delay = std::chrono::milliseconds(e->opts.reconnect_ivl_ms);
+        } else {
+            e->report(event_kind::connect_retried, endpoint, failure);
+        }
+        if (stop.stop_requested() || e->opts.reconnect_ivl_ms < 0) co_return;
+        try {
+            co_await sleep_for(delay, stop);
+        } catch (const operation_cancelled&) {
+            co_return;
+        }
+        // Back-off: doubling up to reconnect_ivl_max, if it is set.
+        if (e->opts.reconnect_ivl_max_ms > e->opts.reconnect_ivl_ms)
+            delay = std::min(delay * 2, std::chrono::milliseconds(e->opts.reconnect_ivl_max_ms));
+    }
+}
+
+}  // namespace
+
+engine::engine(scheduler& s, ::zmq::socket_type t, std::string n) : sched(s), type(t), name(std::move(n)) {}
+
+engine::~engine() = default;
+
+// ---- connections ----
+
+pipe* engine::add_pipe(std::string endpoint, bool persistent) {
+    pipes_.push_back(std::make_unique<pipe>(sched, std::move(endpoint), persistent));
+    return pipes_.back().get();
+}
+
+const char* engine::attach(pipe& p, std::string_view peer_routing_id, bool legacy) {
+    if (type == ::zmq::socket_type::pair)
+        for (const auto& other : pipes_)
+            if (other.get() != &p && other->attached) return "a PAIR socket takes one peer at a time";
+    if (type == ::zmq::socket_type::router) {
+        if (!peer_routing_id.empty()) {
+            if (peer_routing_id[0] == '\0') return "a routing id may not start with a zero byte";
+            if (find_routing_id(peer_routing_id)) return "the peer's routing id is in use";
+            p.routing_id = peer_routing_id;
+        } else {
+            // As libzmq makes them: a zero byte, then a 32-bit counter.
+            char id[5] = {0};
+            const std::uint32_t n = next_routing_id_++;
+            std::memcpy(id + 1, &n, sizeof n);
+            p.routing_id.assign(id, sizeof id);
+        }
+    }
+    p.attached = true;
+    p.legacy_subscriptions = legacy;
+    if (type == ::zmq::socket_type::sub)
+        for (const auto& prefix : subscriptions_) queue_subscription(p, prefix, true);
+    notify();
+    return nullptr;
+}
+
+void engine::detach(pipe& p) noexcept {
+    p.attached = false;
+    p.connected = false;
+    p.subscriptions.clear();
+    p.routing_id.clear();
+    p.commands.clear();
+    if (p.persistent && !p.removed) {
+        // A reconnection starts at a message boundary: a message the user
+        // is still sending goes whole to the next connection.
+        notify();
+        return;
+    }
+    release(p);
+}
+
+void engine::release(pipe& p) noexcept {
+    if (p.connected || p.in_messages > 0) return;  // its messages wait to be received
+    forget(&p);
+    const auto it = std::find_if(pipes_.begin(), pipes_.end(), [&](const auto& q) { return q.get() == &p; });
+    if (it != pipes_.end()) pipes_.erase(it);
+    if (next_ >= pipes_.size()) next_ = 0;
+    notify();
+}
+
+void engine::forget(pipe* p) noexcept {
+    if (req_pipe_ == p) req_pipe_ = nullptr;
+    if (reply_pipe_ == p) reply_pipe_ = nullptr;
+    if (out_pipe_ == p) {
+        out_pipe_ = nullptr;
+        out_dropping_ = out_in_message_;  // the rest of the message has nowhere to go
+    }
+}
+
+void engine::deliver(pipe& p, std::vector<::zmq::message_t>& frames) {
+    if (type == ::zmq::socket_type::pub || type == ::zmq::socket_type::xpub) {
+        // ZMTP 3.0 subscriptions: a message whose first byte is 1 (subscribe) or 0 (cancel).
+        if (frames.size() == 1 && frames[0].size() > 0) {
+            const auto* data = static_cast<const char*>(frames[0].data());
+            if (data[0] == 1 || data[0] == 0)
+                subscription(p, std::string_view(data + 1, frames[0].size() - 1), data[0] == 1);
+        }
+        frames.clear();
+        return;
+    }
+    if (type == ::zmq::socket_type::sub && !matches(subscriptions_, frames[0])) {
+        frames.clear();
+        return;
+    }
+    if (type == ::zmq::socket_type::push) {
+        frames.clear();
+        return;
+    }
+    if (type == ::zmq::socket_type::router)
+        inbound_.push_back({::zmq::message_t(p.routing_id.data(), p.routing_id.size()), &p, true});
+    for (std::size_t i = 0; i < frames.size(); ++i)
+        inbound_.push_back({std::move(frames[i]), &p, i + 1 < frames.size()});
+    frames.clear();
+    ++p.in_messages;
+    notify();
+}
+
+void engine::subscription(pipe& p, std::string_view prefix, bool on) {
+    if (type != ::zmq::socket_type::pub && type != ::zmq::socket_type::xpub) return;
+    if (on) {
+        p.subscriptions.emplace_back(prefix);
+    } else {
+        const auto it = std::find(p.subscriptions.begin(), p.subscriptions.end(), prefix);
+        if (it != p.subscriptions.end()) p.subscriptions.erase(it);
+    }
+}
+
+void engine::took_message(pipe& p) noexcept {
+    const bool was_full = !has_room(p);
+    --p.out_messages;
+    if (was_full) notify();
+}
+
+void engine::report(event_kind kind, const std::string& endpoint, std::string reason) noexcept {
+    if (!on_event) return;
+    try {
+        on_event(event{kind, endpoint, std::move(reason)});
+    } catch (...) {
+        // A hook must not throw into the engine; what it threw is dropped with it.
+    }
+}
+
+void engine::notify() noexcept {
+    if (owner) owner->serve();
+}
+
+void engine::queue_subscription(pipe& p, std::string_view prefix, bool on) {
+    if (p.legacy_subscriptions) {
+        // A ZMTP 3.0 peer: a message, first byte 1 or 0, between user messages.
+        ::zmq::message_t m(prefix.size() + 1);
+        auto* data = static_cast<char*>(m.data());
+        data[0] = on ? 1 : 0;
+        std::memcpy(data + 1, prefix.data(), prefix.size());
+        p.commands.push_back({std::move(m), 0});
+    } else {
+        p.commands.push_back({command_body(on ? "SUBSCRIBE" : "CANCEL", as_bytes(prefix)), frame_flag::command});
+    }
+    p.output.raise();
+}
+
+// ---- bind, connect ----
+
+engine::origin* engine::find_origin(const std::string& endpoint, bool bound) noexcept {
+    for (const auto& o : origins_)
+        if (o->bound == bound && (o->endpoint == endpoint)) return o.get();
+    return nullptr;
+}
+
+void engine::bind(const std::string& endpoint) {
+    const auto [transport, address] = split_endpoint(endpoint);
+    check_transport(transport, endpoint);
+    auto o = std::make_unique<origin>();
+    o->bound = true;
+    if (transport == "tcp") {
+        std::string where(address);
+        if (where.starts_with("*:")) where = "0.0.0.0" + where.substr(1);
+        if (where.ends_with(":*")) where = where.substr(0, where.size() - 1) + "0";
+        auto listener = tcp_listener::listen(sched, where);
+        o->endpoint = "tcp://" + listener.local_endpoint().to_string();
+        spawn(sched, accept_loop(shared_from_this(), std::move(listener), "tcp", o->stop.get_token()));
+    } else {
+        auto listener = unix_listener::listen(sched, address);
+        o->endpoint = endpoint;
+        spawn(sched, accept_loop(shared_from_this(), std::move(listener), "ipc", o->stop.get_token()));
+    }
+    last_endpoint = o->endpoint;
+    if (o->endpoint != endpoint) {
+        // Reachable by what the user wrote too ("tcp://*:0" or the resolved form).
+        auto alias = std::make_unique<origin>();
+        alias->endpoint = endpoint;
+        alias->bound = true;
+        origins_.push_back(std::move(alias));
+        origins_.back()->stop = o->stop;
+    }
+    origins_.push_back(std::move(o));
+}
+
+void engine::connect(const std::string& endpoint) {
+    const auto [transport, address] = split_endpoint(endpoint);
+    check_transport(transport, endpoint);
+    auto o = std::make_unique<origin>();
+    o->endpoint = endpoint;
+    o->connect_pipe = add_pipe(endpoint, true);
+    try {
+        spawn(sched, connect_loop(shared_from_this(), endpoint, o->connect_pipe, o->stop.get_token()));
+    } catch (...) {
+        release(*o->connect_pipe);
+        throw;
+    }
+    origins_.push_back(std::move(o));
+    last_endpoint = endpoint;
+    notify();  // a sender may queue for the new peer now
+}
+
+void engine::unbind(const std::string& endpoint) {
+    origin* o = find_origin(endpoint, true);
+    if (!o) throw std::system_error(ENOENT, std::generic_category(), "not bound to " + endpoint);
+    o->stop.request_stop();  // the listener and its connections end
+    std::erase_if(origins_, [&](const auto& x) { return x->stop.get_token() == o->stop.get_token(); });
+}
+
+void engine::disconnect(const std::string& endpoint) {
+    origin* o = find_origin(endpoint, false);
+    if (!o) throw std::system_error(ENOENT, std::generic_category(), "not connected to " + endpoint);
+    o->stop.request_stop();
+    pipe& p = *o->connect_pipe;
+    p.removed = true;
+    p.out.clear();
+    p.out_messages = p.out_complete = 0;
+    release(p);  // now, or when its connection ends
+    std::erase_if(origins_, [&](const auto& x) { return x.get() == o; });
+}
+
+void engine::subscribe(std::string_view prefix, bool on) {
+    if (on) {
+        subscriptions_.emplace_back(prefix);
+    } else {
+        const auto it = std::find(subscriptions_.begin(), subscriptions_.end(), prefix);
+        if (it == subscriptions_.end()) return;
+        subscriptions_.erase(it);
+    }
+    for (const auto& p : pipes_)
+        if (p->attached) queue_subscription(*p, prefix, on);
+}
+
+void engine::close() noexcept {
+    owner = nullptr;
+    closing_.request_stop();
+    for (const auto& o : origins_) o->stop.request_stop();
+    for (const auto& p : pipes_) p->output.raise();  // writers flush what is queued, within the linger
+    inbound_.clear();
+    for (const auto& p : pipes_) p->in_messages = 0;
+    for (const auto& p : pipes_) p->room.raise();
+}
+
+// ---- sending ----
+
+pipe* engine::next_pipe() noexcept {
+    const std::size_t n = pipes_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        pipe& p = *pipes_[(next_ + i) % n];
+        if (eligible(p) && has_room(p)) {
+            next_ = (next_ + i + 1) % n;
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+pipe* engine::find_routing_id(std::string_view id) noexcept {
+    for (const auto& p : pipes_)
+        if (p->attached && p->routing_id == id) return p.get();
+    return nullptr;
+}
+
+bool engine::push(pipe& p, ::zmq::message_t&& frame, bool more) noexcept {
+    try {
+        p.out.push_back({std::move(frame), static_cast<std::uint8_t>(more ? frame_flag::more : 0)});
+    } catch (const std::bad_alloc&) {
+        return false;
+    }
+    if (!more) {
+        ++p.out_complete;
+        p.output.raise();
+    }
+    return true;
+}
+
+int engine::begin_send(::zmq::message_t& frame, bool more) noexcept {
+    using t = ::zmq::socket_type;
+    out_dropping_ = false;
+    out_pipe_ = nullptr;
+    switch (type) {
+        case t::pull:
+        case t::sub: return ENOTSUP;
+        case t::req:
+            if (awaiting_reply_) return EFSM;
+            out_pipe_ = next_pipe();
+            if (!out_pipe_) return EAGAIN;
+            ++out_pipe_->out_messages;
+            if (!push(*out_pipe_, ::zmq::message_t(), true)) return ENOMEM;  // the empty delimiter
+            req_pipe_ = out_pipe_;
+            break;
+        case t::push:
+        case t::dealer:
+            out_pipe_ = next_pipe();
+            if (!out_pipe_) return EAGAIN;
+            ++out_pipe_->out_messages;
+            break;
+        case t::pair:
+            for (const auto& p : pipes_)
+                if (eligible(*p)) out_pipe_ = p.get();
+            if (!out_pipe_ || !has_room(*out_pipe_)) return EAGAIN;
+            ++out_pipe_->out_messages;
+            break;
+        case t::rep:
+            if (!replying_) return EFSM;
+            out_pipe_ = reply_pipe_;
+            if (out_pipe_ && out_pipe_->attached) {
+                ++out_pipe_->out_messages;
+                for (auto& part : envelope_) push(*out_pipe_, std::move(part), true);
+            } else {
+                out_pipe_ = nullptr;
+                out_dropping_ = true;  // its requester is gone: the reply goes nowhere, as in libzmq
+            }
+            envelope_.clear();
+            break;
+        case t::router: {
+            // The first frame names the peer; it is not sent.
+            if (!more) return 0;  // a lone routing id: nothing to send
+            const std::string_view id(static_cast<const char*>(frame.data()), frame.size());
+            pipe* p = find_routing_id(id);
+            if (!p) {
+                if (opts.router_mandatory) return EHOSTUNREACH;
+                out_dropping_ = true;
+            } else if (!has_room(*p)) {
+                if (opts.router_mandatory) return EAGAIN;
+                out_dropping_ = true;
+                ++dropped;
+            } else {
+                out_pipe_ = p;
+                ++p->out_messages;
+            }
+            out_in_message_ = true;
+            frame.rebuild();  // taken
+            return 0;
+        }
+        case t::pub:
+        case t::xpub:
+            for (const auto& p : pipes_) {
+                p->selected = p->attached && matches(p->subscriptions, frame);
+                if (p->selected && !has_room(*p)) {
+                    p->selected = false;
+                    ++dropped;  // libzmq drops silently; here it is counted
+                } else if (p->selected) {
+                    ++p->out_messages;
+                }
+            }
+            break;
+        default: return ENOTSUP;
+    }
+    return -1;  // go on: push the frame
+}
+
+int engine::send(zmq_msg_t* raw, int flags) noexcept {
+    ::zmq::message_t& frame = *reinterpret_cast<::zmq::message_t*>(raw);
+    static_assert(sizeof(::zmq::message_t) == sizeof(zmq_msg_t), "message_t wraps zmq_msg_t alone");
+    const bool more = flags & ZMQ_SNDMORE;
+    if (!out_in_message_) {
+        const int rc = begin_send(frame, more);
+        if (rc >= 0) return rc;
+    }
+    out_in_message_ = more;
+    const bool pub = type == ::zmq::socket_type::pub || type == ::zmq::socket_type::xpub;
+    if (pub) {
+        for (const auto& p : pipes_) {
+            if (!p->selected) continue;
+            ::zmq::message_t copy;
+            copy.copy(frame);  // shares large content, copies small
+            push(*p, std::move(copy), more);
+        }
+        frame.rebuild();
+    } else if (out_dropping_ || !out_pipe_) {
+        frame.rebuild();
+    } else {
+        if (!push(*out_pipe_, std::move(frame), more)) return ENOMEM;
+        frame.rebuild();
+    }
+    if (!more) {
+        if (type == ::zmq::socket_type::req) awaiting_reply_ = true;
+        if (type == ::zmq::socket_type::rep) replying_ = false;
+        out_dropping_ = false;
+    }
+    return 0;
+}
+
+// ---- receiving ----
+
+in_frame engine::take_frame() noexcept {
+    in_frame f = inbound_.pop_front();
+    if (!f.more) {
+        pipe& p = *f.from;
+        const bool was_full = opts.rcvhwm > 0 && p.in_messages >= static_cast<std::size_t>(opts.rcvhwm);
+        --p.in_messages;
+        if (was_full) p.room.raise();
+        // A gone peer's pipe is released once recv() is done with it.
+        if (!p.connected && p.in_messages == 0 && (!p.persistent || p.removed)) drained_.push_back(&p);
+    }
+    return f;
+}
+
+bool engine::begin_receive() noexcept {
+    using t = ::zmq::socket_type;
+    while (!inbound_.empty()) {
+        if (type == t::req) {
+            // Only the reply from the peer asked, after its empty delimiter.
+            pipe* from = inbound_.front().from;
+            in_frame first = take_frame();
+            const bool ok = from == req_pipe_ && first.message.size() == 0 && first.more;
+            if (ok) return true;
+            while (first.more) first = take_frame();  // drop the rest
+            continue;
+        }
+        if (type == t::rep) {
+            // The envelope (routing ids, then the empty delimiter) is kept
+            // for the reply; a message without one, or without a body
+            // after it, is dropped, as libzmq does.
+            envelope_.clear();
+            pipe* from = inbound_.front().from;
+            bool delimited = false;
+            bool more = true;
+            bool kept = true;
+            while (more && !delimited) {
+                in_frame f = take_frame();
+                more = f.more;
+                delimited = f.message.size() == 0;
+                try {
+                    envelope_.push_back(std::move(f.message));
+                } catch (const std::bad_alloc&) {
+                    kept = false;
+                }
+            }
+            if (delimited && more && kept) {
+                reply_pipe_ = from;
+                return true;
+            }
+            while (more) more = take_frame().more;
+            envelope_.clear();
+            continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+int engine::recv(zmq_msg_t* raw, int flags) noexcept {
+    const int rc = receive(raw, flags);
+    while (!drained_.empty()) {
+        pipe* p = drained_.back();
+        drained_.pop_back();
+        release(*p);
+    }
+    return rc;
+}
+
+int engine::receive(zmq_msg_t* raw, int) noexcept {
+    using t = ::zmq::socket_type;
+    if (type == t::push || type == t::pub) return ENOTSUP;
+    if (!in_message_) {
+        if (type == t::req && !awaiting_reply_) return EFSM;
+        if (type == t::rep && replying_) return EFSM;
+        if (!begin_receive()) return EAGAIN;
+        in_message_ = true;
+    }
+    if (inbound_.empty()) return EAGAIN;  // not reached: messages arrive whole
+    in_frame f = take_frame();
+    ::zmq::message_t& out = *reinterpret_cast<::zmq::message_t*>(raw);
+    out = std::move(f.message);
+    more_in_ = f.more;
+    if (!f.more) {
+        in_message_ = false;
+        if (type == t::req) awaiting_reply_ = false;
+        if (type == t::rep) replying_ = true;
+    }
+    return 0;
+}
+
+int engine::events() noexcept {
+    using t = ::zmq::socket_type;
+    int ev = 0;
+    const bool can_receive = type != t::push && type != t::pub && (type != t::req || awaiting_reply_) &&
+                             (type != t::rep || !replying_);
+    if (can_receive && (in_message_ || !inbound_.empty())) ev |= ZMQ_POLLIN;
+    switch (type) {
+        case t::pub:
+        case t::xpub:
+        case t::router: ev |= ZMQ_POLLOUT; break;
+        case t::rep:
+            if (replying_) ev |= ZMQ_POLLOUT;
+            break;
+        case t::req:
+            if (awaiting_reply_) break;
+            [[fallthrough]];
+        case t::push:
+        case t::dealer:
+        case t::pair:
+            if (out_in_message_) {
+                ev |= ZMQ_POLLOUT;
+                break;
+            }
+            for (const auto& p : pipes_)
+                if (eligible(*p) && has_room(*p)) {
+                    ev |= ZMQ_POLLOUT;
+                    break;
+                }
+            break;
+        default: break;
+    }
+    return ev;
+}
+
+// ---- the operations' entry points ----
+
+int msg_recv(engine* e, zmq_msg_t* message, int flags) noexcept { return e->recv(message, flags); }
+int msg_send(engine* e, zmq_msg_t* message, int flags) noexcept { return e->send(message, flags); }
+bool msg_more(engine* e, zmq_msg_t*) noexcept { return e->more(); }
+int socket_events(engine* e, int& events) noexcept {
+    events = e->events();
+    return 0;
+}
+
+}  // namespace zring::zmtp::detail
