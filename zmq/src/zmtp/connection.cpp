@@ -131,7 +131,12 @@ task<void> connection::handshake(bool as_server) {
     mech->produce(out);
     co_await stream_.write(std::span<const std::byte>(out), remaining(), reading_.get_token());
 
-    std::string first = co_await stream_.read_exactly(signature_size + 1, remaining(), reading_.get_token());
+    // The first byte tells a ZMTP 1.0 peer (or not ZeroMQ at all) at once:
+    // such a peer may wait for us with fewer bytes than a signature.
+    std::string first = co_await stream_.read_exactly(1, remaining(), reading_.get_token());
+    if (first[0] != '\xff') throw protocol_error("bad ZMTP signature (a ZMTP 1.0 peer, or not ZeroMQ)");
+    std::string signature = co_await stream_.read_exactly(signature_size, remaining(), reading_.get_token());
+    first += signature;
     check_signature(as_bytes(first));
     std::string rest = co_await stream_.read_exactly(greeting_size - first.size(), remaining(), reading_.get_token());
     first += rest;

@@ -116,7 +116,11 @@ void with_name(const std::string& what, F&& f) {
     try {
         f();
     } catch (const std::system_error& error) {
-        throw socket_error(error.code().value(), what + ": " + error.what());
+        // Its text without the code's message, which socket_error adds again.
+        std::string_view text = error.what();
+        const std::string suffix = ": " + error.code().message();
+        if (text.ends_with(suffix)) text.remove_suffix(suffix.size());
+        throw socket_error(error.code().value(), what + ": " + std::string(text));
     } catch (const std::invalid_argument& error) {
         throw socket_error(EINVAL, what + ": " + error.what());
     }

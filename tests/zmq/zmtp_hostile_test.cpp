@@ -1,0 +1,204 @@
+// Hostile and broken peers against the native engine: each loses its own
+// connection, with a reason the socket's event hook hears, and the socket
+// goes on serving a well-behaved peer.
+
+#include "wait_until.hpp"
+#include "zmtp_fixture.hpp"
+
+#include <zring/io/tcp.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace zring_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The wire bytes, written out here by hand rather than by the engine's own encoder.
+std::string greeting(int major, int minor, std::string_view mechanism) {
+    std::string g(64, '\0');
+    g[0] = '\xff';
+    g[8] = '\x01';
+    g[9] = '\x7f';
+    g[10] = static_cast<char>(major);
+    g[11] = static_cast<char>(minor);
+    g.replace(12, mechanism.size(), mechanism);
+    return g;
+}
+
+std::string ready(std::string_view socket_type) {
+    std::string body = "\x05READY";
+    body += "\x0bSocket-Type";
+    body += std::string("\0\0\0", 3) + static_cast<char>(socket_type.size());
+    body += socket_type;
+    return std::string("\x04", 1) + static_cast<char>(body.size()) + body;
+}
+
+struct hostile_fixture {
+    zring::scheduler s;
+    zring::zmtp::socket pull{s, zmq::socket_type::pull};
+    std::string endpoint;
+    std::vector<zring::zmtp::event> events;
+
+    hostile_fixture() {
+        pull.on_event([this](const zring::zmtp::event& e) {
+            if (e.kind != zring::zmtp::event_kind::connected) events.push_back(e);
+        });
+        endpoint = bind_fresh(pull, "tcp");
+    }
+
+    std::string address() const { return endpoint.substr(std::string("tcp://").size()); }
+
+    // Connects a raw peer that completes the handshake as a PUSH.
+    zring::task<zring::tcp_stream> handshaken_peer() {
+        zring::tcp_stream peer = co_await zring::tcp_stream::connect(s, address(), 5s);
+        co_await peer.write(greeting(3, 1, "NULL") + ready("PUSH"), 5s);
+        co_await peer.read_exactly(64, 5s);  // the engine's greeting
+        std::string head = co_await peer.read_exactly(2, 5s);
+        co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);  // its READY
+        co_return peer;
+    }
+
+    // The one dropped connection's reason, once the engine has dropped it.
+    zring::task<std::string> dropped_reason() {
+        co_await until("the engine drops the hostile peer", [&] { return !events.empty(); });
+        co_return events.front().reason;
+    }
+
+    // A well-behaved peer is still served.
+    zring::task<void> still_serves() {
+        zring::zmtp::socket push(s, zmq::socket_type::push);
+        push.connect(endpoint);
+        co_await push.send(msg("still serving"), 5s);
+        zmq::message_t m = co_await pull.recv(5s);
+        CHECK(m.to_string() == "still serving");
+    }
+};
+
+// Writes what it can: the engine may close the connection before all is sent.
+zring::task<void> write_ignoring_close(zring::tcp_stream& peer, std::string bytes) {
+    try {
+        co_await peer.write(bytes, 5s);
+    } catch (const std::system_error&) {
+    }
+}
+
+}  // namespace
+
+TEST_CASE("zmtp hostile: a bad signature, ZMTP 1.0 and 2.0, and an unknown mechanism are dropped at the greeting",
+          "[zmtp]") {
+    hostile_fixture f;
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "signature"},
+        {std::string("\x06\x00hello", 7), "signature"},  // ZMTP 1.0: a length, flags, a body
+        {greeting(1, 0, "").substr(0, 11), "ZMTP 2.0"},   // ZMTP 2.0: the signature, revision 1
+        {greeting(3, 0, "CURVE"), "mechanism"},
+    };
+    auto body = [&]() -> zring::task<void> {
+        for (const auto& [bytes, reason] : cases) {
+            f.events.clear();
+            zring::tcp_stream peer = co_await zring::tcp_stream::connect(f.s, f.address(), 5s);
+            co_await write_ignoring_close(peer, bytes);
+            std::string why = co_await f.dropped_reason();
+            CHECK(f.events.front().kind == zring::zmtp::event_kind::handshake_failed);
+            CHECK_THAT(why, Catch::Contains(reason));
+        }
+        co_await f.still_serves();
+    };
+    run(f.s, body());
+}
+
+TEST_CASE("zmtp hostile: a frame of 2^63 bytes, one over maxmsgsize, and a command with MORE are dropped", "[zmtp]") {
+    hostile_fixture f;
+    f.pull.set(zmq::sockopt::maxmsgsize, 1000);
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {std::string("\x02\x80\0\0\0\0\0\0\0", 9), "2^63"},
+        {std::string("\x02\0\0\0\0\0\0\x07\xd0", 9) + std::string(100, 'x'), "maxmsgsize"},
+        {std::string("\x05\x06\x04PING\0\0", 8), "command frame with MORE"},
+        {std::string("\x08\x01x", 3), "reserved"},
+    };
+    auto body = [&]() -> zring::task<void> {
+        for (const auto& [bytes, reason] : cases) {
+            f.events.clear();
+            zring::tcp_stream peer = co_await f.handshaken_peer();
+            co_await write_ignoring_close(peer, bytes);
+            std::string why = co_await f.dropped_reason();
+            CHECK(f.events.front().kind == zring::zmtp::event_kind::disconnected);
+            CHECK_THAT(why, Catch::Contains(reason));
+        }
+        co_await f.still_serves();
+    };
+    run(f.s, body());
+}
+
+TEST_CASE("zmtp hostile: a truncated frame and a reset, and 10 MB of garbage, are dropped", "[zmtp]") {
+    hostile_fixture f;
+    auto body = [&]() -> zring::task<void> {
+        {
+            zring::tcp_stream peer = co_await f.handshaken_peer();
+            co_await peer.write(std::string("\x02\0\0\0\0\0\0\x03\xe8", 9) + std::string(10, 'x'), 5s);
+            const ::linger reset{1, 0};  // close() sends RST
+            ::setsockopt(peer.native_handle(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+            peer.close();
+            std::string why = co_await f.dropped_reason();
+            CHECK(f.events.front().kind == zring::zmtp::event_kind::disconnected);
+            CHECK((why.find("reset") != std::string::npos || why.find("truncated") != std::string::npos));
+        }
+        {
+            f.events.clear();
+            zring::tcp_stream peer = co_await f.handshaken_peer();
+            std::string garbage(10 << 20, '\0');
+            std::uint32_t x = 12345;
+            for (char& c : garbage) {
+                x = x * 1103515245 + 12345;
+                c = static_cast<char>(x >> 16);
+            }
+            co_await write_ignoring_close(peer, std::move(garbage));
+            std::string why = co_await f.dropped_reason();
+            CHECK(f.events.front().kind == zring::zmtp::event_kind::disconnected);
+            CHECK(!why.empty());
+        }
+        co_await f.still_serves();
+    };
+    run(f.s, body());
+}
+
+TEST_CASE("zmtp hostile: a peer that stalls mid-greeting is dropped after handshake_ivl", "[zmtp]") {
+    hostile_fixture f;
+    f.pull.set(zmq::sockopt::handshake_ivl, 200);
+    auto body = [&]() -> zring::task<void> {
+        zring::tcp_stream peer = co_await zring::tcp_stream::connect(f.s, f.address(), 5s);
+        co_await peer.write(greeting(3, 1, "NULL").substr(0, 20), 5s);
+        const auto start = std::chrono::steady_clock::now();
+        std::string why = co_await f.dropped_reason();
+        CHECK(f.events.front().kind == zring::zmtp::event_kind::handshake_failed);
+        CHECK_THAT(why, Catch::Contains("handshake timed out"));
+        CHECK(std::chrono::steady_clock::now() - start >= 150ms);
+        co_await f.still_serves();
+    };
+    run(f.s, body());
+}
+
+TEST_CASE("zmtp hostile: an incompatible socket type gets ERROR and is dropped", "[zmtp]") {
+    hostile_fixture f;
+    auto body = [&]() -> zring::task<void> {
+        zring::tcp_stream peer = co_await zring::tcp_stream::connect(f.s, f.address(), 5s);
+        co_await peer.write(greeting(3, 1, "NULL") + ready("PUB"), 5s);
+        co_await peer.read_exactly(64, 5s);
+        std::string head = co_await peer.read_exactly(2, 5s);
+        co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);  // READY
+        head = co_await peer.read_exactly(2, 5s);
+        std::string error = co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);
+        CHECK(error.substr(0, 6) == "\x05""ERROR");
+        std::string why = co_await f.dropped_reason();
+        CHECK_THAT(why, Catch::Contains("PUB cannot talk to PULL"));
+        co_await f.still_serves();
+    };
+    run(f.s, body());
+}

@@ -1,0 +1,300 @@
+// zring::zmtp::socket's own behaviour: what it does before and between
+// connections, its limits and errors, heartbeats, and the waiting
+// operations' timeouts, cancellation and closing.
+
+#include "throws.hpp"
+#include "wait_until.hpp"
+#include "zmtp_fixture.hpp"
+
+#include <zring/io/tcp.hpp>
+#include <zring/io/timer.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <stop_token>
+#include <string>
+#include <vector>
+
+using namespace zring_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+template <class Socket>
+int error_of(Socket& s, void (*call)(Socket&)) {
+    try {
+        call(s);
+    } catch (const zring::socket_error& e) {
+        return e.code().value();
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("zmtp: messages sent before the peer exists arrive once it binds, and a restarted peer is served again",
+          "[zmtp]") {
+    zmq::context_t context;
+    zring::scheduler s;
+    const std::string endpoint = fresh_bind_endpoint("ipc");
+    zring::zmtp::socket push(s, zmq::socket_type::push);
+    push.set(zmq::sockopt::reconnect_ivl, 10);
+    bool disconnected = false;
+    push.on_event([&](const zring::zmtp::event& e) {
+        disconnected = disconnected || e.kind == zring::zmtp::event_kind::disconnected;
+    });
+    push.connect(endpoint);
+    auto body = [&]() -> zring::task<void> {
+        for (int i = 0; i < 3; ++i) co_await push.send(msg("early " + std::to_string(i)), 5s);
+        {
+            zring::socket pull(s, context, zmq::socket_type::pull);  // libzmq, bound only now
+            pull.bind(endpoint);
+            for (int i = 0; i < 3; ++i) {
+                zmq::message_t m = co_await pull.recv(5s);
+                CHECK(m.to_string() == "early " + std::to_string(i));
+            }
+        }
+        // The peer is gone (what was in flight to it when it went is lost,
+        // as with libzmq); what is sent now waits for its successor.
+        co_await until("the push sees its peer go", [&] { return disconnected; });
+        co_await push.send(msg("after the restart"), 5s);
+        zring::zmtp::socket successor(s, zmq::socket_type::pull);
+        // libzmq closes its listener on its I/O thread, a little later.
+        co_await until("the first peer's listener is gone", [&] {
+            try {
+                successor.bind(endpoint);
+                return true;
+            } catch (const zring::socket_error& e) {
+                if (e.code().value() != EADDRINUSE) throw;
+                return false;
+            }
+        });
+        zmq::message_t m = co_await successor.recv(5s);
+        CHECK(m.to_string() == "after the restart");
+    };
+    run(s, body());
+}
+
+TEST_CASE("zmtp: with immediate, nothing queues for a peer that is not connected", "[zmtp]") {
+    zring::scheduler s;
+    zring::zmtp::socket push(s, zmq::socket_type::push);
+    push.set(zmq::sockopt::immediate, true);
+    push.connect(fresh_bind_endpoint("ipc"));  // nobody listens
+    auto body = [&]() -> zring::task<bool> { co_return co_await push.try_send(msg("nowhere"), 20ms); };
+    CHECK_FALSE(run(s, body()));
+}
+
+TEST_CASE("zmtp: errors name the socket and what it refused", "[zmtp]") {
+    zring::scheduler s;
+    zring::zmtp::socket push(s, zmq::socket_type::push);
+    try {
+        push.bind("inproc://x");
+        FAIL("inproc bound");
+    } catch (const zring::socket_error& e) {
+        CHECK(e.code().value() == EPROTONOSUPPORT);
+        CHECK_THAT(e.what(), Catch::Contains("inproc") && Catch::Contains("zring::zmtp::socket(PUSH)::bind"));
+    }
+    try {
+        push.set(zmq::sockopt::affinity, 1);
+        FAIL("affinity accepted");
+    } catch (const zring::socket_error& e) {
+        CHECK(e.code().value() == EINVAL);
+        CHECK_THAT(e.what(), Catch::Contains("not supported by the native engine"));
+    }
+    try {
+        zring::zmtp::socket xpub(s, zmq::socket_type::xpub);
+        FAIL("XPUB made");
+    } catch (const zring::socket_error& e) {
+        CHECK(e.code().value() == ENOTSUP);
+        CHECK_THAT(e.what(), Catch::Contains("XPUB"));
+    }
+    zring::zmtp::socket pull(s, zmq::socket_type::pull);
+    zring::zmtp::socket req(s, zmq::socket_type::req);
+    zring::zmtp::socket router(s, zmq::socket_type::router);
+    router.set(zmq::sockopt::router_mandatory, true);
+    auto body = [&]() -> zring::task<void> {
+        try {
+            co_await pull.send(msg("x"), 1s);
+            FAIL("PULL sent");
+        } catch (const zring::socket_error& e) {
+            CHECK(e.code().value() == ENOTSUP);
+        }
+        try {
+            co_await req.recv(1s);
+            FAIL("REQ received before sending");
+        } catch (const zring::socket_error& e) {
+            CHECK(e.code().value() == EFSM);
+        }
+        try {
+            co_await router.send_multipart({"nobody", "x"}, 1s);
+            FAIL("ROUTER sent to an unknown peer");
+        } catch (const zring::socket_error& e) {
+            CHECK(e.code().value() == EHOSTUNREACH);
+            CHECK_THAT(e.what(), Catch::Contains("ROUTER"));
+        }
+    };
+    run(s, body());
+}
+
+TEST_CASE("zmtp: a PUB drops at a subscriber's high-water mark, counts each drop, and loses nothing else",
+          "[zmtp]") {
+    zring::scheduler s;
+    zring::zmtp::socket pub(s, zmq::socket_type::pub);
+    pub.set(zmq::sockopt::sndhwm, 10);
+    zring::zmtp::socket sub(s, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::rcvhwm, 10);
+    sub.subscribe("");
+    sub.connect(bind_fresh(pub, "tcp"));
+    auto body = [&]() -> zring::task<void> {
+        // Connected and subscribed: a probe gets through.
+        std::optional<zmq::message_t> probe;
+        for (int i = 0; i < 500 && !probe; ++i) {
+            co_await pub.send(msg("probe"));
+            probe = co_await sub.try_recv(10ms);
+        }
+        REQUIRE(probe);
+        while (co_await sub.try_recv(20ms)) {
+        }
+        const std::uint64_t dropped_before = pub.dropped();
+        // The subscriber reads nothing meanwhile: the kernel's buffers fill,
+        // then the pipe, then the PUB drops.
+        constexpr int burst = 20'000;
+        const std::string padding(1024, 'p');
+        for (int i = 0; i < burst; ++i) co_await pub.send(msg(std::to_string(i) + " " + padding));
+        const std::uint64_t dropped = pub.dropped() - dropped_before;
+        CHECK(dropped > 0);
+        // What was not dropped arrives, in order, once.
+        int last = -1;
+        bool in_order = true;
+        for (std::uint64_t i = 0; i < burst - dropped; ++i) {
+            zmq::message_t m = co_await sub.recv(5s);
+            const int n = std::stoi(m.to_string());
+            in_order = in_order && n > last;
+            last = n;
+        }
+        CHECK(in_order);
+        const bool more = static_cast<bool>(co_await sub.try_recv(50ms));
+        CHECK_FALSE(more);
+    };
+    run(s, body(), 60s);
+}
+
+TEST_CASE("zmtp: heartbeats keep a quiet libzmq peer connected both ways, and drop a silent one", "[zmtp]") {
+    zmq::context_t context;
+    zring::scheduler s;
+    std::vector<zring::zmtp::event> events;
+    const auto record = [&](const zring::zmtp::event& e) {
+        if (e.kind != zring::zmtp::event_kind::connected) events.push_back(e);
+    };
+    // libzmq pings the native side, which must answer; the native side pings libzmq.
+    zring::zmtp::socket native_pull(s, zmq::socket_type::pull);
+    native_pull.on_event(record);
+    zring::socket libzmq_push(s, context, zmq::socket_type::push);
+    libzmq_push.set(zmq::sockopt::heartbeat_ivl, 20);
+    libzmq_push.set(zmq::sockopt::heartbeat_timeout, 100);
+    libzmq_push.connect(bind_fresh(native_pull, "tcp"));
+    zring::zmtp::socket native_push(s, zmq::socket_type::push);
+    native_push.on_event(record);
+    native_push.set(zmq::sockopt::heartbeat_ivl, 20);
+    native_push.set(zmq::sockopt::heartbeat_timeout, 100);
+    zring::socket libzmq_pull(s, context, zmq::socket_type::pull);
+    native_push.connect(bind_ephemeral_tcp(libzmq_pull));
+    // A peer that completes the handshake, then says nothing, ever.
+    zring::zmtp::socket watched(s, zmq::socket_type::pull);
+    watched.on_event(record);
+    watched.set(zmq::sockopt::heartbeat_ivl, 20);
+    watched.set(zmq::sockopt::heartbeat_timeout, 100);
+    const std::string silent_endpoint = bind_fresh(watched, "tcp");
+    auto body = [&]() -> zring::task<void> {
+        co_await libzmq_push.send(msg("first"), 5s);
+        zmq::message_t m = co_await native_pull.recv(5s);
+        CHECK(m.to_string() == "first");
+        co_await native_push.send(msg("first"), 5s);
+        m = co_await libzmq_pull.recv(5s);
+        CHECK(m.to_string() == "first");
+        // Many heartbeat timeouts long: a peer that did not answer PINGs would be dropped.
+        co_await zring::sleep_for(500ms);
+        CHECK(events.empty());
+        co_await libzmq_push.send(msg("second"), 5s);
+        m = co_await native_pull.recv(5s);
+        CHECK(m.to_string() == "second");
+
+        zring::tcp_stream peer =
+            co_await zring::tcp_stream::connect(s, silent_endpoint.substr(std::string("tcp://").size()), 5s);
+        std::string hello(64, '\0');
+        hello[0] = '\xff';
+        hello[9] = '\x7f';
+        hello[10] = 3;
+        hello.replace(12, 4, "NULL");
+        hello += std::string("\x04\x1a\x05READY\x0bSocket-Type\0\0\0\x04PUSH", 28);
+        co_await peer.write(hello, 5s);
+        co_await until("the silent peer is dropped", [&] { return !events.empty(); });
+        CHECK_THAT(events.front().reason, Catch::Contains("heartbeat timeout"));
+    };
+    run(s, body());
+}
+
+TEST_CASE("zmtp: a timed-out or cancelled recv consumes nothing, and closing ends a waiting one", "[zmtp]") {
+    zring::scheduler s;
+    zring::zmtp::socket pull(s, zmq::socket_type::pull);
+    zring::zmtp::socket push(s, zmq::socket_type::push);
+    push.connect(bind_fresh(pull, "tcp"));
+    auto body = [&]() -> zring::task<void> {
+        const bool timed_out = !(co_await pull.try_recv(20ms));
+        CHECK(timed_out);
+        std::stop_source stop;
+        auto cancelled = [&]() -> zring::task<bool> {
+            co_return co_await throws<zring::operation_cancelled>(pull.recv(stop.get_token()));
+        };
+        auto cancel = [&]() -> zring::task<void> {
+            co_await zring::sleep_for(1ms);
+            stop.request_stop();
+            co_await push.send(msg("kept"), 5s);
+        };
+        auto [was_cancelled, sent] = co_await zring::when_all(cancelled(), cancel());
+        (void)sent;
+        CHECK(was_cancelled);
+        zmq::message_t m = co_await pull.recv(5s);
+        CHECK(m.to_string() == "kept");
+        auto closed = [&]() -> zring::task<bool> {
+            co_return co_await throws<zring::socket_closed>(pull.recv(5s));
+        };
+        auto close = [&]() -> zring::task<void> {
+            co_await zring::sleep_for(1ms);
+            pull.close();
+        };
+        auto [was_closed, done] = co_await zring::when_all(closed(), close());
+        (void)done;
+        CHECK(was_closed);
+        const bool refused = co_await throws<zring::socket_closed>(pull.recv(5s));
+        CHECK(refused);
+    };
+    run(s, body());
+}
+
+TEST_CASE("zmtp: a socket moves with its connections; a PAIR takes one peer at a time", "[zmtp]") {
+    zring::scheduler s;
+    zring::zmtp::socket a(s, zmq::socket_type::pair);
+    std::vector<zring::zmtp::event> events;
+    a.on_event([&](const zring::zmtp::event& e) {
+        if (e.kind != zring::zmtp::event_kind::connected) events.push_back(e);
+    });
+    const std::string endpoint = bind_fresh(a, "ipc");
+    zring::zmtp::socket b(s, zmq::socket_type::pair);
+    b.connect(endpoint);
+    zring::zmtp::socket moved = std::move(a);
+    CHECK_FALSE(a.is_open());
+    zring::zmtp::socket intruder(s, zmq::socket_type::pair);
+    auto body = [&]() -> zring::task<void> {
+        co_await b.send(msg("to the moved socket"), 5s);
+        zmq::message_t m = co_await moved.recv(5s);
+        CHECK(m.to_string() == "to the moved socket");
+        intruder.connect(endpoint);
+        co_await until("the second PAIR peer is refused", [&] { return !events.empty(); });
+        CHECK_THAT(events.front().reason, Catch::Contains("one peer at a time"));
+        co_await moved.send(msg("still b's"), 5s);
+        m = co_await b.recv(5s);
+        CHECK(m.to_string() == "still b's");
+    };
+    run(s, body());
+}
