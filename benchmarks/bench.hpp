@@ -38,6 +38,10 @@ void fanin(const options& opt, report& out);
 void loop(const options& opt, report& out);
 void mt(const options& opt, report& out);
 void tcp(const options& opt, report& out);
+// The native ZMTP engine against libzmq: lat and thr over tcp and ipc, and the plain-socket floor.
+void engine(const options& opt, report& out);
+// Its variants: raw native native-epoll native-libzmq floor.
+std::vector<std::string> engine_variants();
 void http(const options& opt, report& out);
 // The variants of the http benchmark that can exist here: beast (with
 // Boost), zring, zring-epoll, tornado (with python3-tornado).

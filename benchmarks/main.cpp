@@ -29,6 +29,9 @@ const char* const usage_text =
     "  mt      several cores: receivers scaling over N threads, resume_on hops, offload\n"
     "  tcp     plain TCP against blocking sockets and Asio: 16 B ping-pong; echo of 64 B\n"
     "          messages over 1, 100, 1,000 connections (msgs/s, server CPU); accept storm\n"
+    "  engine  the native ZMTP engine (zring::zmtp::socket) against libzmq: REQ/REP and\n"
+    "          DEALER/ROUTER round trips (native, native-libzmq, raw libzmq, the plain-socket\n"
+    "          floor) and PUSH/PULL throughput with CPU per message, tcp and ipc\n"
     "  http    HTTP hello world under wrk (needs wrk) against Boost.Beast and Tornado\n"
     "          (python3-tornado): 1, 64, 256 connections, keep-alive and not (requests/s, p99)\n"
     "  ws      WebSocket echo of 64 B messages, 1 and 100 clients, against Beast and Tornado\n"
@@ -187,6 +190,7 @@ int main(int argc, char** argv) {
         {"loop", bench::loop},
         {"mt", bench::mt},
         {"tcp", bench::tcp},
+        {"engine", bench::engine},
         {"http", bench::http},
         {"ws", bench::ws},
         {"sse", bench::sse}};
@@ -217,8 +221,9 @@ int main(int argc, char** argv) {
             const auto tcp = bench::tcp_variants();
             const auto http = bench::http_variants();
             const auto ws = bench::ws_variants();
+            const auto engine = bench::engine_variants();
             const auto known = [&](const std::vector<std::string>& in) { return std::find(in.begin(), in.end(), v) != in.end(); };
-            if (!known(zmq) && !known(tcp) && !known(http) && !known(ws))
+            if (!known(zmq) && !known(tcp) && !known(http) && !known(ws) && !known(engine))
                 usage("unknown or unavailable variant '" + v + "'");
             opt.variants.push_back(v);
         } else if (a == "--backend") {

@@ -75,6 +75,32 @@ TEST_CASE("zmtp: messages sent before the peer exists arrive once it binds, and 
     run(s, body());
 }
 
+TEST_CASE("zmtp: a socket destroyed after the loop returned still delivers what it queued, as libzmq's do",
+          "[zmtp]") {
+    zmq::context_t context;
+    zring::scheduler s;
+    zring::socket pull(s, context, zmq::socket_type::pull);
+    const std::string endpoint = bind_ephemeral_tcp(pull);
+    constexpr int count = 1000;
+    {
+        zring::zmtp::socket push(s, zmq::socket_type::push);
+        push.connect(endpoint);
+        auto send_all = [&]() -> zring::task<void> {
+            for (int i = 0; i < count; ++i) co_await push.send(msg(std::to_string(i)), 5s);
+        };
+        run(s, send_all());
+    }  // the loop runs here, within the linger, until the queue went out
+    auto receive_all = [&]() -> zring::task<int> {
+        int in_order = 0;
+        for (int i = 0; i < count; ++i) {
+            zmq::message_t m = co_await pull.recv(5s);
+            in_order += m.to_string() == std::to_string(i);
+        }
+        co_return in_order;
+    };
+    CHECK(run(s, receive_all()) == count);
+}
+
 TEST_CASE("zmtp: with immediate, nothing queues for a peer that is not connected", "[zmtp]") {
     zring::scheduler s;
     zring::zmtp::socket push(s, zmq::socket_type::push);

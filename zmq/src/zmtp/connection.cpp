@@ -412,6 +412,11 @@ task<void> connection::run(bool as_server) {
 
 task<void> serve_connection(std::shared_ptr<engine> e, byte_stream stream, pipe* p, std::string endpoint,
                             bool as_server, std::stop_token origin_stop) {
+    struct counted {
+        engine& e;
+        explicit counted(engine& x) : e(x) { ++e.live_connections; }
+        ~counted() { --e.live_connections; }
+    } live(*e);
     connection c(*e, stream, p, std::move(endpoint), std::move(origin_stop));
     co_await c.run(as_server);
 }

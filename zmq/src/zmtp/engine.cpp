@@ -335,6 +335,7 @@ void engine::subscribe(std::string_view prefix, bool on) {
 
 void engine::close() noexcept {
     owner = nullptr;
+    on_event = nullptr;  // what it captured may go with the socket; closing is no news
     closing_.request_stop();
     for (const auto& o : origins_) o->stop.request_stop();
     for (const auto& p : pipes_) p->output.raise();  // writers flush what is queued, within the linger

@@ -103,6 +103,7 @@ public:
     options opts;
     socket* owner = nullptr;  // serves its waiters when the engine's state changes
     std::uint64_t dropped = 0;
+    std::size_t live_connections = 0;  // serve_connection calls running
     std::string last_endpoint;
     std::function<void(const zmtp::event&)> on_event;
 

@@ -3,6 +3,8 @@
 #include "zmtp/engine.hpp"
 #include "zmtp/wire.hpp"
 
+#include <zring/io/timer.hpp>
+
 #include <cerrno>
 #include <stdexcept>
 #include <system_error>
@@ -87,8 +89,23 @@ void socket::close() noexcept {
     if (!handle_) return;
     fail_waiters(zring::detail::outcome::closed);
     std::exchange(handle_, nullptr)->close();
-    engine_.reset();  // its connections hold it while they flush, within the linger
     zring::detail::scheduler_access::remove_resource(*scheduler_, this);
+    std::shared_ptr<detail::engine> e = std::move(engine_);
+    // Its connections flush what is queued, within the linger, as long as
+    // the loop runs. Closed outside the loop (the socket outlived run(), as
+    // libzmq's sockets outlive their loops), the loop runs here until they
+    // are done, as zmq_close and the context's end wait for libzmq's I/O
+    // thread. A scheduler that is shutting down drops what is queued.
+    if (e->live_connections == 0 || zring::scheduler::current() || !scheduler_->on_owner_thread() ||
+        !zring::detail::scheduler_access::accepts_work(*scheduler_))
+        return;
+    try {
+        scheduler_->run([](std::shared_ptr<detail::engine> e) -> task<void> {
+            while (e->live_connections > 0) co_await sleep_for(std::chrono::milliseconds(1));
+        }(e));
+    } catch (...) {
+        // The scheduler cannot run (it is stopping): what was queued is dropped.
+    }
 }
 
 std::string socket::describe(const char* operation) const {

@@ -113,8 +113,8 @@ public:
 
     // Messages a PUB dropped because a subscriber was at its high-water mark.
     std::uint64_t dropped() const noexcept;
-    // Hears every connection's fate (see event); on the socket's thread,
-    // from inside the engine: it must not wait or throw.
+    // Hears every connection's fate (see event) while the socket is open;
+    // on the socket's thread, from inside the engine: it must not wait or throw.
     void on_event(std::function<void(const event&)> hook);
 
     void close() noexcept;
