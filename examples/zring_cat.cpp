@@ -5,7 +5,8 @@
 // REP prints a request and answers with the next line (or echoes it once
 // input has ended); DEALER and PAIR send and print at the same time. Exit
 // status 0 only when --count messages were handled (without --count: at the
-// end of input, or on SIGINT/SIGTERM).
+// end of input, or on SIGINT/SIGTERM). --engine native runs the socket on
+// zring's own ZMTP engine instead of libzmq (tcp and ipc).
 #include "common/cli.hpp"
 #include "common/scheduler.hpp"
 #include "common/line_reader.hpp"
@@ -54,9 +55,10 @@ struct settings {
     std::string separator;
 };
 
+template <class Socket>
 class cat {
 public:
-    cat(zring::socket& s, settings cfg) : socket_(s), cfg_(std::move(cfg)) {}
+    cat(Socket& s, settings cfg) : socket_(s), cfg_(std::move(cfg)) {}
 
     // True once --count messages were handled (or, without --count, input ended).
     zring::task<bool> run(role r) {
@@ -163,11 +165,46 @@ private:
         co_return true;
     }
 
-    zring::socket& socket_;
+    Socket& socket_;
     settings cfg_;
     examples::line_reader input_{STDIN_FILENO};
     std::int64_t handled_ = 0;
 };
+
+// Binds, connects and subscribes as the arguments say, then runs the tool.
+template <class Socket>
+int run(examples::cli& args, zring::scheduler& scheduler, Socket& socket, zmq::socket_type type, settings cfg) {
+    try {
+        for (const auto& e : args.all("bind")) socket.bind(e);
+        for (const auto& e : args.all("connect")) socket.connect(e);
+        if (type == zmq::socket_type::sub) {
+            const auto prefixes = args.all("subscribe");
+            if (prefixes.empty()) socket.subscribe("");
+            for (const auto& p : prefixes) socket.subscribe(p);
+        }
+    } catch (const zring::socket_error& e) {
+        args.fail(e.what());
+    }
+
+    cat<Socket> tool(socket, cfg);
+    auto main_task = [&]() -> zring::task<int> {
+        auto outcome = co_await zring::when_any(tool.run(role_of(type)), zring::signal(SIGINT, SIGTERM));
+        if (outcome.index() == 1) co_return cfg.count ? 1 : 0;
+        co_return std::get<0>(outcome) ? 0 : 1;
+    };
+    try {
+        const int status = scheduler.run(main_task());
+        if (status != 0 && cfg.count)
+            std::cerr << "zring-cat: handled " << tool.handled() << " of " << *cfg.count << " messages\n";
+        return status;
+    } catch (const zring::timed_out& e) {
+        std::cerr << "zring-cat: " << e.what() << " after handling " << tool.handled() << " messages\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "zring-cat: " << e.what() << "\n";
+        return 1;
+    }
+}
 
 }  // namespace
 
@@ -179,7 +216,8 @@ int main(int argc, char** argv) {
                         {"subscribe", "SUB prefix (repeatable; default: everything)"},
                         {"count", "messages to handle, then exit 0"},
                         {"timeout-ms", "give up (exit 1) when a message takes longer than this"},
-                        {"multipart-sep", "split lines into frames at this separator, and join frames with it"}},
+                        {"multipart-sep", "split lines into frames at this separator, and join frames with it"},
+                        {"engine", "libzmq (default), or native: zring's own ZMTP engine (tcp, ipc; not xpub xsub stream)"}},
                        "exit status:\n"
                        "  0  done: --count messages handled; without --count, input ended or SIGINT/SIGTERM\n"
                        "  1  failed: a timeout, fewer than --count messages, no scheduler backend, a socket error\n"
@@ -198,38 +236,20 @@ int main(int argc, char** argv) {
     cfg.separator = args.get("multipart-sep", "");
 
     zring::block_signals(SIGINT, SIGTERM);
-    zmq::context_t context;
+    const std::string engine = args.get("engine", "libzmq");
+    if (engine != "libzmq" && engine != "native") args.fail("--engine is libzmq or native, not '" + engine + "'");
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
-    zring::socket socket(scheduler, context, type_it->second);
-    try {
-        for (const auto& e : args.all("bind")) socket.bind(e);
-        for (const auto& e : args.all("connect")) socket.connect(e);
-        if (type_it->second == zmq::socket_type::sub) {
-            const auto prefixes = args.all("subscribe");
-            if (prefixes.empty()) socket.subscribe("");
-            for (const auto& p : prefixes) socket.subscribe(p);
+    if (engine == "native") {
+        std::optional<zring::zmtp::socket> socket;
+        try {
+            socket.emplace(scheduler, type_it->second);
+        } catch (const zring::socket_error& e) {
+            args.fail(e.what());
         }
-    } catch (const zring::socket_error& e) {
-        args.fail(e.what());
+        return run(args, scheduler, *socket, type_it->second, cfg);
     }
-
-    cat tool(socket, cfg);
-    auto main_task = [&]() -> zring::task<int> {
-        auto outcome = co_await zring::when_any(tool.run(role_of(type_it->second)), zring::signal(SIGINT, SIGTERM));
-        if (outcome.index() == 1) co_return cfg.count ? 1 : 0;
-        co_return std::get<0>(outcome) ? 0 : 1;
-    };
-    try {
-        const int status = scheduler.run(main_task());
-        if (status != 0 && cfg.count)
-            std::cerr << "zring-cat: handled " << tool.handled() << " of " << *cfg.count << " messages\n";
-        return status;
-    } catch (const zring::timed_out& e) {
-        std::cerr << "zring-cat: " << e.what() << " after handling " << tool.handled() << " messages\n";
-        return 1;
-    } catch (const std::exception& e) {
-        std::cerr << "zring-cat: " << e.what() << "\n";
-        return 1;
-    }
+    zmq::context_t context;
+    zring::socket socket(scheduler, context, type_it->second);
+    return run(args, scheduler, socket, type_it->second, cfg);
 }

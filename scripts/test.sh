@@ -14,8 +14,9 @@ scripts/deps.sh libboost-dev gdb clang curl python3-websockets chromium wrk pyth
 # Every preset's suite runs once per backend: io_uring (where the kernel
 # allows it; else the fallback) and epoll. Checks that run no scheduler (the
 # snippet compiles, the co_await lint and its compiler-forms check) run once,
-# and so does the browser test (label browser; the release build only).
-once='backend-independent|browser'
+# and so do the browser test (label browser; the release build only) and the
+# pyzmq interop matrix (label interop: the protocol is the same on every backend).
+once='backend-independent|browser|interop'
 for preset in release asan tsan; do
     echo "=== ${preset}: configure and build"
     cmake --preset "${preset}" >/dev/null

@@ -38,6 +38,7 @@
 #include <zring/zmq/security.hpp>
 #include <zring/zmq/socket.hpp>
 #include <zring/zmq/stream.hpp>
+#include <zring/zmq/zmtp_socket.hpp>
 
 #include <zring/http/errors.hpp>
 #include <zring/http/event_stream.hpp>

@@ -1,0 +1,247 @@
+"""The native ZMTP engine against pyzmq (Debian's python3-zmq, over libzmq):
+every compatible pair of socket types, the native side binding and
+connecting in turn, over tcp and ipc. Sizes 0, 1, 255, 256 and 1 MiB, a
+100-frame message and a burst each way; the pyzmq peer restarted
+mid-stream; heartbeats both ways. Exits 1 naming the first failure.
+
+usage: zmtp_pyzmq.py ZMTP_PEER BURST
+"""
+import os
+import subprocess
+import sys
+import time
+
+import zmq
+
+peer_bin = sys.argv[1]
+burst = int(sys.argv[2])
+ctx = zmq.Context()
+counter = 0
+TIMEOUT_MS = 10000
+
+
+def endpoint(transport):
+    """What to bind: tcp on a port the kernel picks, or a fresh abstract ipc name."""
+    global counter
+    counter += 1
+    if transport == "ipc":
+        return "ipc://@zring-pyzmq-%d-%d" % (os.getpid(), counter)
+    return "tcp://127.0.0.1:*"
+
+
+def bound(s, ep):
+    s.bind(ep)
+    return s.getsockopt_string(zmq.LAST_ENDPOINT)
+
+
+class peer:
+    """A zmtp-peer process; ready once it printed so."""
+
+    def __init__(self, *args, heartbeat_ms=None, routing_id=None, hwm=None):
+        env = dict(os.environ)
+        if hwm is not None:
+            env["ZMTP_PEER_HWM"] = str(hwm)
+        if heartbeat_ms:
+            env["ZMTP_PEER_HEARTBEAT_MS"] = str(heartbeat_ms)
+        if routing_id:
+            env["ZMTP_PEER_ID"] = routing_id
+        self.args = args
+        self.proc = subprocess.Popen([peer_bin, *args], stdout=subprocess.PIPE, env=env, text=True)
+        line = self.proc.stdout.readline().split()
+        if not line or line[0] != "ready":
+            raise SystemExit("FAIL: zmtp-peer %s did not start (%r, exit %s)" % (args, line, self.proc.poll()))
+        self.endpoints = line[1:]  # each socket's, as bound
+
+    def stop(self):
+        self.proc.terminate()
+        rc = self.proc.wait(timeout=20)
+        if rc != 0:
+            raise SystemExit("FAIL: zmtp-peer %s exited %d" % (self.args, rc))
+
+    def finish(self):
+        rc = self.proc.wait(timeout=60)
+        if rc != 0:
+            raise SystemExit("FAIL: zmtp-peer %s exited %d" % (self.args, rc))
+
+
+def sock(kind, heartbeat_ms=None):
+    s = ctx.socket(kind)
+    s.setsockopt(zmq.LINGER, 1000)
+    s.setsockopt(zmq.RCVTIMEO, TIMEOUT_MS)
+    s.setsockopt(zmq.SNDTIMEO, TIMEOUT_MS)
+    if heartbeat_ms:
+        s.setsockopt(zmq.HEARTBEAT_IVL, heartbeat_ms)
+        s.setsockopt(zmq.HEARTBEAT_TIMEOUT, 5 * heartbeat_ms)
+    return s
+
+
+def cases():
+    for size in (0, 1, 255, 256, 1 << 20):
+        yield [bytes([97 + size % 26]) * size]
+    yield [b"frame %d" % i for i in range(100)]
+
+
+def check(what, got, want):
+    if got != want:
+        raise SystemExit("FAIL: %s: got %r..., wanted %r..." % (what, got[:3], want[:3]))
+
+
+def drive_echo(s, what, envelope=None):
+    """Sends each case to an echo and checks what comes back, then a pipelined burst."""
+    for c in cases():
+        s.send_multipart((envelope or []) + c)
+        check(what, s.recv_multipart(), (envelope or []) + c)
+    if s.type == zmq.REQ:
+        for i in range(burst // 10):
+            s.send(b"%d" % i)
+            check(what + " burst", s.recv(), b"%d" % i)
+        return
+    for i in range(burst):
+        s.send_multipart((envelope or []) + [b"%d" % i])
+        if i % 1000 == 999 or i == burst - 1:  # keep below the high-water marks
+            for j in range(i - i % 1000 if i % 1000 != 999 else i - 999, i + 1):
+                check(what + " burst", s.recv_multipart(), (envelope or []) + [b"%d" % j])
+
+
+ran = 0
+for transport in ("tcp", "ipc"):
+    for native_binds in (True, False):
+        mode = "bind" if native_binds else "connect"
+        where = "native %ss over %s" % (mode, transport)
+
+        # The native side echoes: REP to REQ, ROUTER to DEALER, DEALER to ROUTER, PAIR to PAIR.
+        for native_type, py_type in (("REP", zmq.REQ), ("ROUTER", zmq.DEALER), ("DEALER", zmq.ROUTER),
+                                     ("PAIR", zmq.PAIR)):
+            ep = endpoint(transport)
+            s = sock(py_type)
+            if native_binds:
+                p = peer("echo", native_type, "bind", ep, routing_id="native-dealer")
+                s.connect(p.endpoints[0])
+            else:
+                p = peer("echo", native_type, "connect", bound(s, ep), routing_id="native-dealer")
+            what = "%s echo, %s" % (native_type, where)
+            envelope = None
+            if py_type == zmq.ROUTER:
+                # The native DEALER has a routing id (ZMTP_PEER_ID): send to
+                # it once it is connected, which ROUTER_MANDATORY tells.
+                envelope = [b"native-dealer"]
+                s.setsockopt(zmq.ROUTER_MANDATORY, 1)
+                for _ in range(1000):
+                    try:
+                        s.send_multipart(envelope + [b"hello"])
+                        break
+                    except zmq.ZMQError as e:
+                        if e.errno != zmq.EHOSTUNREACH:
+                            raise
+                        time.sleep(0.01)
+                check(what + " hello", s.recv_multipart(), envelope + [b"hello"])
+            drive_echo(s, what, envelope)
+            p.stop()
+            s.close(0)
+            ran += 1
+
+        # The native side asks: REQ of a REP, DEALER of a ROUTER-as-echo... (ROUTER echo is pyzmq's),
+        # DEALER of a DEALER, PAIR of a PAIR.
+        for native_type, py_type in (("REQ", zmq.REP), ("DEALER", zmq.ROUTER), ("DEALER", zmq.DEALER),
+                                     ("PAIR", zmq.PAIR)):
+            ep = endpoint(transport)
+            s = sock(py_type)
+            if not native_binds:
+                ep = bound(s, ep)
+            p = peer("ask", native_type, mode, ep, str(burst))
+            if native_binds:
+                s.connect(p.endpoints[0])
+            what = "%s asks, %s" % (native_type, where)
+            s.setsockopt(zmq.RCVTIMEO, 500)
+            while p.proc.poll() is None:
+                try:
+                    m = s.recv_multipart()
+                except zmq.Again:
+                    continue
+                s.send_multipart(m)
+            p.finish()
+            s.close(0)
+            ran += 1
+
+        # PUSH to PULL and PUB to SUB through a native forwarder (its PULL or SUB
+        # receives from pyzmq, its PUSH or PUB sends to pyzmq), with the pyzmq
+        # sender restarted mid-stream, and heartbeats on the second round.
+        for (in_type, out_type, py_out, py_in) in (("PULL", "PUSH", zmq.PUSH, zmq.PULL),
+                                                    ("SUB", "PUB", zmq.PUB, zmq.SUB)):
+            for heartbeat in (None, 50):
+                ep_in, ep_out = endpoint(transport), endpoint(transport)
+                sender, receiver = sock(py_out, heartbeat), sock(py_in, heartbeat)
+                hwm = None
+                if py_in == zmq.SUB:
+                    # PUB drops at its high-water mark: none here, on either side,
+                    # so that the burst must arrive whole.
+                    hwm = 0
+                    for s in (sender, receiver):
+                        s.setsockopt(zmq.SNDHWM, 0)
+                        s.setsockopt(zmq.RCVHWM, 0)
+                    receiver.setsockopt(zmq.SUBSCRIBE, b"")
+                if native_binds:
+                    p = peer("forward", in_type, "bind", ep_in, out_type, "bind", ep_out, heartbeat_ms=heartbeat,
+                             hwm=hwm)
+                    ep_in, ep_out = p.endpoints
+                    sender.connect(ep_in)
+                    receiver.connect(ep_out)
+                else:
+                    ep_in, ep_out = bound(sender, ep_in), bound(receiver, ep_out)
+                    p = peer("forward", in_type, "connect", ep_in, out_type, "connect", ep_out,
+                             heartbeat_ms=heartbeat, hwm=hwm)
+                what = "%s to %s through native %s/%s, %s%s" % (
+                    py_out, py_in, in_type, out_type, where, ", heartbeats" if heartbeat else "")
+                if py_in == zmq.SUB:
+                    # Subscriptions travel both hops: publish a probe until it arrives.
+                    receiver.setsockopt(zmq.RCVTIMEO, 20)
+                    for _ in range(500):
+                        sender.send(b"probe")
+                        try:
+                            if receiver.recv() == b"probe":
+                                break
+                        except zmq.Again:
+                            pass
+                    else:
+                        raise SystemExit("FAIL: %s: the subscription never arrived" % what)
+                    receiver.setsockopt(zmq.RCVTIMEO, 200)
+                    while True:  # drain the probes
+                        try:
+                            receiver.recv()
+                        except zmq.Again:
+                            break
+                    receiver.setsockopt(zmq.RCVTIMEO, TIMEOUT_MS)
+                for c in cases():
+                    sender.send_multipart(c)
+                    check(what, receiver.recv_multipart(), c)
+                half = burst // 2
+                for i in range(half):
+                    sender.send(b"%d" % i)
+                for i in range(half):
+                    check(what + " burst", receiver.recv(), b"%d" % i)
+                if py_out == zmq.PUSH:
+                    # The sender restarts: a new socket, a new connection, the rest of the stream.
+                    sender.close()
+                    sender = sock(py_out, heartbeat)
+                    if native_binds:
+                        sender.connect(ep_in)
+                    else:
+                        # libzmq frees the port on its own thread, a little later.
+                        for _ in range(200):
+                            try:
+                                sender.bind(ep_in)
+                                break
+                            except zmq.ZMQError as e:
+                                if e.errno != zmq.EADDRINUSE:
+                                    raise
+                                time.sleep(0.01)
+                    for i in range(half, burst):
+                        sender.send(b"%d" % i)
+                    for i in range(half, burst):
+                        check(what + " after the restart", receiver.recv(), b"%d" % i)
+                p.stop()
+                sender.close(0)
+                receiver.close(0)
+                ran += 1
+
+print("zmtp_pyzmq: %d cases passed" % ran)
