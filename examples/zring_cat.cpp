@@ -8,6 +8,7 @@
 // end of input, or on SIGINT/SIGTERM). --engine native runs the socket on
 // zring's own ZMTP engine instead of libzmq (tcp and ipc).
 #include "common/cli.hpp"
+#include "common/engine.hpp"
 #include "common/scheduler.hpp"
 #include "common/line_reader.hpp"
 
@@ -23,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -217,7 +219,7 @@ int main(int argc, char** argv) {
                         {"count", "messages to handle, then exit 0"},
                         {"timeout-ms", "give up (exit 1) when a message takes longer than this"},
                         {"multipart-sep", "split lines into frames at this separator, and join frames with it"},
-                        {"engine", "libzmq (default), or native: zring's own ZMTP engine (tcp, ipc; not xpub xsub stream)"}},
+                        {"engine", examples::engine_help}},
                        "exit status:\n"
                        "  0  done: --count messages handled; without --count, input ended or SIGINT/SIGTERM\n"
                        "  1  failed: a timeout, fewer than --count messages, no scheduler backend, a socket error\n"
@@ -236,20 +238,16 @@ int main(int argc, char** argv) {
     cfg.separator = args.get("multipart-sep", "");
 
     zring::block_signals(SIGINT, SIGTERM);
-    const std::string engine = args.get("engine", "libzmq");
-    if (engine != "libzmq" && engine != "native") args.fail("--engine is libzmq or native, not '" + engine + "'");
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
-    if (engine == "native") {
-        std::optional<zring::zmtp::socket> socket;
+    return examples::with_engine(args, [&](auto& engine) {
+        using socket_type = typename std::remove_reference_t<decltype(engine)>::socket;
+        std::optional<socket_type> socket;
         try {
-            socket.emplace(scheduler, type_it->second);
+            socket.emplace(engine.make(scheduler, type_it->second));  // the native engine lacks a few types
         } catch (const zring::socket_error& e) {
             args.fail(e.what());
         }
         return run(args, scheduler, *socket, type_it->second, cfg);
-    }
-    zmq::context_t context;
-    zring::socket socket(scheduler, context, type_it->second);
-    return run(args, scheduler, socket, type_it->second, cfg);
+    });
 }

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace {
 
@@ -26,7 +27,8 @@ struct options {
     std::int64_t retries;
 };
 
-zring::task<int> ask(zring::scheduler& s, zmq::context_t& context, zring::socket client, options o) {
+template <class Engine>
+zring::task<int> ask(zring::scheduler& s, Engine& engine, typename Engine::socket client, options o) {
     for (std::int64_t seq = 1; seq <= o.requests; ++seq) {
         const std::string request = o.id + ":" + std::to_string(seq);
         co_await client.send(request);
@@ -46,7 +48,7 @@ zring::task<int> ask(zring::scheduler& s, zmq::context_t& context, zring::socket
             }
             std::cout << "W: no response from server, retrying " << request << std::endl;
             // Assigning closes the old socket: a late reply to it is dropped.
-            client = examples::connect(s, context, zmq::socket_type::req, o.endpoint);
+            client = examples::connect(s, engine, zmq::socket_type::req, o.endpoint);
             co_await client.send(request);
         }
     }
@@ -62,21 +64,24 @@ int main(int argc, char** argv) {
                         {"id", "prefix of this client's requests (default client)"},
                         {"requests", "how many requests (default 10)"},
                         {"timeout-ms", "how long to wait for a reply (default 2500)"},
-                        {"retries", "attempts per request before giving up (default 3)"}});
+                        {"retries", "attempts per request before giving up (default 3)"},
+                        {"engine", examples::engine_help}});
     const options o{args.get("endpoint", "tcp://127.0.0.1:5555"), args.get("id", "client"),
                     args.number("requests", 10), std::chrono::milliseconds(args.number("timeout-ms", 2500)),
                     args.number("retries", 3)};
     if (o.retries == 0) args.fail("--retries must be at least 1");
     zring::block_signals(SIGINT, SIGTERM);
-    zmq::context_t context;
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
-    std::optional<zring::socket> first;
-    try {
-        first.emplace(examples::connect(scheduler, context, zmq::socket_type::req, o.endpoint));
-    } catch (const zring::socket_error& e) {
-        args.fail(e.what());
-    }
-    // Stopped by a signal: requests are left unanswered.
-    return examples::run_until_stopped(scheduler, ask(scheduler, context, std::move(*first), o), 1);
+    return examples::with_engine(args, [&](auto& engine) {
+        using socket = typename std::remove_reference_t<decltype(engine)>::socket;
+        std::optional<socket> first;
+        try {
+            first.emplace(examples::connect(scheduler, engine, zmq::socket_type::req, o.endpoint));
+        } catch (const zring::socket_error& e) {
+            args.fail(e.what());
+        }
+        // Stopped by a signal: requests are left unanswered.
+        return examples::run_until_stopped(scheduler, ask(scheduler, engine, std::move(*first), o), 1);
+    });
 }

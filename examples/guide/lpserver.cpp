@@ -4,6 +4,7 @@
 // --crash-after answered ones is never answered: the server "crashes" (exit
 // status 3), to be restarted by whoever runs it.
 #include "../common/cli.hpp"
+#include "../common/engine.hpp"
 #include "../common/scheduler.hpp"
 #include "../common/until_signal.hpp"
 
@@ -23,7 +24,8 @@ struct flakiness {
     std::chrono::milliseconds overload;
 };
 
-zring::task<int> serve(zring::socket& rep, flakiness f) {
+template <class Socket>
+zring::task<int> serve(Socket& rep, flakiness f) {
     for (std::int64_t cycle = 1;; ++cycle) {
         auto request = co_await rep.recv();
         if (f.crash_after > 0 && cycle > f.crash_after) {
@@ -47,19 +49,21 @@ int main(int argc, char** argv) {
                        {{"endpoint", "where to bind (default tcp://127.0.0.1:5555)"},
                         {"crash-after", "answer this many requests, then crash on the next (default 10, 0: never)"},
                         {"overload-every", "answer every Nth request late (default 4, 0: never)"},
-                        {"overload-ms", "how late (default 2000)"}});
+                        {"overload-ms", "how late (default 2000)"},
+                        {"engine", examples::engine_help}});
     const flakiness f{args.number("crash-after", 10), args.number("overload-every", 4),
                       std::chrono::milliseconds(args.number("overload-ms", 2000))};
     zring::block_signals(SIGINT, SIGTERM);
-    zmq::context_t context;
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
-    zring::socket rep(scheduler, context, zmq::socket_type::rep);
-    rep.set(zmq::sockopt::linger, 0);  // a crash takes unsent replies with it
-    try {
-        rep.bind(args.get("endpoint", "tcp://127.0.0.1:5555"));
-    } catch (const zring::socket_error& e) {
-        args.fail(e.what());
-    }
-    return examples::run_until_stopped(scheduler, serve(rep, f), 0);
+    return examples::with_engine(args, [&](auto& engine) {
+        auto rep = engine.make(scheduler, zmq::socket_type::rep);
+        rep.set(zmq::sockopt::linger, 0);  // a crash takes unsent replies with it
+        try {
+            rep.bind(args.get("endpoint", "tcp://127.0.0.1:5555"));
+        } catch (const zring::socket_error& e) {
+            args.fail(e.what());
+        }
+        return examples::run_until_stopped(scheduler, serve(rep, f), 0);
+    });
 }

@@ -18,6 +18,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace {
 
@@ -38,18 +39,21 @@ struct settings {
 
 // Each connection gets its own identity (id.0, id.1, ...): the queue may not
 // have noticed the previous one is gone when this one arrives.
-zring::socket connect_worker(zring::scheduler& s, zmq::context_t& context, const settings& st, int generation) {
-    return examples::connect(s, context, zmq::socket_type::dealer, st.endpoint,
+template <class Engine>
+typename Engine::socket connect_worker(zring::scheduler& s, Engine& engine, const settings& st, int generation) {
+    return examples::connect(s, engine, zmq::socket_type::dealer, st.endpoint,
                              st.id + "." + std::to_string(generation));
 }
 
-zring::task<void> announce_ready(zring::socket& worker) {
+template <class Socket>
+zring::task<void> announce_ready(Socket& worker) {
     co_await worker.send(ppp::ready);
     std::cout << "I: worker " << worker.get(zmq::sockopt::routing_id) << " ready" << std::endl;
 }
 
 // The queue counts as dead once it has been silent for liveness heartbeats.
-zring::task<int> work(zring::scheduler& s, zmq::context_t& context, zring::socket worker, settings st) {
+template <class Engine>
+zring::task<int> work(zring::scheduler& s, Engine& engine, typename Engine::socket worker, settings st) {
     int generation = 1;
     co_await announce_ready(worker);
     milliseconds reconnect_in = st.reconnect_min;
@@ -87,7 +91,7 @@ zring::task<int> work(zring::scheduler& s, zmq::context_t& context, zring::socke
             worker.close();
             co_await zring::sleep_for(reconnect_in);
             reconnect_in = std::min(reconnect_in * 2, st.reconnect_max);
-            worker = connect_worker(s, context, st, generation++);
+            worker = connect_worker(s, engine, st, generation++);
             co_await announce_ready(worker);
             last_heard = clock::now();
         }
@@ -110,7 +114,8 @@ int main(int argc, char** argv) {
                         {"reconnect-max-ms", "longest wait before reconnecting (default 32000)"},
                         {"crash-after", "answer this many requests, then crash on the next (default 0: never)"},
                         {"overload-every", "answer every Nth request late (default 0: never)"},
-                        {"overload-ms", "how late (default 2000)"}});
+                        {"overload-ms", "how late (default 2000)"},
+                        {"engine", examples::engine_help}});
     const settings st{args.get("endpoint", "tcp://127.0.0.1:5556"),
                       args.get("id", "worker"),
                       ppp::heartbeat_settings::from(args),
@@ -121,14 +126,16 @@ int main(int argc, char** argv) {
                       milliseconds(args.number("overload-ms", 2000))};
     if (st.reconnect_max < st.reconnect_min) args.fail("--reconnect-max-ms must be at least --reconnect-min-ms");
     zring::block_signals(SIGINT, SIGTERM);
-    zmq::context_t context;
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
-    std::optional<zring::socket> first;
-    try {
-        first.emplace(connect_worker(scheduler, context, st, 0));
-    } catch (const zring::socket_error& e) {
-        args.fail(e.what());
-    }
-    return examples::run_until_stopped(scheduler, work(scheduler, context, std::move(*first), st), 0);
+    return examples::with_engine(args, [&](auto& engine) {
+        using socket = typename std::remove_reference_t<decltype(engine)>::socket;
+        std::optional<socket> first;
+        try {
+            first.emplace(connect_worker(scheduler, engine, st, 0));
+        } catch (const zring::socket_error& e) {
+            args.fail(e.what());
+        }
+        return examples::run_until_stopped(scheduler, work(scheduler, engine, std::move(*first), st), 0);
+    });
 }

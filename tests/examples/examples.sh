@@ -5,6 +5,14 @@ set -euo pipefail
 bin=$1
 case_name=$2
 refuse=${3:-}
+# CASE-native: the same case with its clients and workers (and lazy pirate's
+# second server, zring-cat's receiver) on the native ZMTP engine, against
+# the libzmq peers the case has today.
+native=()
+if [[ $case_name == *-native ]]; then
+    case_name=${case_name%-native}
+    native=(--engine native)
+fi
 # The cases that refuse io_uring test the automatic choice, whatever backend
 # the rest of the suite is forced onto.
 automatic() { env -u ZRING_BACKEND "$@"; }
@@ -127,7 +135,8 @@ sharded-signal)
     grep -Eq '^Handled [1-9][0-9]* requests in ' "$work/sharded.out" || fail "no final report"
     ;;
 cat-pushpull)
-    timeout 20 "$bin/zring-cat" --type pull --bind "$endpoint" --count 3 --multipart-sep '|' > "$work/pull.out" &
+    timeout 20 "$bin/zring-cat" --type pull --bind "$endpoint" --count 3 --multipart-sep '|' "${native[@]}" \
+        > "$work/pull.out" &
     pull=$!
     printf 'one\ntwo|frames\nthree\n' | timeout 20 "$bin/zring-cat" --type Push --connect "$endpoint" --count 3 \
         --multipart-sep '|' || fail "push exit status $?"
@@ -261,12 +270,12 @@ guide-lazy-pirate)
     timeout --foreground 20 "$bin/lpserver" --endpoint "$endpoint" --crash-after 3 --overload-every 2 \
         --overload-ms 600 > "$work/server1.out" &
     server=$!
-    timeout 20 "$bin/lpclient" --endpoint "$endpoint" --requests 8 --timeout-ms 300 --retries 20 \
+    timeout 20 "$bin/lpclient" --endpoint "$endpoint" --requests 8 --timeout-ms 300 --retries 20 "${native[@]}" \
         > "$work/client.out" &
     client=$!
     set +e; wait_bounded $server "the first server"; rc=$?; set -e
     [ $rc -eq 3 ] || fail "the first server did not simulate a crash (exit $rc)"
-    timeout --foreground 20 "$bin/lpserver" --endpoint "$endpoint" --crash-after 0 --overload-every 0 \
+    timeout --foreground 20 "$bin/lpserver" --endpoint "$endpoint" --crash-after 0 --overload-every 0 "${native[@]}" \
         > "$work/server2.out" &
     server=$!
     wait_bounded $client "the client" || fail "client exit status $?"
@@ -300,7 +309,7 @@ guide-paranoid-pirate)
     queue() { exec timeout --foreground 30 "$bin/ppqueue" --frontend "$frontend" --backend "$backend" "${heartbeat[@]}"; }
     worker() {
         exec timeout --foreground 30 "$bin/ppworker" --endpoint "$backend" "${heartbeat[@]}" --reconnect-min-ms 100 \
-            --reconnect-max-ms 800 "$@"
+            --reconnect-max-ms 800 "${native[@]}" "$@"
     }
     queue > "$work/queue1.out" &
     queue1=$!
