@@ -10,7 +10,11 @@
 // - nothing hangs (a watchdog thread).
 // Exit 0 only if every invariant held; one summary line either way.
 //
-//     zring-soak --seconds N [--seed S]
+// --engine native puts the native ZMTP engine on the receiving side of every
+// path (PULL, DEALER) against libzmq peers (PUSH, ROUTER, the killed
+// process); inproc, which it lacks, is left out.
+//
+//     zring-soak --seconds N [--seed S] [--engine libzmq|native]
 
 #include <zring/zring.hpp>
 
@@ -49,6 +53,18 @@ stamp decode(const zmq::message_t& m) {
     if (m.size() == sizeof s) std::memcpy(&s, m.data(), sizeof s);
     return s;
 }
+
+// The side under test: zring::socket over libzmq, or the native engine.
+struct libzmq_side {
+    static zring::socket make(zring::scheduler& s, zmq::context_t& ctx, zmq::socket_type type) {
+        return zring::socket(s, ctx, type);
+    }
+};
+struct native_side {
+    static zring::zmtp::socket make(zring::scheduler& s, zmq::context_t&, zmq::socket_type type) {
+        return zring::zmtp::socket(s, type);
+    }
+};
 
 struct totals {
     std::uint64_t received = 0, cancelled_recvs = 0, timed_out_sends = 0, reopens = 0;
@@ -100,10 +116,11 @@ long rss_kib() {
 
 // PUSH -> PULL over one transport: the sender is closed and reopened as a
 // new incarnation now and then; its sends have random timeouts, the
-// receiver's receives race random timers.
+// receiver's receives have random timeouts. The PULL is the Side's.
+template <class Side>
 zring::task<void> push_pull(zring::scheduler& s, zmq::context_t& ctx, std::string endpoint, const char* path,
                             clock_type::time_point end, std::mt19937_64& rng, std::uint64_t& next_sender, totals& t) {
-    zring::socket pull(s, ctx, zmq::socket_type::pull);
+    auto pull = Side::make(s, ctx, zmq::socket_type::pull);
     pull.bind(endpoint);
     endpoint = pull.get(zmq::sockopt::last_endpoint);
     order_check order;
@@ -132,9 +149,11 @@ zring::task<void> push_pull(zring::scheduler& s, zmq::context_t& ctx, std::strin
     auto receiver = [&]() -> zring::task<void> {
         zmq::message_t m;
         while (sending || clock_type::now() < end + 500ms) {
+            // The receive's own timeout, as when_any's note says: a receive
+            // that loses a race to another awaitable may have taken its message.
             const auto race = std::chrono::microseconds(rng() % 300);
-            auto outcome = co_await zring::when_any(pull.recv(m), zring::sleep_for(race));
-            if (outcome.index() == 1) {
+            const bool received = co_await pull.try_recv(m, race);
+            if (!received) {
                 ++t.cancelled_recvs;
                 if (!sending) break;
                 continue;
@@ -145,11 +164,13 @@ zring::task<void> push_pull(zring::scheduler& s, zmq::context_t& ctx, std::strin
     co_await zring::when_all(sender(), receiver());
 }
 
-// DEALER <-> ROUTER: the router echoes; the dealer checks its replies come
-// back in order, one by one, each receive racing a random timer.
+// DEALER <-> ROUTER: the router echoes; the dealer (the Side's) checks its
+// replies come back in order, one by one, each receive with a random timeout.
+template <class Side>
 zring::task<void> dealer_router(zring::scheduler& s, zmq::context_t& ctx, clock_type::time_point end,
                                 std::mt19937_64& rng, totals& t) {
-    zring::socket router(s, ctx, zmq::socket_type::router), dealer(s, ctx, zmq::socket_type::dealer);
+    zring::socket router(s, ctx, zmq::socket_type::router);
+    auto dealer = Side::make(s, ctx, zmq::socket_type::dealer);
     router.bind("tcp://127.0.0.1:*");
     dealer.connect(router.get(zmq::sockopt::last_endpoint));
     std::stop_source stop_echo;
@@ -168,9 +189,8 @@ zring::task<void> dealer_router(zring::scheduler& s, zmq::context_t& ctx, clock_
             co_await dealer.send(encode({0, seq}));
             for (;;) {
                 zmq::message_t reply;
-                auto outcome = co_await zring::when_any(dealer.recv(reply),
-                                                        zring::sleep_for(std::chrono::microseconds(rng() % 300)));
-                if (outcome.index() == 1) {
+                const bool received = co_await dealer.try_recv(reply, std::chrono::microseconds(rng() % 300));
+                if (!received) {
                     ++t.cancelled_recvs;
                     continue;
                 }
@@ -186,9 +206,10 @@ zring::task<void> dealer_router(zring::scheduler& s, zmq::context_t& ctx, clock_
 
 // A plain libzmq PUSH in a child process (this program with --peer),
 // killed with SIGKILL and restarted; each process is a sender of its own.
+template <class Side>
 zring::task<void> killed_peer(zring::scheduler& s, zmq::context_t& ctx, const char* self, clock_type::time_point end,
                               std::mt19937_64& rng, totals& t) {
-    zring::socket pull(s, ctx, zmq::socket_type::pull);
+    auto pull = Side::make(s, ctx, zmq::socket_type::pull);
     pull.bind("tcp://127.0.0.1:*");
     const std::string endpoint = pull.get(zmq::sockopt::last_endpoint);
     order_check order;
@@ -240,14 +261,18 @@ int main(int argc, char** argv) {
     if (argc == 3 && std::strcmp(argv[1], "--peer") == 0) return run_peer(argv[2]);
     long seconds = 10;
     std::uint64_t seed = std::random_device{}();
+    bool native = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--seconds" && i + 1 < argc) {
             seconds = std::strtol(argv[++i], nullptr, 10);
         } else if (a == "--seed" && i + 1 < argc) {
             seed = std::strtoull(argv[++i], nullptr, 10);
+        } else if (a == "--engine" && i + 1 < argc && (argv[i + 1] == std::string("native") ||
+                                                        argv[i + 1] == std::string("libzmq"))) {
+            native = argv[++i] == std::string("native");
         } else {
-            std::fprintf(stderr, "usage: zring-soak --seconds N [--seed S]\n");
+            std::fprintf(stderr, "usage: zring-soak --seconds N [--seed S] [--engine libzmq|native]\n");
             return 2;
         }
     }
@@ -296,11 +321,18 @@ int main(int argc, char** argv) {
                 }
             }
         };
-        s.run(zring::when_all(push_pull(s, ctx, "inproc://zring-soak", "inproc", end, rng, next_sender, t),
-                              push_pull(s, ctx, ipc, "ipc", end, rng, next_sender, t),
-                              push_pull(s, ctx, "tcp://127.0.0.1:*", "tcp", end, rng, next_sender, t),
-                              dealer_router(s, ctx, end, rng, t), killed_peer(s, ctx, argv[0], end, rng, t),
-                              sampler()));
+        if (native)
+            s.run(zring::when_all(push_pull<native_side>(s, ctx, ipc, "ipc", end, rng, next_sender, t),
+                                  push_pull<native_side>(s, ctx, "tcp://127.0.0.1:*", "tcp", end, rng, next_sender, t),
+                                  dealer_router<native_side>(s, ctx, end, rng, t),
+                                  killed_peer<native_side>(s, ctx, argv[0], end, rng, t), sampler()));
+        else
+            s.run(zring::when_all(
+                push_pull<libzmq_side>(s, ctx, "inproc://zring-soak", "inproc", end, rng, next_sender, t),
+                push_pull<libzmq_side>(s, ctx, ipc, "ipc", end, rng, next_sender, t),
+                push_pull<libzmq_side>(s, ctx, "tcp://127.0.0.1:*", "tcp", end, rng, next_sender, t),
+                dealer_router<libzmq_side>(s, ctx, end, rng, t), killed_peer<libzmq_side>(s, ctx, argv[0], end, rng, t),
+                sampler()));
     } catch (const std::exception& e) {
         t.violations.push_back(std::string("exception: ") + e.what());
     }
@@ -316,10 +348,10 @@ int main(int argc, char** argv) {
     if (check_plateau && rss_late == 0) t.violations.push_back("RSS was not sampled in the last 10 minutes");
     const bool ok = t.violations.empty();
     std::printf(
-        "zring-soak: %s in %ld s (seed %llu): %llu messages in order, %llu round trips, %llu cancelled receives, "
+        "zring-soak: %s in %ld s (seed %llu, %s engine): %llu messages in order, %llu round trips, %llu cancelled receives, "
         "%llu timed-out sends, %llu socket reopens, %llu peer kills (%llu peer messages), RSS %ld -> %ld KiB"
         "%s\n",
-        ok ? "OK" : "FAILED", seconds, static_cast<unsigned long long>(seed),
+        ok ? "OK" : "FAILED", seconds, static_cast<unsigned long long>(seed), native ? "native" : "libzmq",
         static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.round_trips),
         static_cast<unsigned long long>(t.cancelled_recvs), static_cast<unsigned long long>(t.timed_out_sends),
         static_cast<unsigned long long>(t.reopens), static_cast<unsigned long long>(t.peer_kills),

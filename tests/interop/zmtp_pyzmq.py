@@ -153,7 +153,11 @@ for transport in ("tcp", "ipc"):
                 s.connect(p.endpoints[0])
             what = "%s asks, %s" % (native_type, where)
             s.setsockopt(zmq.RCVTIMEO, 500)
+            deadline = time.time() + 60
             while p.proc.poll() is None:
+                if time.time() > deadline:
+                    p.proc.kill()
+                    raise SystemExit("FAIL: %s: zmtp-peer still asking after 60 s" % what)
                 try:
                     m = s.recv_multipart()
                 except zmq.Again:

@@ -202,3 +202,32 @@ TEST_CASE("zmtp hostile: an incompatible socket type gets ERROR and is dropped",
     };
     run(f.s, body());
 }
+
+TEST_CASE("zmtp hostile: a PING flood from a peer that never reads owes it one PONG, not one per PING", "[zmtp]") {
+    hostile_fixture f;
+    auto body = [&]() -> zring::task<void> {
+        zring::tcp_stream peer = co_await f.handshaken_peer();
+        constexpr int pings = 20'000;
+        std::string flood;
+        for (int i = 0; i < pings; ++i) flood += std::string("\x04\x07\x04PING\0\0", 9);
+        co_await peer.write(flood, 5s);
+        // What came back, until a pause: a few PONGs, one per read of the flood at most.
+        std::size_t received = 0;
+        std::vector<std::byte> buffer(1 << 16);
+        for (;;) {
+            try {
+                const std::size_t n = co_await peer.read_some(buffer, 200ms);
+                if (n == 0) break;
+                received += n;
+            } catch (const zring::timed_out&) {
+                break;
+            }
+        }
+        const std::size_t pongs = received / 7;  // "\x04\x05\x04PONG"
+        CHECK(pongs >= 1);
+        CHECK(pongs < pings / 10);
+        CHECK(f.events.empty());  // a flood of PINGs is no protocol error
+        co_await f.still_serves();
+    };
+    run(f.s, body());
+}

@@ -8,6 +8,7 @@
 
 #include <zring/io/tcp.hpp>
 #include <zring/io/timer.hpp>
+#include <zring/coro/when_any.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -86,6 +87,10 @@ TEST_CASE("zmtp: a socket destroyed after the loop returned still delivers what 
         zring::zmtp::socket push(s, zmq::socket_type::push);
         push.connect(endpoint);
         auto send_all = [&]() -> zring::task<void> {
+            // Connected first (a message queued for a peer never reached is dropped at close).
+            co_await push.send(msg("hello"), 5s);
+            zmq::message_t hello = co_await pull.recv(5s);
+            CHECK(hello.to_string() == "hello");
             for (int i = 0; i < count; ++i) co_await push.send(msg(std::to_string(i)), 5s);
         };
         run(s, send_all());
@@ -321,6 +326,112 @@ TEST_CASE("zmtp: a socket moves with its connections; a PAIR takes one peer at a
         co_await moved.send(msg("still b's"), 5s);
         m = co_await b.recv(5s);
         CHECK(m.to_string() == "still b's");
+    };
+    run(s, body());
+}
+
+TEST_CASE("zmtp: receives with random timeouts lose nothing from a libzmq sender, nor waits raced in when_any",
+          "[zmtp]") {
+    zmq::context_t context;
+    zring::scheduler s;
+    zring::zmtp::socket pull(s, zmq::socket_type::pull);
+    const std::string endpoint = bind_fresh(pull, "tcp");
+    zring::socket push(s, context, zmq::socket_type::push);
+    push.set(zmq::sockopt::sndhwm, 50);
+    push.connect(endpoint);
+    constexpr int count = 20'000;
+    auto send_all = [&]() -> zring::task<void> {
+        for (int i = 0; i < count; ++i) co_await push.send(msg(std::to_string(i)), 5s);
+    };
+    auto receive_all = [&]() -> zring::task<int> {
+        int in_order = 0;
+        zmq::message_t m;
+        for (int i = 0; i < count;) {
+            const auto timeout = std::chrono::microseconds(1 + i % 300);  // never 0: the loop must suspend
+            bool received = false;
+            if (i % 2 == 0) {
+                received = co_await pull.try_recv(m, timeout);
+            } else {
+                // when_any over wait(), which consumes nothing, then the receive.
+                auto outcome = co_await zring::when_any(pull.wait(ZMQ_POLLIN), zring::sleep_for(timeout));
+                if (outcome.index() == 0) received = co_await pull.try_recv(m, 0s);
+            }
+            if (!received) continue;
+            in_order += m.to_string() == std::to_string(i);
+            ++i;
+        }
+        co_return in_order;
+    };
+    auto [sent, in_order] = run(s, zring::when_all(send_all(), receive_all()), 60s);
+    (void)sent;
+    CHECK(in_order == count);
+}
+
+TEST_CASE("zmtp: unbind and disconnect, also right after connect, leave the socket serving", "[zmtp]") {
+    zring::scheduler s;
+    zring::zmtp::socket pull(s, zmq::socket_type::pull);
+    const std::string first = bind_fresh(pull, "ipc");
+    const std::string second = bind_fresh(pull, "tcp");
+    zring::zmtp::socket push(s, zmq::socket_type::push);
+    const std::string nobody = fresh_bind_endpoint("ipc");
+    auto body = [&]() -> zring::task<void> {
+        // Connects disconnected at once, and again after a loop turn, many times.
+        for (int i = 0; i < 50; ++i) {
+            push.connect(first);
+            if (i % 2) co_await zring::sleep_for(0s);
+            push.disconnect(first);
+        }
+        push.connect(nobody);
+        push.connect(second);
+        push.disconnect(nobody);
+        pull.unbind(first);  // with connects beside it in the socket's books
+        co_await push.send(msg("over tcp"), 5s);
+        zmq::message_t m = co_await pull.recv(5s);
+        CHECK(m.to_string() == "over tcp");
+        try {
+            pull.unbind(first);
+            FAIL("unbound twice");
+        } catch (const zring::socket_error& e) {
+            CHECK(e.code().value() == ENOENT);
+        }
+    };
+    run(s, body());
+}
+
+TEST_CASE("zmtp: a SUB counts its subscriptions as libzmq does: a duplicate's unsubscribe keeps the other", "[zmtp]") {
+    zmq::context_t context;
+    zring::scheduler s;
+    zring::socket pub(s, context, zmq::socket_type::pub);
+    zring::zmtp::socket sub(s, zmq::socket_type::sub);
+    sub.connect(bind_ephemeral_tcp(pub));
+    auto body = [&]() -> zring::task<void> {
+        sub.subscribe("a");
+        sub.subscribe("a");
+        sub.subscribe("b");
+        std::optional<zmq::message_t> first;
+        for (int i = 0; i < 500 && !first; ++i) {
+            co_await pub.send(msg("a0"));
+            first = co_await sub.try_recv(10ms);
+        }
+        REQUIRE(first);
+        sub.unsubscribe("a");  // one of two: "a" stays
+        sub.unsubscribe("b");  // the publisher stops sending "b"
+        // A marker after the changes: once it arrives, the publisher had them.
+        sub.subscribe("marker");
+        std::optional<zmq::message_t> marker;
+        for (int i = 0; i < 500 && !marker; ++i) {
+            co_await pub.send(msg("marker"));
+            marker = co_await sub.try_recv(10ms);
+            if (marker && marker->to_string() != "marker") marker.reset();
+        }
+        REQUIRE(marker);
+        co_await pub.send(msg("b1"));
+        co_await pub.send(msg("a1"));
+        for (;;) {
+            zmq::message_t m = co_await sub.recv(5s);
+            CHECK(m.to_string() != "b1");
+            if (m.to_string() == "a1") break;
+        }
     };
     run(s, body());
 }

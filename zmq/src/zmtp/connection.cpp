@@ -47,7 +47,7 @@ public:
           on_close_(e.closing_token(), stopper{&reading_}),
           on_origin_(std::move(origin), stopper{&reading_}) {}
 
-    task<void> run(bool as_server);
+    task<bool> run(bool as_server);
 
 private:
     struct stopper {
@@ -83,6 +83,7 @@ private:
     std::string endpoint_;
     std::string reason_;
     bool legacy_ = false;  // the peer speaks ZMTP 3.0
+    bool parked_ = false;  // the reader waits for room in the socket
     std::optional<zring::detail::clock::time_point> deadline_;  // of the handshake
     zring::detail::clock::time_point last_received_{};
     std::chrono::milliseconds peer_ttl_{0};
@@ -200,7 +201,12 @@ void connection::on_command(bytes body) {
         if (c.data.size() < 2) throw protocol_error("PING without a TTL");
         const unsigned ttl = (std::to_integer<unsigned>(c.data[0]) << 8) | std::to_integer<unsigned>(c.data[1]);
         const bytes context = c.data.subspan(2, std::min<std::size_t>(c.data.size() - 2, 16));
-        queue_command("PONG", context);
+        // One PONG owed at most, to the latest PING: a peer that pings and
+        // never reads cannot grow the queue.
+        pipe_->pong_size = static_cast<std::uint8_t>(context.size());
+        std::copy(context.begin(), context.end(), pipe_->pong_context.begin());
+        pipe_->pong_owed = true;
+        pipe_->output.raise();
         if (ttl > 0 && peer_ttl_.count() == 0) {
             peer_ttl_ = std::chrono::milliseconds(ttl * 100);
             wake_.raise();
@@ -237,13 +243,28 @@ task<void> connection::read_loop() {
                 ::zmq::message_t large(static_cast<std::size_t>(h->size));
                 std::memcpy(large.data(), payload, have);
                 head = tail = 0;
-                auto* into = static_cast<std::byte*>(large.data()) + have;
-                co_await stream_.read_exactly(std::span<std::byte>(into, large.size() - have), std::nullopt, token);
-                last_received_ = zring::detail::clock::now();
+                // In pieces, each a sign of life for the heartbeat's timeout.
+                auto* into = static_cast<std::byte*>(large.data());
+                for (std::size_t got = have; got < large.size();) {
+                    const std::size_t n = co_await stream_.read_some(
+                        std::span<std::byte>(into + got, std::min(large.size() - got, read_buffer_size)),
+                        std::nullopt, token);
+                    if (n == 0) {
+                        fail("peer closed the connection inside a frame (truncated)");
+                        co_return;
+                    }
+                    got += n;
+                    last_received_ = zring::detail::clock::now();
+                }
                 wait_for_room = on_frame(*h, std::move(large));
             }
             if (wait_for_room) {
+                // Parked: the peer's traffic waits in the kernel, so silence
+                // is no sign of its death meanwhile.
+                parked_ = true;
                 co_await pipe_->room.wait(token);
+                parked_ = false;
+                last_received_ = zring::detail::clock::now();
                 continue;
             }
             if (head == tail) {
@@ -285,7 +306,7 @@ task<void> connection::write_loop() {
     const std::stop_token token = abort_.get_token();
     try {
         for (;;) {
-            if (pipe_->commands.empty() && pipe_->out_complete == 0) {
+            if (pipe_->commands.empty() && pipe_->out_complete == 0 && !pipe_->pong_owed) {
                 if (reading_.stop_requested()) break;  // closing, and everything went out
                 co_await pipe_->output.wait(token);
                 continue;
@@ -310,6 +331,16 @@ task<void> connection::write_loop() {
                 segments.push_back({data, 0, f.message.size()});
                 in_flight.push_back(std::move(f.message));
             };
+            if (pipe_->pong_owed) {
+                pipe_->pong_owed = false;
+                std::byte header[max_header_size];
+                const std::size_t n = encode_frame_header(header, 5 + pipe_->pong_size, frame_flag::command);
+                batch.insert(batch.end(), header, header + n);
+                const bytes name = as_bytes("\x04PONG");
+                batch.insert(batch.end(), name.begin(), name.end());
+                batch.insert(batch.end(), pipe_->pong_context.begin(), pipe_->pong_context.begin() + pipe_->pong_size);
+                bytes_out += n + 5 + pipe_->pong_size;
+            }
             while (!pipe_->commands.empty()) {
                 out_frame f = pipe_->commands.pop_front();
                 add(f);
@@ -355,7 +386,7 @@ task<void> connection::watch() {
                 continue;
             }
             co_await sleep_for(tick, token);
-            const auto silent = zring::detail::clock::now() - last_received_;
+            const auto silent = parked_ ? duration::zero() : zring::detail::clock::now() - last_received_;
             if (timeout.count() > 0 && ivl.count() > 0 && silent > timeout) {
                 fail("heartbeat timeout: nothing from the peer for " + std::to_string(timeout.count()) + " ms");
                 co_return;
@@ -371,6 +402,9 @@ task<void> connection::watch() {
             }
         }
     } catch (const operation_cancelled&) {
+    } catch (const std::exception& error) {
+        fail(error.what());  // out of memory for a PING
+        co_return;
     }
     if (abort_.stop_requested()) co_return;
     // Closing: the writer has the linger to flush what is queued.
@@ -385,7 +419,7 @@ task<void> connection::watch() {
     abort_.request_stop();
 }
 
-task<void> connection::run(bool as_server) {
+task<bool> connection::run(bool as_server) {
     last_received_ = zring::detail::clock::now();
     if (pipe_) pipe_->connected = true;
     bool handshaken = false;
@@ -406,11 +440,12 @@ task<void> connection::run(bool as_server) {
     stream_.close();
     if (pipe_) e_.detach(*pipe_);
     e_.report(handshaken ? event_kind::disconnected : event_kind::handshake_failed, endpoint_, reason_);
+    co_return handshaken;
 }
 
 }  // namespace
 
-task<void> serve_connection(std::shared_ptr<engine> e, byte_stream stream, pipe* p, std::string endpoint,
+task<bool> serve_connection(std::shared_ptr<engine> e, byte_stream stream, pipe* p, std::string endpoint,
                             bool as_server, std::stop_token origin_stop) {
     struct counted {
         engine& e;
@@ -418,7 +453,7 @@ task<void> serve_connection(std::shared_ptr<engine> e, byte_stream stream, pipe*
         ~counted() { --e.live_connections; }
     } live(*e);
     connection c(*e, stream, p, std::move(endpoint), std::move(origin_stop));
-    co_await c.run(as_server);
+    co_return co_await c.run(as_server);
 }
 
 }  // namespace zring::zmtp::detail

@@ -31,6 +31,15 @@ bool matches(const std::vector<std::string>& prefixes, const ::zmq::message_t& m
                        [&](const std::string& p) { return data.substr(0, p.size()) == p; });
 }
 
+bool matches(const std::map<std::string, std::size_t, std::less<>>& prefixes, const ::zmq::message_t& m) noexcept {
+    const std::string_view data(static_cast<const char*>(m.data()), m.size());
+    return std::any_of(prefixes.begin(), prefixes.end(),
+                       [&](const auto& p) { return data.substr(0, p.first.size()) == p.first; });
+}
+
+// A peer's distinct subscriptions, past which it is taken for hostile.
+constexpr std::size_t subscription_limit = 10'000;
+
 // "tcp://host:port" or "ipc://path": the transport and the address.
 std::pair<std::string_view, std::string_view> split_endpoint(std::string_view endpoint) {
     const auto sep = endpoint.find("://");
@@ -63,11 +72,18 @@ task<void> accept_loop(std::shared_ptr<engine> e, Listener listener, std::string
         }
         std::string peer = transport == "ipc" ? transport + "://" + listener.local_endpoint().to_string()
                                               : transport + "://" + stream->peer_endpoint().to_string();
-        spawn(e->sched, serve_connection(e, std::move(*stream), nullptr, std::move(peer), true, stop));
+        spawn(e->sched, [](task<bool> connection) -> task<void> { co_await connection; }(
+                            serve_connection(e, std::move(*stream), nullptr, std::move(peer), true, stop)));
     }
 }
 
 task<void> connect_loop(std::shared_ptr<engine> e, std::string endpoint, pipe* p, std::stop_token stop) {
+    // The pipe is this loop's until it ends: disconnect() only marks it.
+    struct release_at_end {
+        engine& e;
+        pipe& p;
+        ~release_at_end() { e.connect_ended(p); }
+    } owner{*e, *p};
     const auto [transport, address] = split_endpoint(endpoint);
     const std::string target(address);
     const bool tcp = transport == "tcp";
@@ -88,9 +104,11 @@ task<void> connect_loop(std::shared_ptr<engine> e, std::string endpoint, pipe* p
         } catch (const std::exception& error) {
             failure = error.what();
         }
+        if (stream && stop.stop_requested()) co_return;  // disconnected as the connect completed
         if (stream) {
-            co_await serve_connection(e, std::move(*stream), p, endpoint, false, stop);
-            delay = std::chrono::milliseconds(e->opts.reconnect_ivl_ms);
+            const bool handshaken = co_await serve_connection(e, std::move(*stream), p, endpoint, false, stop);
+            // A peer that refuses the handshake backs off as one that refuses the connection.
+            if (handshaken) delay = std::chrono::milliseconds(e->opts.reconnect_ivl_ms);
         } else {
             e->report(event_kind::connect_retried, endpoint, failure);
         }
@@ -139,7 +157,7 @@ const char* engine::attach(pipe& p, std::string_view peer_routing_id, bool legac
     p.attached = true;
     p.legacy_subscriptions = legacy;
     if (type == ::zmq::socket_type::sub)
-        for (const auto& prefix : subscriptions_) queue_subscription(p, prefix, true);
+        for (const auto& [prefix, count] : subscriptions_) queue_subscription(p, prefix, true);
     notify();
     return nullptr;
 }
@@ -150,6 +168,7 @@ void engine::detach(pipe& p) noexcept {
     p.subscriptions.clear();
     p.routing_id.clear();
     p.commands.clear();
+    p.pong_owed = false;
     if (p.persistent && !p.removed) {
         // A reconnection starts at a message boundary: a message the user
         // is still sending goes whole to the next connection.
@@ -196,6 +215,8 @@ void engine::deliver(pipe& p, std::vector<::zmq::message_t>& frames) {
         frames.clear();
         return;
     }
+    // Room first: a message goes into the queue whole or not at all.
+    inbound_.reserve_more(frames.size() + 1);
     if (type == ::zmq::socket_type::router)
         inbound_.push_back({::zmq::message_t(p.routing_id.data(), p.routing_id.size()), &p, true});
     for (std::size_t i = 0; i < frames.size(); ++i)
@@ -207,12 +228,23 @@ void engine::deliver(pipe& p, std::vector<::zmq::message_t>& frames) {
 
 void engine::subscription(pipe& p, std::string_view prefix, bool on) {
     if (type != ::zmq::socket_type::pub && type != ::zmq::socket_type::xpub) return;
-    if (on) {
+    const auto it = std::find(p.subscriptions.begin(), p.subscriptions.end(), prefix);
+    if (on && it == p.subscriptions.end()) {
+        if (p.subscriptions.size() >= subscription_limit)
+            throw protocol_error("more than " + std::to_string(subscription_limit) + " subscriptions");
         p.subscriptions.emplace_back(prefix);
-    } else {
-        const auto it = std::find(p.subscriptions.begin(), p.subscriptions.end(), prefix);
-        if (it != p.subscriptions.end()) p.subscriptions.erase(it);
+    } else if (!on && it != p.subscriptions.end()) {
+        p.subscriptions.erase(it);
     }
+}
+
+void engine::receive_limit_changed() noexcept {
+    for (const auto& p : pipes_) p->room.raise();
+    notify();
+}
+
+void engine::connect_ended(pipe& p) noexcept {
+    if (p.removed) release(p);
 }
 
 void engine::took_message(pipe& p) noexcept {
@@ -224,7 +256,9 @@ void engine::took_message(pipe& p) noexcept {
 void engine::report(event_kind kind, const std::string& endpoint, std::string reason) noexcept {
     if (!on_event) return;
     try {
-        on_event(event{kind, endpoint, std::move(reason)});
+        // A copy: the hook may close the socket or replace itself.
+        const auto hook = on_event;
+        hook(event{kind, endpoint, std::move(reason)});
     } catch (...) {
         // A hook must not throw into the engine; what it threw is dropped with it.
     }
@@ -306,7 +340,8 @@ void engine::unbind(const std::string& endpoint) {
     origin* o = find_origin(endpoint, true);
     if (!o) throw std::system_error(ENOENT, std::generic_category(), "not bound to " + endpoint);
     o->stop.request_stop();  // the listener and its connections end
-    std::erase_if(origins_, [&](const auto& x) { return x->stop.get_token() == o->stop.get_token(); });
+    const std::stop_token bound = o->stop.get_token();  // o goes with its entry: compare with a copy
+    std::erase_if(origins_, [&](const auto& x) { return x->stop.get_token() == bound; });
 }
 
 void engine::disconnect(const std::string& endpoint) {
@@ -314,19 +349,24 @@ void engine::disconnect(const std::string& endpoint) {
     if (!o) throw std::system_error(ENOENT, std::generic_category(), "not connected to " + endpoint);
     o->stop.request_stop();
     pipe& p = *o->connect_pipe;
-    p.removed = true;
+    p.removed = true;  // released when its connect loop ends
     p.out.clear();
     p.out_messages = p.out_complete = 0;
-    release(p);  // now, or when its connection ends
     std::erase_if(origins_, [&](const auto& x) { return x.get() == o; });
+    notify();
 }
 
 void engine::subscribe(std::string_view prefix, bool on) {
+    const auto it = subscriptions_.find(prefix);
     if (on) {
-        subscriptions_.emplace_back(prefix);
+        if (it != subscriptions_.end()) {
+            ++it->second;  // the peers have it already
+            return;
+        }
+        subscriptions_.emplace(std::string(prefix), 1);
     } else {
-        const auto it = std::find(subscriptions_.begin(), subscriptions_.end(), prefix);
         if (it == subscriptions_.end()) return;
+        if (--it->second > 0) return;
         subscriptions_.erase(it);
     }
     for (const auto& p : pipes_)
@@ -461,7 +501,6 @@ int engine::send(zmq_msg_t* raw, int flags) noexcept {
         const int rc = begin_send(frame, more);
         if (rc >= 0) return rc;
     }
-    out_in_message_ = more;
     const bool pub = type == ::zmq::socket_type::pub || type == ::zmq::socket_type::xpub;
     if (pub) {
         for (const auto& p : pipes_) {
@@ -477,6 +516,7 @@ int engine::send(zmq_msg_t* raw, int flags) noexcept {
         if (!push(*out_pipe_, std::move(frame), more)) return ENOMEM;
         frame.rebuild();
     }
+    out_in_message_ = more;
     if (!more) {
         if (type == ::zmq::socket_type::req) awaiting_reply_ = true;
         if (type == ::zmq::socket_type::rep) replying_ = false;

@@ -15,8 +15,10 @@
 
 #include <zmq.hpp>
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -68,7 +70,11 @@ struct pipe {
     signal room;                    // the reader may go on (below rcvhwm)
     std::string endpoint;           // "tcp://127.0.0.1:5555", for reports
     std::string routing_id;         // the peer's, as ROUTER names it
-    std::vector<std::string> subscriptions;  // PUB: the peer's prefixes
+    std::vector<std::string> subscriptions;  // PUB: the peer's prefixes, each once (as libzmq keeps them)
+    // The PONG owed to the peer's latest PING: one at most, whatever it sends.
+    std::array<std::byte, 16> pong_context{};
+    std::uint8_t pong_size = 0;
+    bool pong_owed = false;
     bool persistent;
     bool connected = false;  // a connection serves it
     bool attached = false;   // ... and its handshake is done
@@ -122,6 +128,10 @@ public:
     void subscription(pipe& p, std::string_view prefix, bool on);
     // The writer took a whole user message off the pipe.
     void took_message(pipe& p) noexcept;
+    // rcvhwm changed: parked readers look again.
+    void receive_limit_changed() noexcept;
+    // A connect()'s loop ended: its pipe goes if disconnect() removed it.
+    void connect_ended(pipe& p) noexcept;
     void report(event_kind kind, const std::string& endpoint, std::string reason) noexcept;
     void notify() noexcept;
 
@@ -164,7 +174,9 @@ private:
     bool replying_ = false;
     pipe* reply_pipe_ = nullptr;
     std::vector<::zmq::message_t> envelope_;
-    std::vector<std::string> subscriptions_;  // SUB: ours, sent to every peer
+    // SUB: ours, counted as libzmq's XSUB counts them: a peer hears only the
+    // first subscribe and the last unsubscribe of a prefix.
+    std::map<std::string, std::size_t, std::less<>> subscriptions_;
     std::vector<pipe*> drained_;  // gone peers whose last message recv() took
 };
 
@@ -172,7 +184,8 @@ private:
 
 // Runs one connection's handshake and traffic until it ends; the stream is
 // closed then. `p` is a connect()'s pipe, or null for a bound peer.
-task<void> serve_connection(std::shared_ptr<engine> e, byte_stream stream, pipe* p, std::string endpoint,
+// True if the handshake succeeded (the reconnection back-off starts over).
+task<bool> serve_connection(std::shared_ptr<engine> e, byte_stream stream, pipe* p, std::string endpoint,
                             bool as_server, std::stop_token origin_stop);
 
 }  // namespace zring::zmtp::detail

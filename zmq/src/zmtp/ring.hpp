@@ -17,6 +17,11 @@ public:
     T& front() noexcept { return slots_[first_]; }
     T& operator[](std::size_t i) noexcept { return slots_[(first_ + i) & (slots_.size() - 1)]; }
 
+    // Room for n more, so that the next n pushes cannot throw.
+    void reserve_more(std::size_t n) {
+        while (slots_.size() - count_ < n) grow();
+    }
+
     // Strong guarantee: if growing fails, the ring is as it was.
     void push_back(T&& value) {
         if (count_ == slots_.size()) grow();

@@ -193,7 +193,10 @@ void socket::set_integer(int option, std::int64_t value) {
     };
     switch (option) {
         case ZMQ_SNDHWM: o.sndhwm = as_int(); break;
-        case ZMQ_RCVHWM: o.rcvhwm = as_int(); break;
+        case ZMQ_RCVHWM:
+            o.rcvhwm = as_int();
+            handle_->receive_limit_changed();
+            break;
         case ZMQ_LINGER: o.linger_ms = as_int(); break;
         case ZMQ_ROUTER_MANDATORY: o.router_mandatory = value != 0; break;
         case ZMQ_HEARTBEAT_IVL: o.heartbeat_ivl_ms = as_int(); break;
