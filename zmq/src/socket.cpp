@@ -299,22 +299,11 @@ void socket::fail_waiters(int error) noexcept {
         while (auto* w = queue->front()) finish(w, detail::outcome::failed, error);
 }
 
-bool socket::serve_queue(detail::intrusive_list<waiter_type>& queue) noexcept {
-    bool progressed = false;
-    while (auto* w = queue.front()) {
-        if (!w->attempt(w)) break;
-        queue.erase(w);
-        scheduler_->schedule(w->resumed);
-        progressed = true;
-    }
-    return progressed;
-}
-
 void socket::serve() noexcept {
     for (int idle_rounds = 0;;) {
         // Both queues, always: readers progressing must not starve writers.
-        const bool readers_progressed = serve_queue(readers_);
-        const bool writers_progressed = serve_queue(writers_);
+        const bool readers_progressed = detail::serve_in_order(readers_, *scheduler_);
+        const bool writers_progressed = detail::serve_in_order(writers_, *scheduler_);
         const bool progressed = readers_progressed || writers_progressed;
         if (!has_waiters()) return;
         // Reading ZMQ_EVENTS processes libzmq's pending commands and re-arms

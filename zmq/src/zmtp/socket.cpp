@@ -120,6 +120,12 @@ void socket::throw_unusable(const char* operation) const {
 
 void socket::throw_error(const char* operation, int error) const { throw socket_error(error, describe(operation)); }
 
+void socket::throw_unsupported(const char* operation, int option) const {
+    const char* name = option_name(option);
+    throw socket_error(EINVAL, describe(operation) + ": option " + (name ? std::string(name) : std::to_string(option)) +
+                                   " is not supported by the native engine");
+}
+
 void socket::note_endpoint(const std::string& endpoint) {
     std::string& name = identity_->name;
     if (name.find(' ') == std::string::npos) name += ' ' + endpoint;
@@ -207,12 +213,7 @@ void socket::set_integer(int option, std::int64_t value) {
         case ZMQ_MAXMSGSIZE: o.maxmsgsize = value; break;
         case ZMQ_IMMEDIATE: o.immediate = value != 0; break;
         case ZMQ_HANDSHAKE_IVL: o.handshake_ivl_ms = as_int(); break;
-        default: {
-            const char* name = option_name(option);
-            throw socket_error(EINVAL, describe("set") + ": option " +
-                                           (name ? std::string(name) : std::to_string(option)) +
-                                           " is not supported by the native engine");
-        }
+        default: throw_unsupported("set", option);
     }
     serve();  // a higher-water mark may let senders on
 }
@@ -227,12 +228,7 @@ void socket::set_bytes(int option, std::string_view value) {
             return;
         case ZMQ_SUBSCRIBE: subscribe(value); return;
         case ZMQ_UNSUBSCRIBE: unsubscribe(value); return;
-        default: {
-            const char* name = option_name(option);
-            throw socket_error(EINVAL, describe("set") + ": option " +
-                                           (name ? std::string(name) : std::to_string(option)) +
-                                           " is not supported by the native engine");
-        }
+        default: throw_unsupported("set", option);
     }
 }
 
@@ -254,12 +250,7 @@ std::int64_t socket::get_integer(int option) const {
         case ZMQ_HANDSHAKE_IVL: return o.handshake_ivl_ms;
         case ZMQ_RCVMORE: return e->more();
         case ZMQ_TYPE: return static_cast<int>(type_);
-        default: {
-            const char* name = option_name(option);
-            throw socket_error(EINVAL, describe("get") + ": option " +
-                                           (name ? std::string(name) : std::to_string(option)) +
-                                           " is not supported by the native engine");
-        }
+        default: throw_unsupported("get", option);
     }
 }
 
@@ -268,12 +259,7 @@ std::string socket::get_bytes(int option) const {
     switch (option) {
         case ZMQ_ROUTING_ID: return e->opts.routing_id;
         case ZMQ_LAST_ENDPOINT: return e->last_endpoint;
-        default: {
-            const char* name = option_name(option);
-            throw socket_error(EINVAL, describe("get") + ": option " +
-                                           (name ? std::string(name) : std::to_string(option)) +
-                                           " is not supported by the native engine");
-        }
+        default: throw_unsupported("get", option);
     }
 }
 
@@ -299,17 +285,6 @@ void socket::fail_waiters(zring::detail::outcome outcome) noexcept {
         while (auto* w = queue->front()) finish(w, outcome);
 }
 
-bool socket::serve_queue(zring::detail::intrusive_list<waiter_type>& queue) noexcept {
-    bool progressed = false;
-    while (auto* w = queue.front()) {
-        if (!w->attempt(w)) break;
-        queue.erase(w);
-        scheduler_->schedule(w->resumed);
-        progressed = true;
-    }
-    return progressed;
-}
-
 void socket::serve() noexcept {
     // The engine calls back from inside an attempt (a drained pipe is
     // released): the outer call goes round once more instead.
@@ -321,7 +296,10 @@ void socket::serve() noexcept {
     do {
         serve_again_ = false;
         // A REQ's receive lets it send, a REP's send lets it receive: both, until neither moves.
-        while (serve_queue(readers_) | serve_queue(writers_)) {
+        for (bool progressed = true; progressed;) {
+            const bool readers = zring::detail::serve_in_order(readers_, *scheduler_);
+            const bool writers = zring::detail::serve_in_order(writers_, *scheduler_);
+            progressed = readers || writers;
         }
     } while (serve_again_);
     serving_ = false;

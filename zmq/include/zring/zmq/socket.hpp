@@ -153,7 +153,6 @@ private:
     void reserve_waiters() noexcept {
         if (has_waiters()) serve();
     }
-    bool serve_queue(detail::intrusive_list<waiter_type>& queue) noexcept;
     void arm_poll() noexcept;
     void fail_waiters(int error) noexcept;
     void finish(waiter_type* w, detail::outcome outcome, int error = 0) noexcept;

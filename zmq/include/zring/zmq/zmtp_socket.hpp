@@ -142,6 +142,7 @@ private:
     }
     [[noreturn]] void throw_unusable(const char* operation) const;
     [[noreturn]] void throw_error(const char* operation, int error) const;
+    [[noreturn]] void throw_unsupported(const char* operation, int option) const;
     std::string describe(const char* operation) const;
     void set_integer(int option, std::int64_t value);
     void set_bytes(int option, std::string_view value);
@@ -170,7 +171,6 @@ private:
         if (!w->committed) finish(w, zring::detail::outcome::timed_out);
     }
     void serve() noexcept;
-    bool serve_queue(zring::detail::intrusive_list<waiter_type>& queue) noexcept;
     void fail_waiters(zring::detail::outcome outcome) noexcept;
 
     scheduler* scheduler_;

@@ -86,4 +86,18 @@ struct socket_waiter : list_hook,
     using base::suspend;
 };
 
+// Serves queue's waiters in order while their attempts succeed, each
+// resumed on the next loop turn; true if any was.
+template <class Socket>
+bool serve_in_order(intrusive_list<socket_waiter<Socket>>& queue, scheduler& s) noexcept {
+    bool progressed = false;
+    while (auto* w = queue.front()) {
+        if (!w->attempt(w)) break;
+        queue.erase(w);
+        s.schedule(w->resumed);
+        progressed = true;
+    }
+    return progressed;
+}
+
 }  // namespace zring::detail
