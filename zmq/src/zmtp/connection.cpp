@@ -333,13 +333,9 @@ task<void> connection::write_loop() {
             };
             if (pipe_->pong_owed) {
                 pipe_->pong_owed = false;
-                std::byte header[max_header_size];
-                const std::size_t n = encode_frame_header(header, 5 + pipe_->pong_size, frame_flag::command);
-                batch.insert(batch.end(), header, header + n);
-                const bytes name = as_bytes("\x04PONG");
-                batch.insert(batch.end(), name.begin(), name.end());
-                batch.insert(batch.end(), pipe_->pong_context.begin(), pipe_->pong_context.begin() + pipe_->pong_size);
-                bytes_out += n + 5 + pipe_->pong_size;
+                out_frame pong{command_body("PONG", bytes(pipe_->pong_context.data(), pipe_->pong_size)),
+                               frame_flag::command};  // at most 21 bytes: inline in the message
+                add(pong);
             }
             while (!pipe_->commands.empty()) {
                 out_frame f = pipe_->commands.pop_front();

@@ -25,16 +25,17 @@ struct engine::origin {
 
 namespace {
 
-bool matches(const std::vector<std::string>& prefixes, const ::zmq::message_t& m) noexcept {
-    const std::string_view data(static_cast<const char*>(m.data()), m.size());
-    return std::any_of(prefixes.begin(), prefixes.end(),
-                       [&](const std::string& p) { return data.substr(0, p.size()) == p; });
-}
+std::string_view prefix_of(const std::string& p) noexcept { return p; }
+std::string_view prefix_of(const std::pair<const std::string, std::size_t>& p) noexcept { return p.first; }
 
-bool matches(const std::map<std::string, std::size_t, std::less<>>& prefixes, const ::zmq::message_t& m) noexcept {
+// Whether m starts with one of the prefixes (a PUB's list for a peer, a SUB's counted set).
+template <class Prefixes>
+bool matches(const Prefixes& prefixes, const ::zmq::message_t& m) noexcept {
     const std::string_view data(static_cast<const char*>(m.data()), m.size());
-    return std::any_of(prefixes.begin(), prefixes.end(),
-                       [&](const auto& p) { return data.substr(0, p.first.size()) == p.first; });
+    return std::any_of(prefixes.begin(), prefixes.end(), [&](const auto& p) {
+        const std::string_view prefix = prefix_of(p);
+        return data.substr(0, prefix.size()) == prefix;
+    });
 }
 
 // A peer's distinct subscriptions, past which it is taken for hostile.
@@ -197,7 +198,7 @@ void engine::forget(pipe* p) noexcept {
 }
 
 void engine::deliver(pipe& p, std::vector<::zmq::message_t>& frames) {
-    if (type == ::zmq::socket_type::pub || type == ::zmq::socket_type::xpub) {
+    if (type == ::zmq::socket_type::pub) {
         // ZMTP 3.0 subscriptions: a message whose first byte is 1 (subscribe) or 0 (cancel).
         if (frames.size() == 1 && frames[0].size() > 0) {
             const auto* data = static_cast<const char*>(frames[0].data());
@@ -227,7 +228,7 @@ void engine::deliver(pipe& p, std::vector<::zmq::message_t>& frames) {
 }
 
 void engine::subscription(pipe& p, std::string_view prefix, bool on) {
-    if (type != ::zmq::socket_type::pub && type != ::zmq::socket_type::xpub) return;
+    if (type != ::zmq::socket_type::pub) return;
     const auto it = std::find(p.subscriptions.begin(), p.subscriptions.end(), prefix);
     if (on && it == p.subscriptions.end()) {
         if (p.subscriptions.size() >= subscription_limit)
@@ -378,10 +379,12 @@ void engine::close() noexcept {
     on_event = nullptr;  // what it captured may go with the socket; closing is no news
     closing_.request_stop();
     for (const auto& o : origins_) o->stop.request_stop();
-    for (const auto& p : pipes_) p->output.raise();  // writers flush what is queued, within the linger
     inbound_.clear();
-    for (const auto& p : pipes_) p->in_messages = 0;
-    for (const auto& p : pipes_) p->room.raise();
+    for (const auto& p : pipes_) {
+        p->output.raise();  // writers flush what is queued, within the linger
+        p->in_messages = 0;
+        p->room.raise();
+    }
 }
 
 // ---- sending ----
@@ -477,7 +480,6 @@ int engine::begin_send(::zmq::message_t& frame, bool more) noexcept {
             return 0;
         }
         case t::pub:
-        case t::xpub:
             for (const auto& p : pipes_) {
                 p->selected = p->attached && matches(p->subscriptions, frame);
                 if (p->selected && !has_room(*p)) {
@@ -501,21 +503,17 @@ int engine::send(zmq_msg_t* raw, int flags) noexcept {
         const int rc = begin_send(frame, more);
         if (rc >= 0) return rc;
     }
-    const bool pub = type == ::zmq::socket_type::pub || type == ::zmq::socket_type::xpub;
-    if (pub) {
+    if (type == ::zmq::socket_type::pub) {
         for (const auto& p : pipes_) {
             if (!p->selected) continue;
             ::zmq::message_t copy;
             copy.copy(frame);  // shares large content, copies small
             push(*p, std::move(copy), more);
         }
-        frame.rebuild();
-    } else if (out_dropping_ || !out_pipe_) {
-        frame.rebuild();
-    } else {
-        if (!push(*out_pipe_, std::move(frame), more)) return ENOMEM;
-        frame.rebuild();
+    } else if (!out_dropping_ && out_pipe_ && !push(*out_pipe_, std::move(frame), more)) {
+        return ENOMEM;
     }
+    frame.rebuild();  // taken (or dropped), as libzmq leaves a sent message
     out_in_message_ = more;
     if (!more) {
         if (type == ::zmq::socket_type::req) awaiting_reply_ = true;
@@ -624,7 +622,6 @@ int engine::events() noexcept {
     if (can_receive && (in_message_ || !inbound_.empty())) ev |= ZMQ_POLLIN;
     switch (type) {
         case t::pub:
-        case t::xpub:
         case t::router: ev |= ZMQ_POLLOUT; break;
         case t::rep:
             if (replying_) ev |= ZMQ_POLLOUT;
