@@ -27,6 +27,9 @@ namespace {
 using namespace std::chrono_literals;
 using duration = zring::detail::clock::duration;
 
+// A connection's read buffer starts at libzmq's batch size and grows while
+// the peer fills it, so ten thousand quiet peers cost 8 KiB each, not 64.
+constexpr std::size_t initial_read_buffer_size = 8 * 1024;
 constexpr std::size_t read_buffer_size = 64 * 1024;
 constexpr std::size_t handshake_command_limit = 64 * 1024;
 constexpr std::size_t copy_limit = 256;        // a frame's payload at most this size is copied into the batch
@@ -220,9 +223,17 @@ void connection::on_command(bytes body) {
 }
 
 task<void> connection::read_loop() {
-    std::vector<std::byte> buffer(read_buffer_size);
+    std::vector<std::byte> buffer(initial_read_buffer_size);
     std::size_t head = 0;
     std::size_t tail = 0;
+    // Doubles the buffer (up to read_buffer_size), what is buffered moved to its start.
+    const auto grow = [&] {
+        std::vector<std::byte> larger(std::min(buffer.size() * 2, read_buffer_size));
+        std::memcpy(larger.data(), buffer.data() + head, tail - head);
+        tail -= head;
+        head = 0;
+        buffer = std::move(larger);
+    };
     const std::stop_token token = reading_.get_token();
     try {
         for (;;) {
@@ -239,6 +250,10 @@ task<void> connection::read_loop() {
                     continue;
                 }
                 if (h->size <= buffer.size() / 2) break;  // fits once compacted
+                if (h->size <= read_buffer_size / 2) {    // fits once grown
+                    grow();
+                    break;
+                }
                 // A large frame is read straight into its message.
                 ::zmq::message_t large(static_cast<std::size_t>(h->size));
                 std::memcpy(large.data(), payload, have);
@@ -269,20 +284,21 @@ task<void> connection::read_loop() {
             }
             if (head == tail) {
                 head = tail = 0;
-            } else if (buffer.size() - tail < read_buffer_size / 2) {
+            } else if (buffer.size() - tail < buffer.size() / 2) {
                 std::memmove(buffer.data(), buffer.data() + head, tail - head);
                 tail -= head;
                 head = 0;
             }
+            const std::size_t room = buffer.size() - tail;
             const std::size_t n =
-                co_await stream_.read_some(std::span<std::byte>(buffer.data() + tail, buffer.size() - tail),
-                                           std::nullopt, token);
+                co_await stream_.read_some(std::span<std::byte>(buffer.data() + tail, room), std::nullopt, token);
             if (n == 0) {
                 fail(head == tail ? "peer closed the connection"
                                   : "peer closed the connection inside a frame (truncated)");
                 co_return;
             }
             tail += n;
+            if (n == room && buffer.size() < read_buffer_size) grow();  // the peer sends faster than we read
             last_received_ = zring::detail::clock::now();
         }
     } catch (const operation_cancelled&) {
@@ -302,7 +318,8 @@ task<void> connection::write_loop() {
     std::vector<segment> segments;
     std::vector<std::span<const std::byte>> spans;
     std::vector<::zmq::message_t> in_flight;  // large frames, sent from where they are
-    batch.reserve(batch_limit + 1024);
+    // No reservation: a peer that is never written to costs nothing here, and
+    // the batch keeps the capacity its busiest write needed.
     const std::stop_token token = abort_.get_token();
     try {
         for (;;) {
