@@ -7,7 +7,7 @@
 //   thr: PUSH to PULL, 16 B and 1 KiB unless --size, tcp and ipc: raw,
 //        native, native-epoll; with the process's CPU per message, both
 //        sides and libzmq's I/O threads counted.
-#include "bench.hpp"
+#include "engine.hpp"
 #include "measure.hpp"
 
 #include <zring/coro/event.hpp>
@@ -15,7 +15,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -41,11 +40,13 @@ const std::vector<std::string>& thr_variants() {
     return v;
 }
 
+}  // namespace
+
 zring::scheduler_options native_options(const std::string& variant) {
     return {.backend = variant == "native-epoll" ? zring::backend::epoll : zring::backend::io_uring};
 }
 
-std::vector<std::string> chosen(const options& opt, const std::vector<std::string>& all) {
+std::vector<std::string> chosen_engine_variants(const options& opt, const std::vector<std::string>& all) {
     static const bool io_uring_starts = backend_starts(zring::backend::io_uring);
     std::vector<std::string> out;
     for (const auto& v : all) {
@@ -57,12 +58,7 @@ std::vector<std::string> chosen(const options& opt, const std::vector<std::strin
     return out;
 }
 
-double process_cpu_seconds() {
-    rusage u{};
-    ::getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
+namespace {
 
 // An abstract ipc name leaves no file behind, whichever engine bound it.
 std::string bind_endpoint(const std::string& transport) {
@@ -308,7 +304,7 @@ void engine(const options& opt, report& out) {
                                {"round_trips", std::to_string(round_trips)}};
                 for (int rep = 1; rep <= opt.repeat; ++rep) {
                     progress("engine lat", p, rep, opt.repeat);
-                    for (const auto& variant : in_turn(chosen(opt, lat_variants()), rep)) {
+                    for (const auto& variant : in_turn(chosen_engine_variants(opt, lat_variants()), rep)) {
                         lat_result r = lat_once(variant, dealer, transport, warmup, round_trips, size);
                         record_round_trips(out.at("engine-lat", p, variant, "median_us", false), std::move(r.us),
                                            r.cpu);
@@ -323,7 +319,7 @@ void engine(const options& opt, report& out) {
             const params p{{"size", std::to_string(size)}, {"transport", transport}, {"messages", std::to_string(count)}};
             for (int rep = 1; rep <= opt.repeat; ++rep) {
                 progress("engine thr", p, rep, opt.repeat);
-                for (const auto& variant : in_turn(chosen(opt, thr_variants()), rep)) {
+                for (const auto& variant : in_turn(chosen_engine_variants(opt, thr_variants()), rep)) {
                     const thr_result r = thr_once(variant, transport, count, size);
                     row& line = out.at("engine-thr", p, variant, "msgs_per_s", true);
                     line.record("msgs_per_s", r.msgs_per_s);
@@ -332,6 +328,7 @@ void engine(const options& opt, report& out) {
             }
         }
     }
+    engine_fanin(opt, out);
 }
 
 }  // namespace bench

@@ -1,6 +1,7 @@
 // zring-bench: measures zring against a raw blocking libzmq loop (and, where
 // Boost.Asio is installed, against Asio coroutines on ZMQ_FD) in one run.
 #include "bench.hpp"
+#include "engine.hpp"
 #include "receivers.hpp"
 #include "watchdog.hpp"
 
@@ -31,7 +32,8 @@ const char* const usage_text =
     "          messages over 1, 100, 1,000 connections (msgs/s, server CPU); accept storm\n"
     "  engine  the native ZMTP engine (zring::zmtp::socket) against libzmq: REQ/REP and\n"
     "          DEALER/ROUTER round trips (native, native-libzmq, raw libzmq, the plain-socket\n"
-    "          floor) and PUSH/PULL throughput with CPU per message, tcp and ipc\n"
+    "          floor), PUSH/PULL throughput with CPU per message, tcp and ipc, and fan-in\n"
+    "          of 1,000 and 10,000 tcp connections into one PULL (msgs/s, CPU, memory)\n"
     "  http    HTTP hello world under wrk (needs wrk) against Boost.Beast and Tornado\n"
     "          (python3-tornado): 1, 64, 256 connections, keep-alive and not (requests/s, p99)\n"
     "  ws      WebSocket echo of 64 B messages, 1 and 100 clients, against Beast and Tornado\n"
@@ -169,6 +171,8 @@ int main(int argc, char** argv) {
     if (argc == 4 && hidden == "_sse_server") return bench::serve_sse(argv[2], argv[3]);
     if (argc == 6 && hidden == "_sse_client")
         return bench::sse_client(std::stoi(argv[2]), std::stoi(argv[3]), std::stoi(argv[4]), std::stod(argv[5]));
+    if (argc == 5 && hidden == "_fanin_sender")  // engine's fanin runs this in a child
+        return bench::fanin_sender(argv[2], std::stoi(argv[3]), std::stoll(argv[4]));
     if (argc == 5 && std::string(argv[1]) == "_sender") {  // thr --procs runs this in a child
         zmq::context_t context;
         // The parent closes our stdin once it received everything.
