@@ -123,6 +123,51 @@ TEMPLATE_TEST_CASE("zmtp: REQ and REP keep the envelope; DEALER and ROUTER route
     }
 }
 
+TEMPLATE_TEST_CASE("zmtp: a strict REQ refuses a second request while a relaxed and correlating one sends again "
+                   "and drops the stale reply",
+                   "[zmtp]", ZRING_ENGINE_PAIRS) {
+    zmq::context_t context;
+    zring::scheduler s;
+    auto rep = TestType::binder::make(s, context, zmq::socket_type::rep);
+    auto strict = TestType::connector::make(s, context, zmq::socket_type::req);
+    auto relaxed = TestType::connector::make(s, context, zmq::socket_type::req);
+    relaxed.set(zmq::sockopt::req_relaxed, 1);
+    relaxed.set(zmq::sockopt::req_correlate, 1);
+    const std::string endpoint = bind_fresh(rep, "tcp");
+    strict.connect(endpoint);
+    auto body = [&]() -> zring::task<void> {
+        co_await strict.send(msg("once"), 5s);
+        try {
+            co_await strict.send(msg("twice"), 1s);
+            FAIL("a strict REQ sent twice");
+        } catch (const zring::socket_error& e) {
+            CHECK(e.code().value() == EFSM);
+        }
+        co_await rep.recv(5s);
+        co_await rep.send(msg("to once"), 5s);
+        const zmq::message_t once = co_await strict.recv(5s);
+        CHECK(once.to_string() == "to once");
+        strict.close();
+
+        relaxed.connect(endpoint);
+        for (int round = 0; round < 3; ++round) {
+            const std::string n = std::to_string(round);
+            co_await relaxed.send(msg("first " + n), 5s);
+            const zmq::message_t first = co_await rep.recv(5s);
+            CHECK(first.to_string() == "first " + n);
+            co_await relaxed.send(msg("second " + n), 5s);  // no reply yet: allowed
+            co_await rep.send(msg("late reply to first " + n), 5s);
+            const zmq::message_t second = co_await rep.recv(5s);
+            CHECK(second.to_string() == "second " + n);
+            co_await rep.send(msg("reply to second " + n), 5s);
+            // The late reply is the first to arrive, and is dropped.
+            const zmq::message_t reply = co_await relaxed.recv(5s);
+            CHECK(reply.to_string() == "reply to second " + n);
+        }
+    };
+    run(s, body());
+}
+
 TEMPLATE_TEST_CASE("zmtp: a SUB receives what matches its subscriptions, and PAIR talks both ways", "[zmtp]",
                    ZRING_ENGINE_PAIRS) {
     zmq::context_t context;

@@ -133,6 +133,13 @@ TEST_CASE("zmtp: errors name the socket and what it refused", "[zmtp]") {
         CHECK_THAT(e.what(), Catch::Contains("not supported by the native engine"));
     }
     try {
+        push.set(zmq::sockopt::req_relaxed, 1);
+        FAIL("req_relaxed accepted by a PUSH");
+    } catch (const zring::socket_error& e) {
+        CHECK(e.code().value() == EINVAL);
+        CHECK_THAT(e.what(), Catch::Contains("req_relaxed"));
+    }
+    try {
         zring::zmtp::socket xpub(s, zmq::socket_type::xpub);
         FAIL("XPUB made");
     } catch (const zring::socket_error& e) {

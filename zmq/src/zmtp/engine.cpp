@@ -8,6 +8,7 @@
 #include <zring/io/unix_socket.hpp>
 
 #include <algorithm>
+#include <random>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -127,7 +128,12 @@ task<void> connect_loop(std::shared_ptr<engine> e, std::string endpoint, pipe* p
 
 }  // namespace
 
-engine::engine(scheduler& s, ::zmq::socket_type t, std::string n) : sched(s), type(t), name(std::move(n)) {}
+engine::engine(scheduler& s, ::zmq::socket_type t, std::string n) : sched(s), type(t), name(std::move(n)) {
+    // As libzmq: request ids start anywhere, so that a restarted REQ's
+    // first reply is not taken for a stale one's.
+    std::random_device seed;
+    request_id_ = seed();
+}
 
 engine::~engine() = default;
 
@@ -427,14 +433,11 @@ int engine::begin_send(::zmq::message_t& frame, bool more) noexcept {
     switch (type) {
         case t::pull:
         case t::sub: return ENOTSUP;
-        case t::req:
-            if (awaiting_reply_) return EFSM;
-            out_pipe_ = next_pipe();
-            if (!out_pipe_) return EAGAIN;
-            ++out_pipe_->out_messages;
-            if (!push(*out_pipe_, ::zmq::message_t(), true)) return ENOMEM;  // the empty delimiter
-            req_pipe_ = out_pipe_;
+        case t::req: {
+            const int rc = begin_request();
+            if (rc != 0) return rc;
             break;
+        }
         case t::push:
         case t::dealer:
             out_pipe_ = next_pipe();
@@ -495,6 +498,29 @@ int engine::begin_send(::zmq::message_t& frame, bool more) noexcept {
     return -1;  // go on: push the frame
 }
 
+int engine::begin_request() noexcept {
+    if (awaiting_reply_ && !opts.req_relaxed) return EFSM;
+    pipe* p = next_pipe();
+    if (!p) return EAGAIN;
+    // Relaxed: the request awaiting its reply is abandoned, and what is
+    // left of a reply being received with it.
+    if (in_message_) {
+        while (!inbound_.empty() && take_frame().more) {
+        }
+        in_message_ = false;
+    }
+    awaiting_reply_ = false;
+    out_pipe_ = p;
+    ++p->out_messages;
+    if (opts.req_correlate) {
+        ++request_id_;
+        if (!push(*p, ::zmq::message_t(&request_id_, sizeof request_id_), true)) return ENOMEM;
+    }
+    if (!push(*p, ::zmq::message_t(), true)) return ENOMEM;  // the empty delimiter
+    req_pipe_ = p;
+    return 0;
+}
+
 int engine::send(zmq_msg_t* raw, int flags) noexcept {
     ::zmq::message_t& frame = *reinterpret_cast<::zmq::message_t*>(raw);
     static_assert(sizeof(::zmq::message_t) == sizeof(zmq_msg_t), "message_t wraps zmq_msg_t alone");
@@ -542,12 +568,7 @@ bool engine::begin_receive() noexcept {
     using t = ::zmq::socket_type;
     while (!inbound_.empty()) {
         if (type == t::req) {
-            // Only the reply from the peer asked, after its empty delimiter.
-            pipe* from = inbound_.front().from;
-            in_frame first = take_frame();
-            const bool ok = from == req_pipe_ && first.message.size() == 0 && first.more;
-            if (ok) return true;
-            while (first.more) first = take_frame();  // drop the rest
+            if (take_reply_envelope()) return true;
             continue;
         }
         if (type == t::rep) {
@@ -579,6 +600,23 @@ bool engine::begin_receive() noexcept {
         }
         return true;
     }
+    return false;
+}
+
+bool engine::take_reply_envelope() noexcept {
+    // Only the reply from the peer asked, after its request id (with
+    // req_correlate) and its empty delimiter; anything else is dropped whole.
+    pipe* from = inbound_.front().from;
+    in_frame f = take_frame();
+    bool ok = from == req_pipe_;
+    if (ok && opts.req_correlate) {
+        ok = f.more && f.message.size() == sizeof request_id_ &&
+             std::memcmp(f.message.data(), &request_id_, sizeof request_id_) == 0;
+        if (ok) f = take_frame();
+    }
+    ok = ok && f.message.size() == 0 && f.more;
+    if (ok) return true;
+    while (f.more) f = take_frame();
     return false;
 }
 
@@ -627,7 +665,7 @@ int engine::events() noexcept {
             if (replying_) ev |= ZMQ_POLLOUT;
             break;
         case t::req:
-            if (awaiting_reply_) break;
+            if (awaiting_reply_ && !opts.req_relaxed) break;
             [[fallthrough]];
         case t::push:
         case t::dealer:

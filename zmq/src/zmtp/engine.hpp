@@ -41,6 +41,8 @@ struct options {
     std::int64_t maxmsgsize = -1;
     bool immediate = false;
     int handshake_ivl_ms = 30000;
+    bool req_relaxed = false;    // REQ: a new request abandons the one awaiting its reply
+    bool req_correlate = false;  // REQ: a request id frame before the delimiter; stale replies dropped
 };
 
 struct out_frame {
@@ -146,6 +148,10 @@ private:
     pipe* next_pipe() noexcept;  // round-robin over eligible pipes with room
     pipe* find_routing_id(std::string_view id) noexcept;
     int begin_send(::zmq::message_t& frame, bool more) noexcept;
+    int begin_request() noexcept;
+    // REQ: whether the message at the front is the reply awaited, its
+    // envelope (request id, delimiter) taken.
+    bool take_reply_envelope() noexcept;
     bool push(pipe& p, ::zmq::message_t&& frame, bool more) noexcept;
     // Takes the next whole message's first frame, dropping what the type refuses.
     bool begin_receive() noexcept;
@@ -168,9 +174,11 @@ private:
     pipe* out_pipe_ = nullptr;
     bool out_in_message_ = false;
     bool out_dropping_ = false;
-    // REQ: waiting for the reply from req_pipe_; REP: replying to reply_pipe_.
+    // REQ: waiting for the reply from req_pipe_ to request request_id_
+    // (sent only with req_correlate); REP: replying to reply_pipe_.
     bool awaiting_reply_ = false;
     pipe* req_pipe_ = nullptr;
+    std::uint32_t request_id_ = 0;
     bool replying_ = false;
     pipe* reply_pipe_ = nullptr;
     std::vector<::zmq::message_t> envelope_;

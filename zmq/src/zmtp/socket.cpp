@@ -29,6 +29,8 @@ const char* option_name(int option) noexcept {
         case ZMQ_MAXMSGSIZE: return "maxmsgsize";
         case ZMQ_IMMEDIATE: return "immediate";
         case ZMQ_HANDSHAKE_IVL: return "handshake_ivl";
+        case ZMQ_REQ_RELAXED: return "req_relaxed";
+        case ZMQ_REQ_CORRELATE: return "req_correlate";
         case ZMQ_SUBSCRIBE: return "subscribe";
         case ZMQ_UNSUBSCRIBE: return "unsubscribe";
         case ZMQ_RCVMORE: return "rcvmore";
@@ -213,6 +215,11 @@ void socket::set_integer(int option, std::int64_t value) {
         case ZMQ_MAXMSGSIZE: o.maxmsgsize = value; break;
         case ZMQ_IMMEDIATE: o.immediate = value != 0; break;
         case ZMQ_HANDSHAKE_IVL: o.handshake_ivl_ms = as_int(); break;
+        case ZMQ_REQ_RELAXED:
+        case ZMQ_REQ_CORRELATE:
+            if (type_ != ::zmq::socket_type::req) throw_unsupported("set", option);  // as libzmq: REQ's alone
+            (option == ZMQ_REQ_RELAXED ? o.req_relaxed : o.req_correlate) = value != 0;
+            break;
         default: throw_unsupported("set", option);
     }
     serve();  // a higher-water mark may let senders on
@@ -248,6 +255,8 @@ std::int64_t socket::get_integer(int option) const {
         case ZMQ_MAXMSGSIZE: return o.maxmsgsize;
         case ZMQ_IMMEDIATE: return o.immediate;
         case ZMQ_HANDSHAKE_IVL: return o.handshake_ivl_ms;
+        case ZMQ_REQ_RELAXED: return o.req_relaxed;
+        case ZMQ_REQ_CORRELATE: return o.req_correlate;
         case ZMQ_RCVMORE: return e->more();
         case ZMQ_TYPE: return static_cast<int>(type_);
         default: throw_unsupported("get", option);

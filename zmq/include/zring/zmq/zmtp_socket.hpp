@@ -91,7 +91,8 @@ public:
     // cppzmq's options: s.set(zmq::sockopt::sndhwm, 10). Supported: sndhwm,
     // rcvhwm, linger, routing_id, router_mandatory, heartbeat_ivl,
     // heartbeat_ttl, heartbeat_timeout, reconnect_ivl, reconnect_ivl_max,
-    // maxmsgsize, immediate, handshake_ivl, subscribe, unsubscribe; get()
+    // maxmsgsize, immediate, handshake_ivl, req_relaxed and req_correlate
+    // (REQ only), subscribe, unsubscribe; get()
     // also rcvmore, type and last_endpoint. Any other is socket_error(EINVAL)
     // naming it: never silently ignored.
     template <int Option, class T, bool BoolUnit>
