@@ -14,8 +14,11 @@
 //                  sent to it goes to the echo service, its reply comes back
 //   POST /send     form field "text": the echo service's reply (504 if none)
 // A browser too slow to keep up (256 updates behind) is disconnected; its
-// EventSource reconnects. Ctrl-C shuts the server down gracefully.
+// EventSource reconnects. Ctrl-C shuts the server down gracefully. With
+// --engine native the ZeroMQ sockets speak ZMTP on the loop's own ring: the
+// whole process is one thread.
 #include "common/cli.hpp"
+#include "common/engine.hpp"
 #include "common/scheduler.hpp"
 #include "common/until_signal.hpp"
 
@@ -27,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 using namespace std::chrono_literals;
 namespace http = zring::http;
@@ -115,10 +119,12 @@ private:
     std::list<zring::channel<update_ptr>> queues_;  // stable: subscriptions hold theirs
 };
 
+template <class Socket>
 class dashboard {
 public:
-    dashboard(zring::scheduler& s, zmq::context_t& context) : sub_(s, context, zmq::socket_type::sub),
-                                                              echo_(s, context, zmq::socket_type::req) {
+    template <class Engine>
+    dashboard(zring::scheduler& s, Engine& engine) : sub_(engine.make(s, zmq::socket_type::sub)),
+                                                     echo_(engine.make(s, zmq::socket_type::req)) {
         // A reply that never comes must not wedge REQ: send again anyway,
         // and drop a late reply to an earlier request.
         echo_.set(zmq::sockopt::req_relaxed, 1);
@@ -126,8 +132,8 @@ public:
         echo_.set(zmq::sockopt::linger, 0);
     }
 
-    zring::socket& sub() { return sub_; }
-    zring::socket& echo() { return echo_; }
+    Socket& sub() { return sub_; }
+    Socket& echo() { return echo_; }
 
     void routes(http::server& app) {
         app.route("GET", "/", [](http::request&) -> zring::task<http::response> {
@@ -198,13 +204,14 @@ private:
         co_return reply;
     }
 
-    zring::socket sub_;
-    zring::socket echo_;
+    Socket sub_;
+    Socket echo_;
     zring::mutex asking_;
     hub hub_;
 };
 
-zring::task<void> serve(dashboard& d, http::server& app, zring::tcp_listener& listener) {
+template <class Socket>
+zring::task<void> serve(dashboard<Socket>& d, http::server& app, zring::tcp_listener& listener) {
     co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
         group.spawn(d.fan_out());
         group.spawn(app.serve(listener));
@@ -221,30 +228,32 @@ int main(int argc, char** argv) {
     examples::cli args(argc, argv, "web_dashboard [--port PORT] [--sub ENDPOINT] [--echo ENDPOINT]",
                        {{"port", "the HTTP port on 127.0.0.1 (default 8888; 0 picks one)"},
                         {"sub", "the publisher of updates (default tcp://127.0.0.1:5556)"},
-                        {"echo", "the REQ/REP echo service for the form (default tcp://127.0.0.1:5557)"}});
+                        {"echo", "the REQ/REP echo service for the form (default tcp://127.0.0.1:5557)"},
+                        {"engine", examples::engine_help}});
     const std::int64_t port = args.number("port", 8888);
     zring::block_signals(SIGINT, SIGTERM);
     const auto started = examples::start_scheduler(args);
     zring::scheduler& s = *started;
-    zmq::context_t context;
-    dashboard d(s, context);
-    http::server app(s);
-    d.routes(app);
-    std::optional<zring::tcp_listener> listener;
-    try {
-        d.sub().connect(args.get("sub", "tcp://127.0.0.1:5556"));
-        d.sub().subscribe("");
-        d.echo().connect(args.get("echo", "tcp://127.0.0.1:5557"));
-        listener.emplace(zring::tcp_listener::listen(s, "127.0.0.1:" + std::to_string(port)));
-    } catch (const std::exception& e) {
-        args.fail(e.what());
-    }
-    std::cout << "listening on http://" << listener->local_endpoint().to_string() << "/" << std::endl;
-    try {
-        s.run(serve(d, app, *listener));
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << std::endl;
-        return 1;
-    }
-    return 0;
+    return examples::with_engine(args, [&](auto& engine) {
+        dashboard<typename std::remove_reference_t<decltype(engine)>::socket> d(s, engine);
+        http::server app(s);
+        d.routes(app);
+        std::optional<zring::tcp_listener> listener;
+        try {
+            d.sub().connect(args.get("sub", "tcp://127.0.0.1:5556"));
+            d.sub().subscribe("");
+            d.echo().connect(args.get("echo", "tcp://127.0.0.1:5557"));
+            listener.emplace(zring::tcp_listener::listen(s, "127.0.0.1:" + std::to_string(port)));
+        } catch (const std::exception& e) {
+            args.fail(e.what());
+        }
+        std::cout << "listening on http://" << listener->local_endpoint().to_string() << "/" << std::endl;
+        try {
+            s.run(serve(d, app, *listener));
+        } catch (const std::exception& e) {
+            std::cerr << "error: " << e.what() << std::endl;
+            return 1;
+        }
+        return 0;
+    });
 }

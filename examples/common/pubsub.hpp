@@ -14,7 +14,8 @@
 namespace examples {
 
 // Sends "updates <n>" every interval, count times (0: until cancelled).
-inline zring::task<void> publish(zring::socket& pub, std::chrono::milliseconds interval, std::int64_t count) {
+template <class Socket>
+zring::task<void> publish(Socket& pub, std::chrono::milliseconds interval, std::int64_t count) {
     for (std::int64_t n = 1; count == 0 || n <= count; ++n) {
         co_await zring::sleep_for(interval);
         const std::string update = "updates " + std::to_string(n);
@@ -24,7 +25,8 @@ inline zring::task<void> publish(zring::socket& pub, std::chrono::milliseconds i
 }
 
 // Prints every message until count were received (0: until cancelled).
-inline zring::task<void> subscribe(zring::socket& sub, std::int64_t count) {
+template <class Socket>
+zring::task<void> subscribe(Socket& sub, std::int64_t count) {
     for (std::int64_t n = 0; count == 0 || n < count; ++n) {
         auto message = co_await sub.recv();
         std::cout << "Received: " << message.to_string_view() << std::endl;

@@ -5,9 +5,10 @@ set -euo pipefail
 bin=$1
 case_name=$2
 refuse=${3:-}
-# CASE-native: the same case with its clients and workers (and lazy pirate's
-# second server, zring-cat's receiver) on the native ZMTP engine, against
-# the libzmq peers the case has today.
+# CASE-native: the same case on the native ZMTP engine. The Guide's clients
+# and workers (and lazy pirate's second server, zring-cat's receiver) and
+# the web dashboard take it against the libzmq peers the case has today;
+# demo, processes and reqrep run both ends on it.
 native=()
 if [[ $case_name == *-native ]]; then
     case_name=${case_name%-native}
@@ -49,19 +50,19 @@ wait_bounded() {
 
 case "$case_name" in
 demo)
-    timeout 20 "$bin/pubsub_demo" --count 3 --interval-ms 20 --endpoint "$endpoint" > "$work/demo.out"
+    timeout 20 "$bin/pubsub_demo" --count 3 --interval-ms 20 --endpoint "$endpoint" "${native[@]}" > "$work/demo.out"
     [ "$(grep -c '^Received: updates [0-9]*$' "$work/demo.out")" -eq 3 ] || fail "demo did not receive 3 updates"
     grep -q '^Sent: updates 1$' "$work/demo.out" || fail "demo did not send"
     ;;
 processes)
-    timeout 20 "$bin/pubsub_subscriber" --endpoint "$endpoint" --count 3 > "$work/sub.out" &
+    timeout 20 "$bin/pubsub_subscriber" --endpoint "$endpoint" --count 3 "${native[@]}" > "$work/sub.out" &
     sub=$!
     # Publishes until the subscriber has its 3 updates (bounded by --count).
     # --foreground: signalled, timeout passes the signal on and adds no SIGCONT.
     # A SIGCONT racing LeakSanitizer's exit-time ptrace attach can discard the
     # SIGSTOP it waits for, and the publisher then hangs in the leak check.
     timeout --foreground 20 "$bin/pubsub_publisher" --endpoint "$endpoint" --interval-ms 10 --count 1000 \
-        > "$work/pub.out" &
+        "${native[@]}" > "$work/pub.out" &
     pub=$!
     wait $sub || fail "subscriber exited with $?"
     kill -TERM $pub
@@ -98,9 +99,9 @@ bad-input)
     done
     ;;
 reqrep)
-    "$bin/reqrep_echo" --mode server --endpoint "$endpoint" --count 3 > "$work/server.out" &
+    "$bin/reqrep_echo" --mode server --endpoint "$endpoint" --count 3 "${native[@]}" > "$work/server.out" &
     server=$!
-    timeout 20 "$bin/reqrep_echo" --mode client --endpoint "$endpoint" --count 3 > "$work/client.out" \
+    timeout 20 "$bin/reqrep_echo" --mode client --endpoint "$endpoint" --count 3 "${native[@]}" > "$work/client.out" \
         || fail "client exit status $?"
     wait $server || fail "server exit status $?"
     [ "$(grep -c '^Reply: echo: hello [123]$' "$work/client.out")" -eq 3 ] || fail "client did not get 3 echoes"
@@ -213,11 +214,19 @@ web-dashboard)
     timeout 20 "$bin/pubsub_publisher" --endpoint "$endpoint" --interval-ms 20 > "$work/publisher.out" 2>&1 &
     timeout 20 "$bin/reqrep_echo" --mode server --endpoint "ipc://$work/echo" > "$work/echo.out" 2>&1 &
     timeout --foreground 20 "$bin/web_dashboard" --port 0 --sub "$endpoint" --echo "ipc://$work/echo" \
-        > "$work/dashboard.out" 2>&1 &
+        "${native[@]}" > "$work/dashboard.out" 2>&1 &
     dashboard=$!
     wait_for_line "$work/dashboard.out" '^listening on http://127.0.0.1:[0-9]*/$'
     url=$(sed -n 's/^listening on //p' "$work/dashboard.out")
     curl -sS --max-time 5 "$url" | grep -q 'new EventSource' || fail "GET / is not the page"
+    # libzmq names its threads ZMQbg/...: the native engine starts none.
+    server_pid=$(cat /proc/$dashboard/task/$dashboard/children)  # timeout runs it
+    libzmq_threads=$(cat /proc/${server_pid// /}/task/*/comm | grep -c '^ZMQbg' || true)
+    if [ ${#native[@]} -gt 0 ]; then
+        [ "$libzmq_threads" -eq 0 ] || fail "web_dashboard --engine native runs $libzmq_threads libzmq threads"
+    else
+        [ "$libzmq_threads" -gt 0 ] || fail "web_dashboard on libzmq shows no libzmq thread (is the check blind?)"
+    fi
     curl -sS --max-time 2 -N "${url}events" > "$work/events.out" 2>&1 || true  # ends at --max-time
     grep -q '^data: updates [0-9]*$' "$work/events.out" || fail "no update on /events"
     [ "$(curl -sS --max-time 5 --data-urlencode 'text=hi there' "${url}send")" = "echo: hi there" ] \
