@@ -170,10 +170,13 @@ for transport in ("tcp", "ipc"):
             ran += 1
 
         # PUSH to PULL and PUB to SUB through a native forwarder (its PULL or SUB
-        # receives from pyzmq, its PUSH or PUB sends to pyzmq), with the pyzmq
-        # sender restarted mid-stream, and heartbeats on the second round.
+        # receives from pyzmq, its PUSH or PUB sends to pyzmq), and PUB to SUB
+        # through a native XSUB/XPUB proxy (the subscriptions go back through
+        # it), with the pyzmq sender restarted mid-stream, and heartbeats on
+        # the second round.
         for (in_type, out_type, py_out, py_in) in (("PULL", "PUSH", zmq.PUSH, zmq.PULL),
-                                                    ("SUB", "PUB", zmq.PUB, zmq.SUB)):
+                                                    ("SUB", "PUB", zmq.PUB, zmq.SUB),
+                                                    ("XSUB", "XPUB", zmq.PUB, zmq.SUB)):
             for heartbeat in (None, 50):
                 ep_in, ep_out = endpoint(transport), endpoint(transport)
                 sender, receiver = sock(py_out, heartbeat), sock(py_in, heartbeat)

@@ -3,7 +3,8 @@
 //   zmtp-peer echo TYPE bind|connect ENDPOINT
 //       returns every message as it came (REP, ROUTER, DEALER, PAIR)
 //   zmtp-peer forward IN_TYPE bind|connect IN_ENDPOINT OUT_TYPE bind|connect OUT_ENDPOINT
-//       sends every message received on IN on OUT (PULL to PUSH, SUB to PUB)
+//       sends every message received on IN on OUT (PULL to PUSH, SUB to PUB); as
+//       a proxy, XSUB to XPUB, also the subscriptions back from OUT to IN
 //   zmtp-peer ask TYPE bind|connect ENDPOINT BURST
 //       drives an echo (REQ, DEALER, PAIR): sizes 0 1 255 256 1 MiB, 100 frames,
 //       then BURST messages; exits 1 naming the first mismatch
@@ -31,7 +32,8 @@ zmq::socket_type type_of(const std::string& name) {
     static const std::map<std::string, zmq::socket_type> types{
         {"PAIR", zmq::socket_type::pair}, {"PUSH", zmq::socket_type::push},     {"PULL", zmq::socket_type::pull},
         {"PUB", zmq::socket_type::pub},   {"SUB", zmq::socket_type::sub},       {"REQ", zmq::socket_type::req},
-        {"REP", zmq::socket_type::rep},   {"DEALER", zmq::socket_type::dealer}, {"ROUTER", zmq::socket_type::router}};
+        {"REP", zmq::socket_type::rep},   {"DEALER", zmq::socket_type::dealer}, {"ROUTER", zmq::socket_type::router},
+        {"XPUB", zmq::socket_type::xpub}, {"XSUB", zmq::socket_type::xsub}};
     const auto it = types.find(name);
     if (it == types.end()) throw std::invalid_argument("unknown socket type " + name);
     return it->second;
@@ -131,6 +133,9 @@ int main(int argc, char** argv) {
             auto out = open(s, a[4], a[5], a[6]);
             std::cout << "ready " << in.get(zmq::sockopt::last_endpoint) << " "
                       << out.get(zmq::sockopt::last_endpoint) << std::endl;
+            if (in.type() == zmq::socket_type::xsub)
+                return s.run(until_signal([](auto both) -> zring::task<void> { co_await std::move(both); }(
+                    zring::when_all(forward(in, out), forward(out, in)))));
             return s.run(until_signal(forward(in, out)));
         }
         if (a.size() == 5 && a[0] == "ask") {

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -206,6 +207,70 @@ TEMPLATE_TEST_CASE("zmtp: a SUB receives what matches its subscriptions, and PAI
         co_await b.send(msg("to a"), 5s);
         zmq::message_t at_a = co_await a.recv(5s);
         CHECK(at_a.to_string() == "to a");
+    };
+    run(s, body());
+}
+
+TEMPLATE_TEST_CASE("zmtp: an XPUB hears of a prefix's first subscriber and its last one leaving, and an XSUB "
+                   "subscribes by message and talks upstream",
+                   "[zmtp]", ZRING_ENGINE_PAIRS) {
+    zmq::context_t context;
+    zring::scheduler s;
+    auto xpub = TestType::binder::make(s, context, zmq::socket_type::xpub);
+    const std::string endpoint = bind_fresh(xpub, "tcp");
+    auto one = TestType::connector::make(s, context, zmq::socket_type::sub);
+    auto two = TestType::connector::make(s, context, zmq::socket_type::sub);
+    auto xsub = TestType::connector::make(s, context, zmq::socket_type::xsub);
+    const auto note = [](char kind, std::string_view prefix) { return std::string(1, kind) + std::string(prefix); };
+    auto body = [&]() -> zring::task<void> {
+        one.connect(endpoint);
+        one.subscribe("a");
+        zmq::message_t first = co_await xpub.recv(5s);
+        CHECK(first.to_string() == note(1, "a"));
+        // A second subscriber to "a" is no news; its "b" is, and arrives after its "a".
+        two.connect(endpoint);
+        two.subscribe("a");
+        two.subscribe("b");
+        zmq::message_t second = co_await xpub.recv(5s);
+        CHECK(second.to_string() == note(1, "b"));
+        for (const char* m : {"a-1", "b-1", "c-1", "a-2"}) co_await xpub.send(msg(m), 5s);
+        std::vector<std::string> at_one, at_two;
+        for (int i = 0; i < 2; ++i) {
+            zmq::message_t m = co_await one.recv(5s);
+            at_one.push_back(m.to_string());
+        }
+        for (int i = 0; i < 3; ++i) {
+            zmq::message_t m = co_await two.recv(5s);
+            at_two.push_back(m.to_string());
+        }
+        CHECK(at_one == std::vector<std::string>{"a-1", "a-2"});
+        CHECK(at_two == std::vector<std::string>{"a-1", "b-1", "a-2"});
+        // "a" keeps a subscriber until the second one goes: then both its
+        // prefixes are nobody's.
+        one.unsubscribe("a");
+        two.close();
+        std::vector<std::string> gone;
+        for (int i = 0; i < 2; ++i) {
+            zmq::message_t m = co_await xpub.recv(5s);
+            gone.push_back(m.to_string());
+        }
+        std::sort(gone.begin(), gone.end());
+        CHECK(gone == std::vector<std::string>{note(0, "a"), note(0, "b")});
+
+        // An XSUB subscribes with a message, filters, and sends other messages upstream.
+        xsub.connect(endpoint);
+        co_await xsub.send(msg(note(1, "news")), 5s);
+        zmq::message_t subscribed = co_await xpub.recv(5s);
+        CHECK(subscribed.to_string() == note(1, "news"));
+        for (const char* m : {"sports 1", "news 1"}) co_await xpub.send(msg(m), 5s);
+        zmq::message_t news = co_await xsub.recv(5s);
+        CHECK(news.to_string() == "news 1");
+        co_await xsub.send(msg("hello upstream"), 5s);
+        zmq::message_t upstream = co_await xpub.recv(5s);
+        CHECK(upstream.to_string() == "hello upstream");
+        co_await xsub.send(msg(note(0, "news")), 5s);
+        zmq::message_t cancelled = co_await xpub.recv(5s);
+        CHECK(cancelled.to_string() == note(0, "news"));
     };
     run(s, body());
 }

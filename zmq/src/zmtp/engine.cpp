@@ -163,7 +163,7 @@ const char* engine::attach(pipe& p, std::string_view peer_routing_id, bool legac
     }
     p.attached = true;
     p.legacy_subscriptions = legacy;
-    if (type == ::zmq::socket_type::sub)
+    if (subscribes())
         for (const auto& [prefix, count] : subscriptions_) queue_subscription(p, prefix, true);
     notify();
     return nullptr;
@@ -172,6 +172,13 @@ const char* engine::attach(pipe& p, std::string_view peer_routing_id, bool legac
 void engine::detach(pipe& p) noexcept {
     p.attached = false;
     p.connected = false;
+    if (type == ::zmq::socket_type::xpub) {
+        try {
+            for (const std::string& prefix : p.subscriptions) count_subscriber(nullptr, prefix, false);
+        } catch (const std::bad_alloc&) {
+            // The user misses that nobody holds these any more; the counts are right.
+        }
+    }
     p.subscriptions.clear();
     p.routing_id.clear();
     p.commands.clear();
@@ -204,17 +211,21 @@ void engine::forget(pipe* p) noexcept {
 }
 
 void engine::deliver(pipe& p, std::vector<::zmq::message_t>& frames) {
-    if (type == ::zmq::socket_type::pub) {
+    if (publishes()) {
         // ZMTP 3.0 subscriptions: a message whose first byte is 1 (subscribe) or 0 (cancel).
+        bool subscribing = false;
         if (frames.size() == 1 && frames[0].size() > 0) {
             const auto* data = static_cast<const char*>(frames[0].data());
-            if (data[0] == 1 || data[0] == 0)
-                subscription(p, std::string_view(data + 1, frames[0].size() - 1), data[0] == 1);
+            subscribing = data[0] == 1 || data[0] == 0;
+            if (subscribing) subscription(p, std::string_view(data + 1, frames[0].size() - 1), data[0] == 1);
         }
-        frames.clear();
-        return;
+        // Anything else is an XSUB's message upstream: an XPUB's user receives it.
+        if (subscribing || type == ::zmq::socket_type::pub) {
+            frames.clear();
+            return;
+        }
     }
-    if (type == ::zmq::socket_type::sub && !matches(subscriptions_, frames[0])) {
+    if (subscribes() && !matches(subscriptions_, frames[0])) {
         frames.clear();
         return;
     }
@@ -234,7 +245,7 @@ void engine::deliver(pipe& p, std::vector<::zmq::message_t>& frames) {
 }
 
 void engine::subscription(pipe& p, std::string_view prefix, bool on) {
-    if (type != ::zmq::socket_type::pub) return;
+    if (!publishes()) return;
     const auto it = std::find(p.subscriptions.begin(), p.subscriptions.end(), prefix);
     if (on && it == p.subscriptions.end()) {
         if (p.subscriptions.size() >= subscription_limit)
@@ -242,7 +253,34 @@ void engine::subscription(pipe& p, std::string_view prefix, bool on) {
         p.subscriptions.emplace_back(prefix);
     } else if (!on && it != p.subscriptions.end()) {
         p.subscriptions.erase(it);
+    } else {
+        return;  // the peer holds it already, or never did
     }
+    if (type == ::zmq::socket_type::xpub) count_subscriber(&p, prefix, on);
+}
+
+void engine::count_subscriber(pipe* from, std::string_view prefix, bool on) {
+    auto it = subscribers_.find(prefix);
+    if (on) {
+        if (it != subscribers_.end()) {
+            ++it->second;
+            return;
+        }
+        it = subscribers_.emplace(std::string(prefix), 1).first;
+    } else {
+        if (it == subscribers_.end() || --it->second > 0) return;
+        subscribers_.erase(it);
+    }
+    ::zmq::message_t note(prefix.size() + 1);
+    auto* data = static_cast<char*>(note.data());
+    data[0] = on ? 1 : 0;
+    std::memcpy(data + 1, prefix.data(), prefix.size());
+    inbound_.reserve_more(1);
+    inbound_.push_back({std::move(note), from, false});
+    // Counted as the peer's message: a peer that churns subscriptions the
+    // user does not read is parked at rcvhwm as a sender would be.
+    if (from) ++from->in_messages;
+    notify();
 }
 
 void engine::receive_limit_changed() noexcept {
@@ -430,6 +468,17 @@ int engine::begin_send(::zmq::message_t& frame, bool more) noexcept {
     using t = ::zmq::socket_type;
     out_dropping_ = false;
     out_pipe_ = nullptr;
+    const auto* first_byte = static_cast<const char*>(frame.data());
+    if (type == t::xsub && !more && frame.size() > 0 && (first_byte[0] == 1 || first_byte[0] == 0)) {
+        // A subscription: counted, and passed on as a SUB's are.
+        try {
+            subscribe(std::string_view(first_byte + 1, frame.size() - 1), first_byte[0] == 1);
+        } catch (const std::bad_alloc&) {
+            return ENOMEM;
+        }
+        frame.rebuild();  // taken
+        return 0;
+    }
     switch (type) {
         case t::pull:
         case t::sub: return ENOTSUP;
@@ -483,8 +532,10 @@ int engine::begin_send(::zmq::message_t& frame, bool more) noexcept {
             return 0;
         }
         case t::pub:
+        case t::xpub:
+        case t::xsub:  // anything but a subscription goes upstream to every publisher
             for (const auto& p : pipes_) {
-                p->selected = p->attached && matches(p->subscriptions, frame);
+                p->selected = p->attached && (type == t::xsub || matches(p->subscriptions, frame));
                 if (p->selected && !has_room(*p)) {
                     p->selected = false;
                     ++dropped;  // libzmq drops silently; here it is counted
@@ -529,7 +580,7 @@ int engine::send(zmq_msg_t* raw, int flags) noexcept {
         const int rc = begin_send(frame, more);
         if (rc >= 0) return rc;
     }
-    if (type == ::zmq::socket_type::pub) {
+    if (publishes() || type == ::zmq::socket_type::xsub) {
         for (const auto& p : pipes_) {
             if (!p->selected) continue;
             ::zmq::message_t copy;
@@ -553,7 +604,7 @@ int engine::send(zmq_msg_t* raw, int flags) noexcept {
 
 in_frame engine::take_frame() noexcept {
     in_frame f = inbound_.pop_front();
-    if (!f.more) {
+    if (!f.more && f.from) {  // an XPUB's note of a gone peer's subscriptions has none
         pipe& p = *f.from;
         const bool was_full = opts.rcvhwm > 0 && p.in_messages >= static_cast<std::size_t>(opts.rcvhwm);
         --p.in_messages;
@@ -660,6 +711,8 @@ int engine::events() noexcept {
     if (can_receive && (in_message_ || !inbound_.empty())) ev |= ZMQ_POLLIN;
     switch (type) {
         case t::pub:
+        case t::xpub:
+        case t::xsub:
         case t::router: ev |= ZMQ_POLLOUT; break;
         case t::rep:
             if (replying_) ev |= ZMQ_POLLOUT;

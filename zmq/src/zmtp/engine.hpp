@@ -160,6 +160,16 @@ private:
     void release(pipe& p) noexcept;
     void forget(pipe* p) noexcept;
     void queue_subscription(pipe& p, std::string_view prefix, bool on);
+    // XPUB: counts a peer's (un)subscription; the user receives "\x01prefix"
+    // or "\x00prefix" if it changes whether anyone holds the prefix. `from`
+    // is null for a peer that is gone.
+    void count_subscriber(pipe* from, std::string_view prefix, bool on);
+    bool publishes() const noexcept {
+        return type == ::zmq::socket_type::pub || type == ::zmq::socket_type::xpub;
+    }
+    bool subscribes() const noexcept {
+        return type == ::zmq::socket_type::sub || type == ::zmq::socket_type::xsub;
+    }
     origin* find_origin(const std::string& endpoint, bool bound) noexcept;
 
     std::vector<std::unique_ptr<pipe>> pipes_;
@@ -182,9 +192,12 @@ private:
     bool replying_ = false;
     pipe* reply_pipe_ = nullptr;
     std::vector<::zmq::message_t> envelope_;
-    // SUB: ours, counted as libzmq's XSUB counts them: a peer hears only the
-    // first subscribe and the last unsubscribe of a prefix.
+    // SUB, XSUB: ours, counted as libzmq's XSUB counts them: a peer hears
+    // only the first subscribe and the last unsubscribe of a prefix.
     std::map<std::string, std::size_t, std::less<>> subscriptions_;
+    // XPUB: how many peers hold each prefix. The user hears of a prefix's
+    // first subscriber and of its last one leaving, as libzmq's XPUB tells.
+    std::map<std::string, std::size_t, std::less<>> subscribers_;
     std::vector<pipe*> drained_;  // gone peers whose last message recv() took
 };
 

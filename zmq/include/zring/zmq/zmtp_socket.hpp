@@ -9,7 +9,7 @@
 //     pull.bind("tcp://127.0.0.1:5555");
 //     zmq::message_t m = co_await pull.recv();
 //
-// Supported: PAIR, PUSH, PULL, PUB, SUB, REQ, REP, DEALER, ROUTER, with the
+// Supported: PAIR, PUSH, PULL, PUB, SUB, XPUB, XSUB, REQ, REP, DEALER, ROUTER, with the
 // NULL mechanism. Messages are zmq::message_t; because libzmq offers no way
 // to mark a message it did not receive as "more", message_t::more() is
 // false for every frame this engine delivers: use recv_multipart, or
