@@ -446,3 +446,38 @@ TEST_CASE("zmtp: a SUB counts its subscriptions as libzmq does: a duplicate's un
     };
     run(s, body());
 }
+
+TEST_CASE("zmtp: an XPUB applies subscriptions its user does not read, and drops the notes past rcvhwm", "[zmtp]") {
+    zring::scheduler s;
+    zring::zmtp::socket xpub(s, zmq::socket_type::xpub);
+    xpub.set(zmq::sockopt::rcvhwm, 5);
+    zring::zmtp::socket sub(s, zmq::socket_type::sub);
+    for (int i = 0; i < 20; ++i) sub.subscribe("topic " + std::to_string(i) + ":");
+    xpub.bind("tcp://127.0.0.1:*");
+    sub.connect(xpub.get(zmq::sockopt::last_endpoint));
+    auto body = [&]() -> zring::task<void> {
+        // The peer's subscriptions arrive in order: once the last one matches, all have.
+        std::optional<zmq::message_t> probe;
+        for (int i = 0; i < 500 && !probe; ++i) {
+            co_await xpub.send(msg("topic 19: probe"), 5s);
+            probe = co_await sub.try_recv(10ms);
+        }
+        REQUIRE(probe);
+        co_await xpub.send(msg("topic 7: applied"), 5s);
+        for (;;) {  // past any probes still in flight
+            const zmq::message_t m = co_await sub.recv(5s);
+            if (m.to_string() == "topic 7: applied") break;
+        }
+        // Five notes were kept (rcvhwm), fifteen dropped and counted.
+        int notes = 0;
+        for (;;) {
+            const std::optional<zmq::message_t> note = co_await xpub.try_recv(100ms);
+            if (!note) break;
+            CHECK(static_cast<const char*>(note->data())[0] == 1);
+            ++notes;
+        }
+        CHECK(notes == 5);
+        CHECK(xpub.dropped() == 15);
+    };
+    run(s, body());
+}

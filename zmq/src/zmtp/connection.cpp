@@ -182,12 +182,11 @@ task<void> connection::handshake(bool as_server) {
 }
 
 bool connection::on_frame(const frame_header& h, ::zmq::message_t&& payload) {
-    const auto full = [&] {
-        return e_.opts.rcvhwm > 0 && pipe_->in_messages >= static_cast<std::size_t>(e_.opts.rcvhwm);
-    };
     if (h.is_command()) {
+        // Never parked on: PINGs are answered and subscriptions apply
+        // whatever the user reads (an XPUB's notes are bounded where queued).
         on_command(bytes(static_cast<const std::byte*>(payload.data()), payload.size()));
-        return full();  // an XPUB's user receives subscriptions as messages
+        return false;
     }
     message_bytes_ += payload.size();
     if (e_.opts.maxmsgsize >= 0 && message_bytes_ > static_cast<std::uint64_t>(e_.opts.maxmsgsize))
@@ -198,7 +197,7 @@ bool connection::on_frame(const frame_header& h, ::zmq::message_t&& payload) {
     if (h.more()) return false;
     message_bytes_ = 0;
     e_.deliver(*pipe_, frames_);
-    return full();
+    return e_.opts.rcvhwm > 0 && pipe_->in_messages >= static_cast<std::size_t>(e_.opts.rcvhwm);
 }
 
 void connection::on_command(bytes body) {

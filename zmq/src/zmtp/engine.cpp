@@ -173,10 +173,12 @@ void engine::detach(pipe& p) noexcept {
     p.attached = false;
     p.connected = false;
     if (type == ::zmq::socket_type::xpub) {
-        try {
-            for (const std::string& prefix : p.subscriptions) count_subscriber(nullptr, prefix, false);
-        } catch (const std::bad_alloc&) {
-            // The user misses that nobody holds these any more; the counts are right.
+        for (const std::string& prefix : p.subscriptions) {
+            try {
+                count_subscriber(prefix, false);
+            } catch (const std::exception&) {
+                // Out of memory for the note: the user misses it; the count is right.
+            }
         }
     }
     p.subscriptions.clear();
@@ -194,6 +196,7 @@ void engine::detach(pipe& p) noexcept {
 
 void engine::release(pipe& p) noexcept {
     if (p.connected || p.in_messages > 0) return;  // its messages wait to be received
+    std::erase(drained_, &p);  // released here, not again by release_drained()
     forget(&p);
     const auto it = std::find_if(pipes_.begin(), pipes_.end(), [&](const auto& q) { return q.get() == &p; });
     if (it != pipes_.end()) pipes_.erase(it);
@@ -256,10 +259,10 @@ void engine::subscription(pipe& p, std::string_view prefix, bool on) {
     } else {
         return;  // the peer holds it already, or never did
     }
-    if (type == ::zmq::socket_type::xpub) count_subscriber(&p, prefix, on);
+    if (type == ::zmq::socket_type::xpub) count_subscriber(prefix, on);
 }
 
-void engine::count_subscriber(pipe* from, std::string_view prefix, bool on) {
+void engine::count_subscriber(std::string_view prefix, bool on) {
     auto it = subscribers_.find(prefix);
     if (on) {
         if (it != subscribers_.end()) {
@@ -271,15 +274,22 @@ void engine::count_subscriber(pipe* from, std::string_view prefix, bool on) {
         if (it == subscribers_.end() || --it->second > 0) return;
         subscribers_.erase(it);
     }
+    // Subscriptions apply whether or not the user reads the notes (an XPUB
+    // may be used as a plain publisher), so no reader ever waits on them;
+    // unread notes stop at the socket's rcvhwm (1000 if it has none), and
+    // those past it are dropped and counted.
+    const std::size_t limit = opts.rcvhwm > 0 ? static_cast<std::size_t>(opts.rcvhwm) : 1000;
+    if (notes_queued_ >= limit) {
+        ++dropped;
+        return;
+    }
     ::zmq::message_t note(prefix.size() + 1);
     auto* data = static_cast<char*>(note.data());
     data[0] = on ? 1 : 0;
     std::memcpy(data + 1, prefix.data(), prefix.size());
     inbound_.reserve_more(1);
-    inbound_.push_back({std::move(note), from, false});
-    // Counted as the peer's message: a peer that churns subscriptions the
-    // user does not read is parked at rcvhwm as a sender would be.
-    if (from) ++from->in_messages;
+    inbound_.push_back({std::move(note), nullptr, false});  // no peer's: it may be gone when taken
+    ++notes_queued_;
     notify();
 }
 
@@ -424,6 +434,7 @@ void engine::close() noexcept {
     closing_.request_stop();
     for (const auto& o : origins_) o->stop.request_stop();
     inbound_.clear();
+    notes_queued_ = 0;
     for (const auto& p : pipes_) {
         p->output.raise();  // writers flush what is queued, within the linger
         p->in_messages = 0;
@@ -473,8 +484,8 @@ int engine::begin_send(::zmq::message_t& frame, bool more) noexcept {
         // A subscription: counted, and passed on as a SUB's are.
         try {
             subscribe(std::string_view(first_byte + 1, frame.size() - 1), first_byte[0] == 1);
-        } catch (const std::bad_alloc&) {
-            return ENOMEM;
+        } catch (const std::exception&) {
+            return ENOMEM;  // out of memory for the commands to the peers
         }
         frame.rebuild();  // taken
         return 0;
@@ -553,21 +564,25 @@ int engine::begin_request() noexcept {
     if (awaiting_reply_ && !opts.req_relaxed) return EFSM;
     pipe* p = next_pipe();
     if (!p) return EAGAIN;
-    // Relaxed: the request awaiting its reply is abandoned, and what is
-    // left of a reply being received with it.
-    if (in_message_) {
-        while (!inbound_.empty() && take_frame().more) {
-        }
-        in_message_ = false;
+    try {
+        p->out.reserve_more(2);  // the request id and the delimiter: no failure past this point
+    } catch (const std::bad_alloc&) {
+        return ENOMEM;
     }
+    // Whatever is queued answers an earlier request (relaxed: the one
+    // abandoned, with what is left of a reply being received): dropped, as
+    // libzmq drops it, so that no old reply is taken for the new one's.
+    while (!inbound_.empty()) take_frame();
+    release_drained();
+    in_message_ = more_in_ = false;
     awaiting_reply_ = false;
     out_pipe_ = p;
     ++p->out_messages;
     if (opts.req_correlate) {
         ++request_id_;
-        if (!push(*p, ::zmq::message_t(&request_id_, sizeof request_id_), true)) return ENOMEM;
+        push(*p, ::zmq::message_t(&request_id_, sizeof request_id_), true);  // inline: allocates nothing
     }
-    if (!push(*p, ::zmq::message_t(), true)) return ENOMEM;  // the empty delimiter
+    push(*p, ::zmq::message_t(), true);  // the empty delimiter
     req_pipe_ = p;
     return 0;
 }
@@ -604,7 +619,9 @@ int engine::send(zmq_msg_t* raw, int flags) noexcept {
 
 in_frame engine::take_frame() noexcept {
     in_frame f = inbound_.pop_front();
-    if (!f.more && f.from) {  // an XPUB's note of a gone peer's subscriptions has none
+    if (!f.from) {
+        --notes_queued_;  // an XPUB's subscription note
+    } else if (!f.more) {
         pipe& p = *f.from;
         const bool was_full = opts.rcvhwm > 0 && p.in_messages >= static_cast<std::size_t>(opts.rcvhwm);
         --p.in_messages;
@@ -673,12 +690,16 @@ bool engine::take_reply_envelope() noexcept {
 
 int engine::recv(zmq_msg_t* raw, int flags) noexcept {
     const int rc = receive(raw, flags);
+    release_drained();
+    return rc;
+}
+
+void engine::release_drained() noexcept {
     while (!drained_.empty()) {
         pipe* p = drained_.back();
         drained_.pop_back();
         release(*p);
     }
-    return rc;
 }
 
 int engine::receive(zmq_msg_t* raw, int) noexcept {

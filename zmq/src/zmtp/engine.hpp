@@ -156,14 +156,15 @@ private:
     // Takes the next whole message's first frame, dropping what the type refuses.
     bool begin_receive() noexcept;
     in_frame take_frame() noexcept;
+    // Releases the gone peers whose last message was taken.
+    void release_drained() noexcept;
     int receive(zmq_msg_t* message, int flags) noexcept;
     void release(pipe& p) noexcept;
     void forget(pipe* p) noexcept;
     void queue_subscription(pipe& p, std::string_view prefix, bool on);
     // XPUB: counts a peer's (un)subscription; the user receives "\x01prefix"
-    // or "\x00prefix" if it changes whether anyone holds the prefix. `from`
-    // is null for a peer that is gone.
-    void count_subscriber(pipe* from, std::string_view prefix, bool on);
+    // or "\x00prefix" if it changes whether anyone holds the prefix.
+    void count_subscriber(std::string_view prefix, bool on);
     bool publishes() const noexcept {
         return type == ::zmq::socket_type::pub || type == ::zmq::socket_type::xpub;
     }
@@ -198,6 +199,7 @@ private:
     // XPUB: how many peers hold each prefix. The user hears of a prefix's
     // first subscriber and of its last one leaving, as libzmq's XPUB tells.
     std::map<std::string, std::size_t, std::less<>> subscribers_;
+    std::size_t notes_queued_ = 0;  // of those, in inbound_ (with no pipe)
     std::vector<pipe*> drained_;  // gone peers whose last message recv() took
 };
 

@@ -112,7 +112,9 @@ public:
         return get_bytes(Option);
     }
 
-    // Messages a PUB dropped because a subscriber was at its high-water mark.
+    // Messages a PUB or XPUB dropped because a subscriber was at its
+    // high-water mark; an XPUB's subscription notes dropped because rcvhwm
+    // of them were unread.
     std::uint64_t dropped() const noexcept;
     // Hears every connection's fate (see event) while the socket is open;
     // on the socket's thread, from inside the engine: it must not wait or throw.
