@@ -12,10 +12,14 @@
 #include <zring/coro/event.hpp>
 #include <zring/zmq/zmtp_socket.hpp>
 
+#include <malloc.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <iostream>
 #include <stdexcept>
@@ -59,8 +63,12 @@ public:
     // Waits for the sender to exit; throws if it failed.
     void finish() {
         int status = 0;
-        const pid_t pid = std::exchange(pid_, -1);
-        if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        pid_t waited;
+        while ((waited = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
+        }
+        if (waited != pid_) return;  // not ours to wait for: the destructor kills it
+        pid_ = -1;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             throw std::runtime_error("engine fanin: the sender process failed");
     }
 
@@ -76,7 +84,8 @@ struct fanin_result {
 
 fanin_result fanin_once(const std::string& variant, int connections, std::int64_t count) {
     fanin_result r;
-    const std::size_t rss0 = resident_bytes();
+    ::malloc_trim(0);  // what an earlier variant freed must not hide this one's growth
+    const auto rss0 = static_cast<double>(resident_bytes());
     clock::time_point first{}, last{};
     double cpu0 = 0;
     const auto on_message = [&](std::int64_t i) {
@@ -104,7 +113,7 @@ fanin_result fanin_once(const std::string& variant, int connections, std::int64_
         }
         last = clock::now();
         r.cpu_us_per_msg = (process_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(count - 1);
-        r.rss_per_connection = static_cast<double>(resident_bytes() - rss0) / connections;
+        r.rss_per_connection = (static_cast<double>(resident_bytes()) - rss0) / connections;
         sender->finish();
     } else {
         zring::scheduler s(native_options(variant));
@@ -124,7 +133,7 @@ fanin_result fanin_once(const std::string& variant, int connections, std::int64_
         }());
         last = clock::now();
         r.cpu_us_per_msg = (process_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(count - 1);
-        r.rss_per_connection = static_cast<double>(resident_bytes() - rss0) / connections;
+        r.rss_per_connection = (static_cast<double>(resident_bytes()) - rss0) / connections;
         sender->finish();
     }
     r.msgs_per_s = static_cast<double>(count - 1) / seconds_between(first, last);
@@ -134,6 +143,9 @@ fanin_result fanin_once(const std::string& variant, int connections, std::int64_
 }  // namespace
 
 int fanin_sender(const std::string& endpoint, int connections, std::int64_t count) {
+    // A parent gone (failed, or killed by its watchdog) takes this process
+    // and its thousands of connections with it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     try {
         zring::scheduler s;
         zring::zmtp::socket push(s, zmq::socket_type::push);
@@ -185,6 +197,7 @@ void engine_fanin(const options& opt, report& out) {
         for (int rep = 1; rep <= opt.repeat; ++rep) {
             progress("engine fanin", p, rep, opt.repeat);
             for (const auto& variant : in_turn(chosen_engine_variants(opt, {"raw", "native", "native-epoll"}), rep)) {
+                note_progress("engine fanin " + variant);  // each takes seconds at 10,000 connections
                 const fanin_result r = fanin_once(variant, connections, messages);
                 row& line = out.at("engine-fanin", p, variant, "msgs_per_s", true);
                 line.record("msgs_per_s", r.msgs_per_s);

@@ -19,6 +19,7 @@
 #include <zring/zring.hpp>
 
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +80,19 @@ std::atomic<std::uint64_t> progress{0};
 // 400 sockets a second): RSS is judged flat without them.
 std::atomic<std::size_t> record_bytes{0};
 
+// Pages of their own for the records: memory the heap freed (and that is
+// still resident) is never reused for them, so what they are handed is
+// what they add to RSS, and taking it out cannot hide a leak.
+class mapped_resource : public std::pmr::memory_resource {
+    void* do_allocate(std::size_t n, std::size_t) override {
+        void* p = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        return p;
+    }
+    void do_deallocate(void* p, std::size_t n, std::size_t) override { ::munmap(p, n); }
+    bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
+};
+
 class counted_resource : public std::pmr::memory_resource {
 public:
     explicit counted_resource(std::pmr::memory_resource* upstream) : upstream_(upstream) {}
@@ -120,7 +134,8 @@ private:
     // long-lived nodes split the chunks libzmq frees and reallocates, and
     // RSS grew ~100 KiB/s with no leak anywhere; from blocks of their own
     // they leave the heap's reuse alone.
-    std::pmr::monotonic_buffer_resource nodes_{64 * 1024};
+    mapped_resource pages_;
+    std::pmr::monotonic_buffer_resource nodes_{64 * 1024, &pages_};
     counted_resource counted_{&nodes_};
     std::pmr::map<std::uint64_t, std::uint64_t> next_{&counted_};
 };
