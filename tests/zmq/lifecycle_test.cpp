@@ -184,8 +184,10 @@ TEST_CASE("destroying the scheduler closes open sockets so the context terminate
             sender.connect(peer.endpoint());
             co_await sender.send("stuck");
             pull.bind(unique_inproc("shutdown"));
-            // Stops the loop on the next turn, with this receive pending.
-            s.call_soon([&] {
+            // Stops the loop on the next turn, with this receive in the kernel:
+            // a timer fires only after the loop entered it (a call_soon could
+            // run in a later round of this same turn).
+            s.call_later(std::chrono::milliseconds(0), [&] {
                 watching = s.kernel_operations();
                 s.stop();
             });

@@ -10,6 +10,7 @@
 #include <zring/coro/mutex.hpp>
 #include <zring/io/shared_channel.hpp>
 #include <zring/io/spawn.hpp>
+#include <zring/io/timer.hpp>
 #include <zring/zmq/poller.hpp>
 
 #include <catch2/catch.hpp>
@@ -35,10 +36,10 @@ void destroy_scheduler_under(Make make, bool in_kernel) {
     progress p;
     auto s = std::make_unique<zring::scheduler>();
     zring::spawn(*s, make(p));
-    // The spawned task runs first on the next turn and suspends inline; this
-    // one runs after it on the same turn.
+    // The spawned task runs first and suspends; this one goes on once a
+    // timer fired, after the loop entered the kernel with what it armed.
     const auto kernel = zring_test::run(*s, [](zring::scheduler& sched) -> zring::task<std::size_t> {
-        co_await sched.yield();
+        co_await zring::sleep_for(std::chrono::milliseconds(0));
         co_return sched.kernel_operations();
     }(*s));
     REQUIRE(p.stage == 1);  // suspended at its await, not past it
