@@ -195,7 +195,8 @@ void engine::detach(pipe& p) noexcept {
 }
 
 void engine::release(pipe& p) noexcept {
-    if (p.connected || p.in_messages > 0) return;  // its messages wait to be received
+    // Its messages wait to be received, or its connect loop still holds it.
+    if (p.connected || p.in_messages > 0 || p.looping) return;
     std::erase(drained_, &p);  // released here, not again by release_drained()
     forget(&p);
     const auto it = std::find_if(pipes_.begin(), pipes_.end(), [&](const auto& q) { return q.get() == &p; });
@@ -299,6 +300,7 @@ void engine::receive_limit_changed() noexcept {
 }
 
 void engine::connect_ended(pipe& p) noexcept {
+    p.looping = false;
     if (p.removed) release(p);
 }
 
@@ -380,9 +382,11 @@ void engine::connect(const std::string& endpoint) {
     auto o = std::make_unique<origin>();
     o->endpoint = endpoint;
     o->connect_pipe = add_pipe(endpoint, true);
+    o->connect_pipe->looping = true;
     try {
         spawn(sched, connect_loop(shared_from_this(), endpoint, o->connect_pipe, o->stop.get_token()));
     } catch (...) {
+        o->connect_pipe->looping = false;
         release(*o->connect_pipe);
         throw;
     }

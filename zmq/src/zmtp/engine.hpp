@@ -78,6 +78,7 @@ struct pipe {
     std::uint8_t pong_size = 0;
     bool pong_owed = false;
     bool persistent;
+    bool looping = false;    // a connect()'s loop holds it: not released before the loop ends
     bool connected = false;  // a connection serves it
     bool attached = false;   // ... and its handshake is done
     bool legacy_subscriptions = false;  // a ZMTP 3.0 peer: subscriptions are messages
