@@ -99,6 +99,13 @@ fanin_result fanin_once(const std::string& variant, int connections, std::int64_
                                   std::to_string(count) + " messages, then nothing for 60 s");
     };
     std::optional<sender_process> sender;
+    // With the receiving socket still open: its connections count.
+    const auto received_all = [&] {
+        last = clock::now();
+        r.cpu_us_per_msg = (process_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(count - 1);
+        r.rss_per_connection = (static_cast<double>(resident_bytes()) - rss0) / connections;
+        sender->finish();
+    };
     if (variant == "raw") {
         zmq::context_t context;
         zmq::socket_t pull(context, zmq::socket_type::pull);
@@ -111,10 +118,7 @@ fanin_result fanin_once(const std::string& variant, int connections, std::int64_
             if (!pull.recv(m)) throw stalled(i);
             on_message(i);
         }
-        last = clock::now();
-        r.cpu_us_per_msg = (process_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(count - 1);
-        r.rss_per_connection = (static_cast<double>(resident_bytes()) - rss0) / connections;
-        sender->finish();
+        received_all();
     } else {
         zring::scheduler s(native_options(variant));
         zring::zmtp::socket pull(s, zmq::socket_type::pull);
@@ -131,10 +135,7 @@ fanin_result fanin_once(const std::string& variant, int connections, std::int64_
                 on_message(i);
             }
         }());
-        last = clock::now();
-        r.cpu_us_per_msg = (process_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(count - 1);
-        r.rss_per_connection = (static_cast<double>(resident_bytes()) - rss0) / connections;
-        sender->finish();
+        received_all();
     }
     r.msgs_per_s = static_cast<double>(count - 1) / seconds_between(first, last);
     return r;

@@ -8,6 +8,7 @@
 #include <zring/io/unix_socket.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <cerrno>
 #include <cstring>
@@ -37,6 +38,43 @@ bool matches(const Prefixes& prefixes, const ::zmq::message_t& m) noexcept {
         const std::string_view prefix = prefix_of(p);
         return data.substr(0, prefix.size()) == prefix;
     });
+}
+
+// Counts a holder of prefix in, or out; true if that changed whether any
+// holds it (the first subscribe, or the last unsubscribe).
+bool count_holder(std::map<std::string, std::size_t, std::less<>>& holders, std::string_view prefix, bool on) {
+    const auto it = holders.find(prefix);
+    if (on) {
+        if (it == holders.end()) {
+            holders.emplace(std::string(prefix), 1);
+            return true;
+        }
+        ++it->second;
+        return false;
+    }
+    if (it == holders.end() || --it->second > 0) return false;
+    holders.erase(it);
+    return true;
+}
+
+// ZMTP 3.0's form of a subscription, and an XPUB's or XSUB's user's:
+// byte 1 (subscribe) or 0 (cancel), then the prefix.
+::zmq::message_t subscription_message(std::string_view prefix, bool on) {
+    ::zmq::message_t m(prefix.size() + 1);
+    auto* data = static_cast<char*>(m.data());
+    data[0] = on ? 1 : 0;
+    std::memcpy(data + 1, prefix.data(), prefix.size());
+    return m;
+}
+
+struct subscription_view {
+    std::string_view prefix;
+    bool on;
+};
+std::optional<subscription_view> as_subscription(const ::zmq::message_t& m) noexcept {
+    const auto* data = static_cast<const char*>(m.data());
+    if (m.size() == 0 || (data[0] != 1 && data[0] != 0)) return std::nullopt;
+    return subscription_view{std::string_view(data + 1, m.size() - 1), data[0] == 1};
 }
 
 // A peer's distinct subscriptions, past which it is taken for hostile.
@@ -217,12 +255,9 @@ void engine::forget(pipe* p) noexcept {
 void engine::deliver(pipe& p, std::vector<::zmq::message_t>& frames) {
     if (publishes()) {
         // ZMTP 3.0 subscriptions: a message whose first byte is 1 (subscribe) or 0 (cancel).
-        bool subscribing = false;
-        if (frames.size() == 1 && frames[0].size() > 0) {
-            const auto* data = static_cast<const char*>(frames[0].data());
-            subscribing = data[0] == 1 || data[0] == 0;
-            if (subscribing) subscription(p, std::string_view(data + 1, frames[0].size() - 1), data[0] == 1);
-        }
+        const auto s = frames.size() == 1 ? as_subscription(frames[0]) : std::nullopt;
+        const bool subscribing = s.has_value();
+        if (s) subscription(p, s->prefix, s->on);
         // Anything else is an XSUB's message upstream: an XPUB's user receives it.
         if (subscribing || type == ::zmq::socket_type::pub) {
             frames.clear();
@@ -264,17 +299,7 @@ void engine::subscription(pipe& p, std::string_view prefix, bool on) {
 }
 
 void engine::count_subscriber(std::string_view prefix, bool on) {
-    auto it = subscribers_.find(prefix);
-    if (on) {
-        if (it != subscribers_.end()) {
-            ++it->second;
-            return;
-        }
-        it = subscribers_.emplace(std::string(prefix), 1).first;
-    } else {
-        if (it == subscribers_.end() || --it->second > 0) return;
-        subscribers_.erase(it);
-    }
+    if (!count_holder(subscribers_, prefix, on)) return;
     // Subscriptions apply whether or not the user reads the notes (an XPUB
     // may be used as a plain publisher), so no reader ever waits on them;
     // unread notes stop at the socket's rcvhwm (1000 if it has none), and
@@ -284,10 +309,7 @@ void engine::count_subscriber(std::string_view prefix, bool on) {
         ++dropped;
         return;
     }
-    ::zmq::message_t note(prefix.size() + 1);
-    auto* data = static_cast<char*>(note.data());
-    data[0] = on ? 1 : 0;
-    std::memcpy(data + 1, prefix.data(), prefix.size());
+    ::zmq::message_t note = subscription_message(prefix, on);
     inbound_.reserve_more(1);
     inbound_.push_back({std::move(note), nullptr, false});  // no peer's: it may be gone when taken
     ++notes_queued_;
@@ -327,12 +349,8 @@ void engine::notify() noexcept {
 
 void engine::queue_subscription(pipe& p, std::string_view prefix, bool on) {
     if (p.legacy_subscriptions) {
-        // A ZMTP 3.0 peer: a message, first byte 1 or 0, between user messages.
-        ::zmq::message_t m(prefix.size() + 1);
-        auto* data = static_cast<char*>(m.data());
-        data[0] = on ? 1 : 0;
-        std::memcpy(data + 1, prefix.data(), prefix.size());
-        p.commands.push_back({std::move(m), 0});
+        // A ZMTP 3.0 peer: a message between user messages.
+        p.commands.push_back({subscription_message(prefix, on), 0});
     } else {
         p.commands.push_back({command_body(on ? "SUBSCRIBE" : "CANCEL", as_bytes(prefix)), frame_flag::command});
     }
@@ -416,18 +434,7 @@ void engine::disconnect(const std::string& endpoint) {
 }
 
 void engine::subscribe(std::string_view prefix, bool on) {
-    const auto it = subscriptions_.find(prefix);
-    if (on) {
-        if (it != subscriptions_.end()) {
-            ++it->second;  // the peers have it already
-            return;
-        }
-        subscriptions_.emplace(std::string(prefix), 1);
-    } else {
-        if (it == subscriptions_.end()) return;
-        if (--it->second > 0) return;
-        subscriptions_.erase(it);
-    }
+    if (!count_holder(subscriptions_, prefix, on)) return;  // the peers know already
     for (const auto& p : pipes_)
         if (p->attached) queue_subscription(*p, prefix, on);
 }
@@ -483,11 +490,11 @@ int engine::begin_send(::zmq::message_t& frame, bool more) noexcept {
     using t = ::zmq::socket_type;
     out_dropping_ = false;
     out_pipe_ = nullptr;
-    const auto* first_byte = static_cast<const char*>(frame.data());
-    if (type == t::xsub && !more && frame.size() > 0 && (first_byte[0] == 1 || first_byte[0] == 0)) {
+    const auto s = type == t::xsub && !more ? as_subscription(frame) : std::nullopt;
+    if (s) {
         // A subscription: counted, and passed on as a SUB's are.
         try {
-            subscribe(std::string_view(first_byte + 1, frame.size() - 1), first_byte[0] == 1);
+            subscribe(s->prefix, s->on);
         } catch (const std::exception&) {
             return ENOMEM;  // out of memory for the commands to the peers
         }
