@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace zring {
 
@@ -19,7 +20,8 @@ struct proxy_state {
     std::array<std::uint64_t, 8> statistics{};
 };
 
-task<void> forward(socket& from, socket& to, socket* capture, proxy_state& st, std::size_t in, std::size_t out) {
+template <class Socket>
+task<void> forward(Socket& from, Socket& to, Socket* capture, proxy_state& st, std::size_t in, std::size_t out) {
     try {
         for (;;) {
             auto frames = co_await from.recv_multipart();
@@ -42,10 +44,12 @@ task<void> forward(socket& from, socket& to, socket* capture, proxy_state& st, s
     }
 }
 
-task<void> steer(socket& control, task_group& group, proxy_state& st) {
+template <class Socket>
+task<void> steer(Socket& control, task_group& group, proxy_state& st) {
     try {
         for (;;) {
-            const auto command = (co_await control.recv()).to_string();
+            const zmq::message_t message = co_await control.recv();
+            const std::string command = message.to_string();
             if (command == "PAUSE") {
                 st.running.reset();
             } else if (command == "RESUME") {
@@ -65,9 +69,8 @@ task<void> steer(socket& control, task_group& group, proxy_state& st) {
     }
 }
 
-}  // namespace
-
-task<void> proxy(socket& frontend, socket& backend, socket* capture, socket* control) {
+template <class Socket>
+task<void> run_proxy(Socket& frontend, Socket& backend, Socket* capture, Socket* control) {
     proxy_state st;
     co_await with_task_group([&](task_group& group) -> task<void> {
         if (can_receive(frontend.type()) && can_send(backend.type()))
@@ -77,6 +80,16 @@ task<void> proxy(socket& frontend, socket& backend, socket* capture, socket* con
         if (control) group.spawn(steer(*control, group, st));
         co_return;
     });
+}
+
+}  // namespace
+
+task<void> proxy(socket& frontend, socket& backend, socket* capture, socket* control) {
+    return run_proxy(frontend, backend, capture, control);
+}
+
+task<void> proxy(zmtp::socket& frontend, zmtp::socket& backend, zmtp::socket* capture, zmtp::socket* control) {
+    return run_proxy(frontend, backend, capture, control);
 }
 
 }  // namespace zring

@@ -735,7 +735,7 @@ int engine::receive(zmq_msg_t* raw, int) noexcept {
     return 0;
 }
 
-int engine::events() noexcept {
+int engine::events() const noexcept {
     using t = ::zmq::socket_type;
     int ev = 0;
     const bool can_receive = type != t::push && type != t::pub && (type != t::req || awaiting_reply_) &&

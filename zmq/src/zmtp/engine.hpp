@@ -94,7 +94,7 @@ public:
     // The socket's operations: one attempt each, 0 or an errno (EAGAIN).
     int recv(zmq_msg_t* message, int flags) noexcept;
     int send(zmq_msg_t* message, int flags) noexcept;
-    int events() noexcept;
+    int events() const noexcept;
     bool more() const noexcept { return more_in_; }
 
     void bind(const std::string& endpoint);

@@ -34,6 +34,7 @@ const char* option_name(int option) noexcept {
         case ZMQ_SUBSCRIBE: return "subscribe";
         case ZMQ_UNSUBSCRIBE: return "unsubscribe";
         case ZMQ_RCVMORE: return "rcvmore";
+        case ZMQ_EVENTS: return "events";
         case ZMQ_TYPE: return "type";
         case ZMQ_LAST_ENDPOINT: return "last_endpoint";
         default: return nullptr;
@@ -44,7 +45,8 @@ const char* option_name(int option) noexcept {
 
 socket::socket(scheduler& s, ::zmq::socket_type type) : scheduler_(&s), type_(type) {
     const char* name = detail::socket_type_name(type);
-    identity_ = std::make_shared<identity_type>(identity_type{name ? name : "socket"});
+    identity_ = std::make_shared<identity_type>();
+    identity_->name = name ? name : "socket";
     if (!name)
         throw socket_error(ENOTSUP, describe("socket") + ": the native engine has no socket of type " +
                                         std::to_string(static_cast<int>(type)) +
@@ -52,6 +54,8 @@ socket::socket(scheduler& s, ::zmq::socket_type type) : scheduler_(&s), type_(ty
     engine_ = std::make_shared<detail::engine>(s, type, identity_->name);
     handle_ = engine_.get();
     engine_->owner = this;
+    identity_->handle = handle_;
+    identity_->owner = this;
     zring::detail::scheduler_access::add_resource(s, this);
 }
 
@@ -77,10 +81,11 @@ socket& socket::operator=(socket&& other) {
 void socket::take_over(socket& other) noexcept {
     engine_ = std::move(other.engine_);
     handle_ = std::exchange(other.handle_, nullptr);
-    identity_ = other.identity_;
-    other.identity_ = std::make_shared<identity_type>(*identity_);
+    identity_ = std::exchange(other.identity_, std::make_shared<identity_type>());
+    other.identity_->name = identity_->name;
     if (handle_) {
         handle_->owner = this;
+        identity_->owner = this;
         zring::detail::scheduler_access::remove_resource(*scheduler_, &other);
         zring::detail::scheduler_access::add_resource(*scheduler_, this);
     }
@@ -90,6 +95,8 @@ void socket::close() noexcept {
     if (!handle_) return;
     fail_waiters(zring::detail::outcome::closed);
     std::exchange(handle_, nullptr)->close();
+    identity_->handle = nullptr;
+    identity_->owner = nullptr;
     zring::detail::scheduler_access::remove_resource(*scheduler_, this);
     std::shared_ptr<detail::engine> e = std::move(engine_);
     // Its connections flush what is queued, within the linger, as long as
@@ -257,6 +264,7 @@ std::int64_t socket::get_integer(int option) const {
         case ZMQ_REQ_RELAXED: return o.req_relaxed;
         case ZMQ_REQ_CORRELATE: return o.req_correlate;
         case ZMQ_RCVMORE: return e->more();
+        case ZMQ_EVENTS: return e->events();
         case ZMQ_TYPE: return static_cast<int>(type_);
         default: throw_unsupported("get", option);
     }

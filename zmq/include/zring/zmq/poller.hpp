@@ -1,6 +1,8 @@
 #pragma once
 // poller: await the first of several sockets to become ready, for proxies and
 // brokers. Nothing is consumed: it reports readiness; the caller receives.
+// zring::poller polls zring::socket; zring::zmtp::poller the native
+// engine's sockets, with the same meanings.
 //
 // A registered socket that is destroyed makes poll() throw socket_closed
 // naming it; destroying the poller resumes its pending polls with
@@ -9,6 +11,7 @@
 #include <zring/coro/detail/intrusive_list.hpp>
 #include <zring/coro/task.hpp>
 #include <zring/zmq/socket.hpp>
+#include <zring/zmq/zmtp_socket.hpp>
 
 #include <memory>
 #include <optional>
@@ -18,10 +21,12 @@
 
 namespace zring {
 
-class poller {
+template <class Socket>
+class basic_poller {
 public:
+    using duration = typename Socket::duration;
     struct item {
-        socket* sock;
+        Socket* sock;
         short events;  // ZMQ_POLLIN and/or ZMQ_POLLOUT
     };
 
@@ -37,42 +42,42 @@ public:
         const item& operator[](std::size_t i) const { return items_[i]; }
         // The ready events of s (ZMQ_POLLIN, ZMQ_POLLOUT); 0 if it is not
         // ready, or not registered.
-        short ready(const socket& s) const noexcept {
+        short ready(const Socket& s) const noexcept {
             const auto it = by_socket_.find(&s);
             return it == by_socket_.end() ? 0 : it->second;
         }
 
     private:
-        friend class poller;
+        friend class basic_poller;
         void add(item i) {
             items_.push_back(i);
             by_socket_.emplace(i.sock, i.events);
         }
         std::vector<item> items_;
-        std::unordered_map<const socket*, short> by_socket_;
+        std::unordered_map<const Socket*, short> by_socket_;
     };
 
-    poller() = default;
-    ~poller();
-    poller(const poller&) = delete;
-    poller& operator=(const poller&) = delete;
+    basic_poller() = default;
+    ~basic_poller();
+    basic_poller(const basic_poller&) = delete;
+    basic_poller& operator=(const basic_poller&) = delete;
 
     // Registers s (again: replaces its events). Throws std::invalid_argument
     // unless events include ZMQ_POLLIN or ZMQ_POLLOUT.
-    void add(socket& s, short events);
-    void remove(socket& s) noexcept;
+    void add(Socket& s, short events);
+    void remove(Socket& s) noexcept;
     std::size_t size() const noexcept { return items_.size(); }
 
     // Every registered socket that is ready, with its ready events; waits
     // until at least one is. An empty poller is an error (std::logic_error).
     task<result> poll(std::stop_token token = {});
     // The same, or an empty result once the timeout passed.
-    task<result> poll(socket::duration timeout, std::stop_token token = {});
+    task<result> poll(duration timeout, std::stop_token token = {});
 
 private:
     struct registration {
-        std::shared_ptr<const detail::socket_identity> identity;  // its owner is the socket, moved or not
-        const socket* added_as;  // the object add() was given, which may since hold another socket
+        std::shared_ptr<const typename Socket::identity_type> identity;  // its owner is the socket, moved or not
+        const Socket* added_as;  // the object add() was given, which may since hold another socket
         short events;
     };
     // A poll() in progress; the poller's destructor stops it.
@@ -81,12 +86,20 @@ private:
         bool destroyed = false;
     };
 
-    task<result> poll(std::optional<socket::duration> timeout, std::stop_token token);
+    task<result> poll(std::optional<duration> timeout, std::stop_token token);
     // Throws socket_closed if a registered socket is gone.
     result ready_now() const;
 
     std::vector<registration> items_;
     detail::intrusive_list<pending_poll> polls_;
 };
+
+using poller = basic_poller<socket>;
+extern template class basic_poller<socket>;
+extern template class basic_poller<zmtp::socket>;
+
+namespace zmtp {
+using poller = zring::basic_poller<socket>;
+}
 
 }  // namespace zring

@@ -61,9 +61,7 @@ struct event {
 
 class socket final : public zring::detail::socket_api<socket>, private zring::detail::scheduler_resource {
 public:
-    struct identity_type {
-        std::string name;
-    };
+    using identity_type = zring::detail::basic_socket_identity<socket>;
     static constexpr const char* class_name = "zring::zmtp::socket";
 
     // A socket of `type` on s, used only on s's thread. socket_error
@@ -93,7 +91,7 @@ public:
     // heartbeat_ttl, heartbeat_timeout, reconnect_ivl, reconnect_ivl_max,
     // maxmsgsize, immediate, handshake_ivl, req_relaxed and req_correlate
     // (REQ only), subscribe, unsubscribe; get()
-    // also rcvmore, type and last_endpoint. Any other is socket_error(EINVAL)
+    // also rcvmore, events, type and last_endpoint. Any other is socket_error(EINVAL)
     // naming it: never silently ignored.
     template <int Option, class T, bool BoolUnit>
     void set(::zmq::sockopt::integral_option<Option, T, BoolUnit>, std::type_identity_t<T> value) {
@@ -128,6 +126,8 @@ public:
     const std::string& name() const noexcept { return identity_->name; }
     std::size_t waiting_to_receive() const noexcept { return count(readers_); }
     std::size_t waiting_to_send() const noexcept { return count(writers_); }
+    // Shared with whoever must outlive the socket safely (waiters, poller).
+    std::shared_ptr<const identity_type> identity() const noexcept { return identity_; }
 
 private:
     using waiter_type = zring::detail::socket_waiter<socket>;

@@ -26,13 +26,16 @@ class socket;
 
 namespace zring::detail {
 
-// What outlives a socket for whoever still refers to it: the name that error
-// messages carry, and the libzmq socket while it is open.
-struct socket_identity {
+// What outlives a socket for whoever still refers to it (waiters, monitor,
+// poller): the name that error messages carry and, while it is open, its
+// engine's handle and the socket object that holds it now (moves update it).
+template <class Socket>
+struct basic_socket_identity {
     std::string name;
-    void* handle = nullptr;
-    socket* owner = nullptr;  // while open
+    void* handle = nullptr;   // while open
+    Socket* owner = nullptr;  // while open
 };
+using socket_identity = basic_socket_identity<zring::socket>;
 
 template <class Socket>
 struct socket_waiter : list_hook,

@@ -1,0 +1,138 @@
+// The native engine's poller and proxy: the same meanings as zring::poller
+// and zring::proxy over libzmq sockets.
+
+#include "zmtp_fixture.hpp"
+
+#include <zring/coro/when_all.hpp>
+#include <zring/io/spawn.hpp>
+#include <zring/zmq/poller.hpp>
+#include <zring/zmq/proxy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+
+using namespace std::chrono_literals;
+using zring_test::bind_fresh;
+using zring_test::msg;
+
+TEST_CASE("zmtp: a poller reports every ready socket, consumes nothing, and follows a moved socket",
+          "[zmtp][poller]") {
+    zring::scheduler s;
+    using zring::zmtp::socket;
+    socket a(s, zmq::socket_type::pull), b(s, zmq::socket_type::pull), c(s, zmq::socket_type::pull);
+    socket to_a(s, zmq::socket_type::push), to_c(s, zmq::socket_type::push);
+    to_a.connect(bind_fresh(a, "ipc"));
+    bind_fresh(b, "ipc");
+    to_c.connect(bind_fresh(c, "tcp"));
+    zring::zmtp::poller p;
+    p.add(a, ZMQ_POLLIN);
+    p.add(b, ZMQ_POLLIN);
+    p.add(c, ZMQ_POLLIN);
+    CHECK(zring_test::run(s, p.poll(3ms)).empty());
+    auto t = [&]() -> zring::task<void> {
+        auto sender = [&]() -> zring::task<void> {
+            // The poll waits on every socket before anything arrives.
+            REQUIRE((a.waiting_to_receive() == 1 && b.waiting_to_receive() == 1 && c.waiting_to_receive() == 1));
+            co_await to_a.send(msg("for a"), 5s);
+        };
+        auto [ready, unused] = co_await zring::when_all(p.poll(5s), sender());
+        REQUIRE(ready.size() == 1);
+        CHECK(ready[0].sock == &a);
+        CHECK(ready.ready(a) == ZMQ_POLLIN);
+        // Still there: the poll consumed nothing.
+        const zmq::message_t kept = co_await a.recv(5s);
+        CHECK(kept.to_string() == "for a");
+        co_await to_c.send(msg("for c"), 5s);
+        auto again = co_await p.poll(5s);
+        REQUIRE(again.size() == 1);
+        CHECK(again.ready(c) == ZMQ_POLLIN);
+        CHECK(again.ready(a) == 0);
+        CHECK(again.ready(to_c) == 0);  // not registered
+        // A moved socket stays registered: the poll reports it where it went.
+        socket moved = std::move(c);
+        auto after_move = co_await p.poll(5s);
+        REQUIRE(after_move.size() == 1);
+        CHECK(after_move[0].sock == &moved);
+        const zmq::message_t moved_kept = co_await moved.recv(5s);
+        CHECK(moved_kept.to_string() == "for c");
+        // POLLOUT: a PUSH with a connected peer can send.
+        zring::zmtp::poller out;
+        out.add(to_a, ZMQ_POLLOUT);
+        auto writable = co_await out.poll(5s);
+        CHECK(writable.ready(to_a) == ZMQ_POLLOUT);
+    };
+    zring_test::run(s, t());
+    CHECK_THROWS_AS(p.add(a, 0), std::invalid_argument);
+    zring::zmtp::poller none;
+    CHECK_THROWS_WITH(zring_test::run(s, none.poll()), Catch::Contains("zring::zmtp::poller::poll"));
+}
+
+TEST_CASE("zmtp: a poller names a registered socket that was closed", "[zmtp][poller]") {
+    zring::scheduler s;
+    zring::zmtp::socket a(s, zmq::socket_type::pull);
+    bind_fresh(a, "ipc");
+    zring::zmtp::poller p;
+    p.add(a, ZMQ_POLLIN);
+    a.close();
+    CHECK_THROWS_AS(zring_test::run(s, p.poll(5s)), zring::socket_closed);
+    CHECK_THROWS_WITH(zring_test::run(s, p.poll(5s)), Catch::Contains("zring::zmtp::poller::poll") &&
+                                                          Catch::Contains("zring::zmtp::socket(PULL ipc://"));
+    p.remove(a);
+    CHECK(p.size() == 0);
+}
+
+TEST_CASE("zmtp: a native proxy forwards between ROUTER and DEALER, for native and libzmq peers", "[zmtp][proxy]") {
+    zmq::context_t ctx;
+    zring::scheduler s;
+    using zring::zmtp::socket;
+    socket frontend(s, zmq::socket_type::router), backend(s, zmq::socket_type::dealer);
+    socket control(s, zmq::socket_type::pair), controller(s, zmq::socket_type::pair);
+    socket native_client(s, zmq::socket_type::req), worker(s, zmq::socket_type::rep);
+    zring::socket libzmq_client(s, ctx, zmq::socket_type::req);
+    const auto fe = bind_fresh(frontend, "tcp");
+    worker.connect(bind_fresh(backend, "ipc"));
+    controller.connect(bind_fresh(control, "ipc"));
+    native_client.connect(fe);
+    libzmq_client.connect(fe);
+    auto serve = [&]() -> zring::task<void> {
+        try {
+            for (;;) {
+                auto request = co_await worker.recv();
+                co_await worker.send(msg("re: " + request.to_string()));
+            }
+        } catch (const zring::socket_closed&) {
+            // The test's end: closing the sockets flushes them on the loop, which resumes this.
+        }
+    };
+    auto drive = [&]() -> zring::task<std::vector<std::uint64_t>> {
+        for (int i = 0; i < 3; ++i) {
+            co_await native_client.send(msg("n" + std::to_string(i)), 5s);
+            const zmq::message_t native_reply = co_await native_client.recv(5s);
+            CHECK(native_reply.to_string() == "re: n" + std::to_string(i));
+            co_await libzmq_client.send(msg("l" + std::to_string(i)), 5s);
+            const zmq::message_t libzmq_reply = co_await libzmq_client.recv(5s);
+            CHECK(libzmq_reply.to_string() == "re: l" + std::to_string(i));
+        }
+        co_await controller.send(msg("STATISTICS"), 5s);
+        auto frames = co_await controller.recv_multipart(5s);
+        std::vector<std::uint64_t> stats;
+        for (auto& f : frames) {
+            std::uint64_t v;
+            REQUIRE(f.size() == sizeof v);
+            std::memcpy(&v, f.data(), sizeof v);
+            stats.push_back(v);
+        }
+        co_await controller.send(msg("TERMINATE"), 5s);
+        co_return stats;
+    };
+    zring::spawn(s, serve());
+    auto [unused, stats] =
+        zring_test::run(s, zring::when_all(zring::proxy(frontend, backend, nullptr, &control), drive()));
+    REQUIRE(stats.size() == 8);
+    CHECK(stats[0] == 6);  // frontend messages in
+    CHECK(stats[2] == 6);  // frontend messages out (the replies)
+    CHECK(stats[4] == 6);  // backend messages in
+    CHECK(stats[6] == 6);  // backend messages out
+}
