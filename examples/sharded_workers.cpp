@@ -3,8 +3,10 @@
 // worker scheduler. Each worker offloads its CPU-heavy step to a thread pool,
 // so its loop keeps serving its socket meanwhile. Client coroutines on the
 // frontend's scheduler load it; the program prints requests per second and
-// stops cleanly on Ctrl-C (or after --requests).
+// stops cleanly on Ctrl-C (or after --requests). --engine native runs it on
+// zring's own ZMTP engine, over abstract ipc:// endpoints for inproc://.
 #include "common/cli.hpp"
+#include "common/engine.hpp"
 #include "common/scheduler.hpp"
 #include "common/until_signal.hpp"
 
@@ -21,8 +23,8 @@
 
 namespace {
 
-constexpr const char* frontend_endpoint = "inproc://sharded-frontend";
-constexpr const char* backend_endpoint = "inproc://sharded-backend";
+const std::string frontend_name = "sharded-frontend";
+const std::string backend_name = "sharded-backend";
 
 // The CPU-heavy step: an FNV-1a digest of the request, iterated.
 std::uint64_t digest(const std::string& request, std::int64_t rounds) {
@@ -39,9 +41,10 @@ struct counters {
 };
 
 // A worker on its own scheduler: envelope in, digest out, envelope kept.
-zring::task<void> worker(zmq::context_t& ctx, std::size_t id, std::int64_t rounds, counters& count) {
-    zring::socket dealer(*zring::scheduler::current(), ctx, zmq::socket_type::dealer);
-    dealer.connect(backend_endpoint);
+template <class Engine>
+zring::task<void> worker(Engine& engine, std::size_t id, std::int64_t rounds, counters& count) {
+    auto dealer = engine.make(*zring::scheduler::current(), zmq::socket_type::dealer);
+    dealer.connect(Engine::local_endpoint(backend_name));
     for (;;) {
         auto msg = co_await dealer.recv_multipart();  // client id, "", request
         const std::string request = msg.back().to_string();
@@ -53,9 +56,10 @@ zring::task<void> worker(zmq::context_t& ctx, std::size_t id, std::int64_t round
 }
 
 // A client: one request at a time, each answered within 5 s or an error.
-zring::task<void> client(zmq::context_t& ctx, int id, std::int64_t requests, counters& count) {
-    zring::socket req(*zring::scheduler::current(), ctx, zmq::socket_type::req);
-    req.connect(frontend_endpoint);
+template <class Engine>
+zring::task<void> client(Engine& engine, int id, std::int64_t requests, counters& count) {
+    auto req = engine.make(*zring::scheduler::current(), zmq::socket_type::req);
+    req.connect(Engine::local_endpoint(frontend_name));
     for (std::int64_t r = 0; requests == 0 || r < requests; ++r) {
         const std::string request = "client " + std::to_string(id) + " request " + std::to_string(r);
         co_await req.send(request);
@@ -80,20 +84,21 @@ zring::task<void> report(counters& count, std::chrono::milliseconds every) {
 }
 
 // On pool.at(0): the frontend, the proxy, the clients and the report.
-zring::task<void> serve(zring::scheduler_pool& pool, zmq::context_t& ctx, int clients, std::int64_t requests,
+template <class Engine>
+zring::task<void> serve(zring::scheduler_pool& pool, Engine& engine, int clients, std::int64_t requests,
                         std::int64_t rounds, std::chrono::milliseconds every, counters& count) {
     zring::scheduler& home = pool.at(0);
-    zring::socket frontend(home, ctx, zmq::socket_type::router);
-    zring::socket backend(home, ctx, zmq::socket_type::dealer);
-    frontend.bind(frontend_endpoint);
-    backend.bind(backend_endpoint);
-    for (std::size_t w = 1; w < pool.size(); ++w) zring::spawn(pool.at(w), worker(ctx, w - 1, rounds, count));
+    auto frontend = engine.make(home, zmq::socket_type::router);
+    auto backend = engine.make(home, zmq::socket_type::dealer);
+    frontend.bind(Engine::local_endpoint(frontend_name));
+    backend.bind(Engine::local_endpoint(backend_name));
+    for (std::size_t w = 1; w < pool.size(); ++w) zring::spawn(pool.at(w), worker(engine, w - 1, rounds, count));
 
     auto load = [&]() -> zring::task<void> {
         std::vector<zring::task<void>> all;
         for (int c = 0; c < clients; ++c) {
             const std::int64_t share = requests / clients + (c < requests % clients ? 1 : 0);
-            if (requests == 0 || share > 0) all.push_back(client(ctx, c, requests == 0 ? 0 : share, count));
+            if (requests == 0 || share > 0) all.push_back(client(engine, c, requests == 0 ? 0 : share, count));
         }
         co_await zring::when_any(zring::when_all(std::move(all)), zring::proxy(frontend, backend), report(count, every));
     };
@@ -108,7 +113,8 @@ int main(int argc, char** argv) {
                         {"clients", "client coroutines (default 8)"},
                         {"requests", "requests in all, then exit (default 0: until Ctrl-C)"},
                         {"rounds", "digest rounds per request: the CPU-heavy step (default 200)"},
-                        {"report-ms", "print requests per second this often (default 1000)"}});
+                        {"report-ms", "print requests per second this often (default 1000)"},
+                        {"engine", examples::engine_help}});
     const auto workers = static_cast<std::size_t>(args.number("workers", 2));
     const int clients = static_cast<int>(args.number("clients", 8));
     const std::int64_t requests = args.number("requests", 0);
@@ -121,16 +127,20 @@ int main(int argc, char** argv) {
     // Before any thread starts (the pool's, ZeroMQ's, the offload pool's):
     // every thread inherits the mask, so only zring::signal sees them.
     zring::block_signals(SIGINT, SIGTERM);
-    zmq::context_t ctx;  // outlives the pool: the pool's teardown closes its sockets
     counters count(workers);
     const auto started = std::chrono::steady_clock::now();
-    try {
-        const auto pool = examples::start_pool(args, workers + 1);
-        pool->run(serve(*pool, ctx, clients, requests, rounds, every, count));
-    } catch (const std::exception& e) {  // e.g. a reply that timed out
-        std::cerr << "error: " << e.what() << std::endl;
-        return 1;
-    }  // here every scheduler has stopped, its frames destroyed and sockets closed, its thread joined
+    // The engine (libzmq's context) outlives the pool: the pool's teardown closes its sockets.
+    const int status = examples::with_engine(args, [&](auto& engine) {
+        try {
+            const auto pool = examples::start_pool(args, workers + 1);
+            pool->run(serve(*pool, engine, clients, requests, rounds, every, count));
+        } catch (const std::exception& e) {  // e.g. a reply that timed out
+            std::cerr << "error: " << e.what() << std::endl;
+            return 1;
+        }  // here every scheduler has stopped, its frames destroyed and sockets closed, its thread joined
+        return 0;
+    });
+    if (status != 0) return status;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     for (std::size_t w = 0; w < workers; ++w)
         std::cout << "Worker " << w << " handled " << count.per_worker[w].load() << std::endl;

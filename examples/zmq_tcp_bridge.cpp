@@ -15,8 +15,11 @@
 // A line is at most 64 KiB. A client that reads too slowly to keep up (1,000
 // lines behind, or a write stuck for 30 s) is disconnected rather than let
 // the server's memory grow; one that only listens may stay silent. A client
-// that ends its stream is gone. Ctrl-C stops the server cleanly.
+// that ends its stream is gone. Ctrl-C stops the server cleanly. With
+// --engine native, ZeroMQ runs on zring's own ZMTP engine too: one thread
+// in all, streams and sockets on one ring.
 #include "common/cli.hpp"
+#include "common/engine.hpp"
 #include "common/scheduler.hpp"
 #include "common/until_signal.hpp"
 
@@ -46,13 +49,15 @@ struct client {
     std::string name = stream.peer_endpoint().to_string();
 };
 
+template <class Engine>
 class bridge {
 public:
-    bridge(zring::scheduler& s, zmq::context_t& context)
-        : pub_(s, context, zmq::socket_type::pub), sub_(s, context, zmq::socket_type::sub) {}
+    using socket = typename Engine::socket;
+    bridge(zring::scheduler& s, Engine& engine)
+        : pub_(engine.make(s, zmq::socket_type::pub)), sub_(engine.make(s, zmq::socket_type::sub)) {}
 
-    zring::socket& pub() { return pub_; }
-    zring::socket& sub() { return sub_; }
+    socket& pub() { return pub_; }
+    socket& sub() { return sub_; }
 
     zring::task<void> serve(zring::tcp_listener& listener) {
         co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
@@ -122,8 +127,8 @@ private:
         }
     }
 
-    zring::socket pub_;
-    zring::socket sub_;
+    socket pub_;
+    socket sub_;
     std::list<client> clients_;  // stable: each client's coroutines hold theirs
 };
 
@@ -133,25 +138,27 @@ int main(int argc, char** argv) {
     examples::cli args(argc, argv, "zmq_tcp_bridge [--listen HOST:PORT] [--pub ENDPOINT] [--sub ENDPOINT]",
                        {{"listen", "the TCP line server (default 127.0.0.1:7000; port 0 picks one)"},
                         {"pub", "where the clients' lines are published (default tcp://127.0.0.1:5557)"},
-                        {"sub", "whose updates go to every client (default: the --pub endpoint)"}});
+                        {"sub", "whose updates go to every client (default: the --pub endpoint)"},
+                        {"engine", examples::engine_help}});
     const std::string listen = args.get("listen", "127.0.0.1:7000");
     const std::string pub = args.get("pub", "tcp://127.0.0.1:5557");
     const std::string sub = args.get("sub", pub);
     zring::block_signals(SIGINT, SIGTERM);
     const auto started = examples::start_scheduler(args);
     zring::scheduler& s = *started;
-    zmq::context_t context;
-    bridge b(s, context);
-    std::optional<zring::tcp_listener> listener;
-    try {
-        b.pub().bind(pub);
-        b.sub().connect(sub);
-        b.sub().subscribe("");
-        listener.emplace(zring::tcp_listener::listen(s, listen));
-    } catch (const std::exception& e) {
-        args.fail(e.what());
-    }
-    std::cerr << "listening on " << listener->local_endpoint().to_string() << ", publishing on " << pub
-              << ", subscribed to " << sub << std::endl;
-    return examples::run_until_stopped(s, b.serve(*listener), 0);
+    return examples::with_engine(args, [&](auto& engine) {
+        bridge b(s, engine);
+        std::optional<zring::tcp_listener> listener;
+        try {
+            b.pub().bind(pub);
+            b.sub().connect(sub);
+            b.sub().subscribe("");
+            listener.emplace(zring::tcp_listener::listen(s, listen));
+        } catch (const std::exception& e) {
+            args.fail(e.what());
+        }
+        std::cerr << "listening on " << listener->local_endpoint().to_string() << ", publishing on " << pub
+                  << ", subscribed to " << sub << std::endl;
+        return examples::run_until_stopped(s, b.serve(*listener), 0);
+    });
 }

@@ -8,9 +8,11 @@
 // --role clients run them apart. A client resends a request that is not
 // fully answered within --timeout-ms (a crashed server loses it), so it gets
 // every reply at least once; it counts each once, and any reply that is not
-// its own ends it as misrouted.
+// its own ends it as misrouted. --engine native runs it all on zring's own
+// ZMTP engine, the backend on an abstract ipc:// endpoint for inproc://.
 #include "../common/cli.hpp"
 #include "../common/connect.hpp"
+#include "../common/engine.hpp"
 #include "../common/scheduler.hpp"
 #include "../common/until_signal.hpp"
 
@@ -35,7 +37,7 @@ namespace {
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 constexpr int crashed = 3;
-constexpr const char* backend_endpoint = "inproc://asyncsrv-backend";
+const std::string backend_name = "asyncsrv-backend";
 
 // The number at the start of text, and what follows it; nullopt if none.
 std::optional<std::pair<std::int64_t, std::string_view>> leading_number(std::string_view text) {
@@ -68,9 +70,10 @@ struct crash_budget {
     bool due() const noexcept { return after > 0 && answered >= after; }
 };
 
-zring::task<void> server_worker(zring::scheduler& s, zmq::context_t& context, crash_budget& crash) {
-    zring::socket worker(s, context, zmq::socket_type::dealer);
-    worker.connect(backend_endpoint);
+template <class Engine>
+zring::task<void> server_worker(zring::scheduler& s, Engine& engine, crash_budget& crash) {
+    auto worker = engine.make(s, zmq::socket_type::dealer);
+    worker.connect(Engine::local_endpoint(backend_name));
     for (zmq::multipart_t msg;;) {
         co_await worker.recv_multipart(msg);  // [client, request]
         const std::string client = msg.popstr();
@@ -93,11 +96,12 @@ zring::task<void> server_worker(zring::scheduler& s, zmq::context_t& context, cr
     }
 }
 
-zring::task<void> serve(zring::scheduler& s, zmq::context_t& context, zring::socket& frontend, zring::socket& backend,
-                        std::int64_t workers, crash_budget& crash) {
+template <class Engine>
+zring::task<void> serve(zring::scheduler& s, Engine& engine, typename Engine::socket& frontend,
+                        typename Engine::socket& backend, std::int64_t workers, crash_budget& crash) {
     co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
         group.spawn(zring::proxy(frontend, backend));
-        for (std::int64_t w = 0; w < workers; ++w) group.spawn(server_worker(s, context, crash));
+        for (std::int64_t w = 0; w < workers; ++w) group.spawn(server_worker(s, engine, crash));
         co_return;
     });
 }
@@ -131,7 +135,8 @@ std::optional<std::array<std::int64_t, 3>> parse_reply(std::string_view text) {
     return std::array{k->first, i->first, n->first};
 }
 
-zring::task<bool> client(zring::socket& dealer, std::string id, client_settings cs) {
+template <class Socket>
+zring::task<bool> client(Socket& dealer, std::string id, client_settings cs) {
     const std::string prefix = id + " #";
     std::map<std::int64_t, request_state> requests;
     std::int64_t sent = 0, complete = 0, replies = 0, duplicates = 0;
@@ -177,7 +182,8 @@ zring::task<bool> client(zring::socket& dealer, std::string id, client_settings 
     co_return true;
 }
 
-zring::task<int> clients(std::vector<zring::socket>& dealers, client_settings cs) {
+template <class Socket>
+zring::task<int> clients(std::vector<Socket>& dealers, client_settings cs) {
     std::vector<zring::task<bool>> all;
     for (auto& dealer : dealers) all.push_back(client(dealer, dealer.get(zmq::sockopt::routing_id), cs));
     int failed = 0;
@@ -197,7 +203,8 @@ int main(int argc, char** argv) {
                         {"requests", "requests per client (default 5)"},
                         {"interval-ms", "client: pause between requests (default 100)"},
                         {"timeout-ms", "client: resend a request not fully answered by then (default 1000)"},
-                        {"retries", "client: attempts per request before giving up (default 3)"}});
+                        {"retries", "client: attempts per request before giving up (default 3)"},
+                        {"engine", examples::engine_help}});
     const std::string role = args.get("role", "all");
     if (role != "all" && role != "server" && role != "clients") args.fail("--role must be all, server or clients");
     const bool run_server = role != "clients";
@@ -213,48 +220,51 @@ int main(int argc, char** argv) {
     if (cs.retries == 0) args.fail("--retries must be at least 1");
 
     zring::block_signals(SIGINT, SIGTERM);
-    zmq::context_t context;
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
-    std::optional<zring::socket> frontend, backend;
-    if (run_server) {
-        frontend.emplace(scheduler, context, zmq::socket_type::router);
-        backend.emplace(scheduler, context, zmq::socket_type::dealer);
-        frontend->set(zmq::sockopt::linger, 0);
-        try {
-            frontend->bind(endpoint);
-        } catch (const zring::socket_error& e) {
-            args.fail(e.what());
-        }
-        backend->bind(backend_endpoint);
-    }
-    std::vector<zring::socket> dealers;
-    if (run_clients) {
-        try {
-            for (std::int64_t c = 0; c < client_count; ++c)
-                dealers.push_back(examples::connect(scheduler, context, zmq::socket_type::dealer, endpoint,
-                                                   "client-" + std::to_string(c)));
-        } catch (const zring::socket_error& e) {
-            args.fail(e.what());
-        }
-    }
-
-    // The server runs until stopped; the clients until answered.
-    auto everything = [&]() -> zring::task<int> {
-        int status = 0;
-        co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
-            if (run_server) group.spawn(serve(scheduler, context, *frontend, *backend, workers, crash));
-            if (run_clients) {
-                status = co_await clients(dealers, cs);
-                group.request_stop();  // the server's work is done too
+    return examples::with_engine(args, [&](auto& engine) {
+        using engine_type = std::remove_reference_t<decltype(engine)>;
+        using socket = typename engine_type::socket;
+        std::optional<socket> frontend, backend;
+        if (run_server) {
+            frontend.emplace(engine.make(scheduler, zmq::socket_type::router));
+            backend.emplace(engine.make(scheduler, zmq::socket_type::dealer));
+            frontend->set(zmq::sockopt::linger, 0);
+            try {
+                frontend->bind(endpoint);
+            } catch (const zring::socket_error& e) {
+                args.fail(e.what());
             }
-        });
-        co_return status;
-    };
-    try {
-        // Stopped by a signal: the clients' requests are unanswered, a server is done.
-        return examples::run_until_stopped(scheduler, everything(), run_clients ? 1 : 0);
-    } catch (const simulated_crash&) {
-        return crashed;
-    }
+            backend->bind(engine_type::local_endpoint(backend_name));
+        }
+        std::vector<socket> dealers;
+        if (run_clients) {
+            try {
+                for (std::int64_t c = 0; c < client_count; ++c)
+                    dealers.push_back(examples::connect(scheduler, engine, zmq::socket_type::dealer, endpoint,
+                                                       "client-" + std::to_string(c)));
+            } catch (const zring::socket_error& e) {
+                args.fail(e.what());
+            }
+        }
+
+        // The server runs until stopped; the clients until answered.
+        auto everything = [&]() -> zring::task<int> {
+            int status = 0;
+            co_await zring::with_task_group([&](zring::task_group& group) -> zring::task<void> {
+                if (run_server) group.spawn(serve(scheduler, engine, *frontend, *backend, workers, crash));
+                if (run_clients) {
+                    status = co_await clients(dealers, cs);
+                    group.request_stop();  // the server's work is done too
+                }
+            });
+            co_return status;
+        };
+        try {
+            // Stopped by a signal: the clients' requests are unanswered, a server is done.
+            return examples::run_until_stopped(scheduler, everything(), run_clients ? 1 : 0);
+        } catch (const simulated_crash&) {
+            return crashed;
+        }
+    });
 }

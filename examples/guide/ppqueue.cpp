@@ -6,6 +6,7 @@
 // peer: a worker that is gone or not reading is skipped, a reply that a
 // client cannot take is dropped (Lazy Pirate clients retry).
 #include "../common/cli.hpp"
+#include "../common/engine.hpp"
 #include "../common/scheduler.hpp"
 #include "../common/until_signal.hpp"
 #include "ppp.hpp"
@@ -90,7 +91,8 @@ private:
 
 // Sends without waiting: false if the peer is gone (EHOSTUNREACH: both
 // ROUTERs are mandatory) or not reading (its pipe is full).
-zring::task<bool> send_now(zring::socket& s, zring::frame_list frames) {
+template <class Socket>
+zring::task<bool> send_now(Socket& s, zring::frame_list frames) {
     try {
         co_return co_await s.try_send_multipart(std::move(frames), clock::duration::zero());
     } catch (const zring::socket_error& e) {
@@ -100,7 +102,8 @@ zring::task<bool> send_now(zring::socket& s, zring::frame_list frames) {
 }
 
 // A worker's message: [worker, READY | HEARTBEAT] or [worker, client, "", reply].
-zring::task<void> from_worker(std::vector<zmq::message_t> msg, zring::socket& frontend, worker_list& workers) {
+template <class Socket>
+zring::task<void> from_worker(std::vector<zmq::message_t> msg, Socket& frontend, worker_list& workers) {
     const std::string worker = msg.front().to_string();
     const bool control = msg.size() == 2;
     if (control && msg[1].to_string_view() == ppp::ready) {
@@ -121,7 +124,8 @@ zring::task<void> from_worker(std::vector<zmq::message_t> msg, zring::socket& fr
 }
 
 // A client's request, [client, "", request], to the idle worker first in line.
-zring::task<void> to_worker(zmq::multipart_t request, zring::socket& backend, worker_list& workers) {
+template <class Socket>
+zring::task<void> to_worker(zmq::multipart_t request, Socket& backend, worker_list& workers) {
     while (!workers.empty()) {
         const std::string worker = workers.take_next();
         zmq::multipart_t routed = request.clone();  // kept for the next worker, should this one fail
@@ -133,9 +137,10 @@ zring::task<void> to_worker(zmq::multipart_t request, zring::socket& backend, wo
     std::cout << "W: no worker left for a request, dropped (the client retries)" << std::endl;
 }
 
-zring::task<void> serve(zring::socket& frontend, zring::socket& backend, ppp::heartbeat_settings heartbeat) {
+template <class Socket>
+zring::task<void> serve(Socket& frontend, Socket& backend, ppp::heartbeat_settings heartbeat) {
     worker_list workers(heartbeat);
-    zring::poller poller;
+    zring::basic_poller<Socket> poller;
     poller.add(backend, ZMQ_POLLIN);
     auto heartbeat_at = clock::now() + heartbeat.interval;
     for (;;) {
@@ -181,23 +186,25 @@ int main(int argc, char** argv) {
                        {{"frontend", "where clients connect (default tcp://127.0.0.1:5555)"},
                         {"backend", "where workers connect (default tcp://127.0.0.1:5556)"},
                         {"heartbeat-ms", ppp::heartbeat_help},
-                        {"liveness", ppp::liveness_help}});
+                        {"liveness", ppp::liveness_help},
+                        {"engine", examples::engine_help}});
     const auto heartbeat = ppp::heartbeat_settings::from(args);
     zring::block_signals(SIGINT, SIGTERM);
-    zmq::context_t context;
     const auto started = examples::start_scheduler(args);
     zring::scheduler& scheduler = *started;
-    zring::socket frontend(scheduler, context, zmq::socket_type::router);
-    zring::socket backend(scheduler, context, zmq::socket_type::router);
-    for (auto* s : {&frontend, &backend}) {
-        s->set(zmq::sockopt::router_mandatory, true);
-        s->set(zmq::sockopt::linger, 0);
-    }
-    try {
-        frontend.bind(args.get("frontend", "tcp://127.0.0.1:5555"));
-        backend.bind(args.get("backend", "tcp://127.0.0.1:5556"));
-    } catch (const zring::socket_error& e) {
-        args.fail(e.what());
-    }
-    return examples::run_until_stopped(scheduler, serve(frontend, backend, heartbeat), 0);
+    return examples::with_engine(args, [&](auto& engine) {
+        auto frontend = engine.make(scheduler, zmq::socket_type::router);
+        auto backend = engine.make(scheduler, zmq::socket_type::router);
+        for (auto* s : {&frontend, &backend}) {
+            s->set(zmq::sockopt::router_mandatory, true);
+            s->set(zmq::sockopt::linger, 0);
+        }
+        try {
+            frontend.bind(args.get("frontend", "tcp://127.0.0.1:5555"));
+            backend.bind(args.get("backend", "tcp://127.0.0.1:5556"));
+        } catch (const zring::socket_error& e) {
+            args.fail(e.what());
+        }
+        return examples::run_until_stopped(scheduler, serve(frontend, backend, heartbeat), 0);
+    });
 }

@@ -6,9 +6,11 @@ bin=$1
 case_name=$2
 refuse=${3:-}
 # CASE-native: the same case on the native ZMTP engine. The Guide's clients
-# and workers (and lazy pirate's second server, zring-cat's receiver) and
-# the web dashboard take it against the libzmq peers the case has today;
-# demo, processes and reqrep run both ends on it.
+# and workers (and lazy pirate's second server, zring-cat's receiver), the
+# web dashboard and the TCP bridge take it against the libzmq peers the case
+# has today; paranoid pirate runs its queue and workers on it (the clients
+# stay libzmq); asyncsrv's server against libzmq clients when apart;
+# demo, processes, reqrep, broker, pipeline and sharded run whole on it.
 native=()
 if [[ $case_name == *-native ]]; then
     case_name=${case_name%-native}
@@ -107,18 +109,19 @@ reqrep)
     [ "$(grep -c '^Reply: echo: hello [123]$' "$work/client.out")" -eq 3 ] || fail "client did not get 3 echoes"
     ;;
 broker)
-    timeout 20 "$bin/router_dealer_broker" --clients 5 --workers 3 --requests 4 > "$work/broker.out" \
+    timeout 20 "$bin/router_dealer_broker" --clients 5 --workers 3 --requests 4 "${native[@]}" > "$work/broker.out" \
         || fail "broker exit status $?"
     grep -q '^Replies: 20 of 20$' "$work/broker.out" || fail "not every request was answered"
     [ "$(grep -c '^Worker [0-9] served' "$work/broker.out")" -eq 3 ] || fail "not every worker took work"
     ;;
 pipeline)
-    timeout 20 "$bin/pipeline" --tasks 3000 --workers 3 > "$work/pipeline.out" || fail "pipeline exit status $?"
+    timeout 20 "$bin/pipeline" --tasks 3000 --workers 3 "${native[@]}" > "$work/pipeline.out" \
+        || fail "pipeline exit status $?"
     grep -q '^Sink received 3000 results, sum of squares 9004500500$' "$work/pipeline.out" || fail "wrong sum"
     ;;
 sharded)
     timeout 20 "$bin/sharded_workers" --workers 2 --clients 4 --requests 2000 --rounds 20 --report-ms 100 \
-        > "$work/sharded.out" || fail "sharded_workers exit status $?"
+        "${native[@]}" > "$work/sharded.out" || fail "sharded_workers exit status $?"
     grep -q '^Handled 2000 requests in ' "$work/sharded.out" || fail "not every request was answered"
     for w in 0 1; do
         grep -Eq "^Worker $w handled [1-9][0-9]*$" "$work/sharded.out" || fail "worker $w took no work"
@@ -172,7 +175,8 @@ tcp-echo)
     wait_bounded $server "the server, after SIGTERM," || fail "server did not shut down cleanly on SIGTERM ($?)"
     ;;
 tcp-bridge)
-    timeout --foreground 20 "$bin/zmq_tcp_bridge" --listen 127.0.0.1:0 --pub "ipc://$work/bridge" 2> "$work/bridge.out" &
+    timeout --foreground 20 "$bin/zmq_tcp_bridge" --listen 127.0.0.1:0 --pub "ipc://$work/bridge" "${native[@]}" \
+        2> "$work/bridge.out" &
     bridge=$!
     wait_for_line "$work/bridge.out" '^listening on 127.0.0.1:[0-9]*,'
     port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/bridge.out")
@@ -315,7 +319,10 @@ guide-paranoid-pirate)
     backend="ipc://$work/backend"
     heartbeat=(--heartbeat-ms 200 --liveness 3)
     # exec: the job's pid is timeout's, which passes SIGTERM on to the program.
-    queue() { exec timeout --foreground 30 "$bin/ppqueue" --frontend "$frontend" --backend "$backend" "${heartbeat[@]}"; }
+    queue() {
+        exec timeout --foreground 30 "$bin/ppqueue" --frontend "$frontend" --backend "$backend" "${heartbeat[@]}" \
+            "${native[@]}"
+    }
     worker() {
         exec timeout --foreground 30 "$bin/ppworker" --endpoint "$backend" "${heartbeat[@]}" --reconnect-min-ms 100 \
             --reconnect-max-ms 800 "${native[@]}" "$@"
@@ -364,14 +371,14 @@ guide-paranoid-pirate)
 guide-asyncsrv)
     # In one process, as in the Guide.
     timeout 20 "$bin/asyncsrv" --endpoint "$endpoint" --clients 3 --workers 4 --requests 20 --interval-ms 2 \
-        > "$work/all.out" || fail "asyncsrv exit status $?"
+        "${native[@]}" > "$work/all.out" || fail "asyncsrv exit status $?"
     for c in 0 1 2; do
         grep -Eq "^Client client-$c: 20 requests, 50 replies, [0-9]+ duplicates, none misrouted$" "$work/all.out" \
             || fail "client-$c did not get its 50 replies"
     done
     # Apart: the server crashes mid-run and is restarted; the clients resend
     # what it lost and get every reply, each counted once.
-    timeout --foreground 20 "$bin/asyncsrv" --role server --endpoint "$endpoint" --crash-after 15 \
+    timeout --foreground 20 "$bin/asyncsrv" --role server --endpoint "$endpoint" --crash-after 15 "${native[@]}" \
         > "$work/server1.out" &
     server=$!
     timeout 20 "$bin/asyncsrv" --role clients --endpoint "$endpoint" --clients 3 --requests 20 --interval-ms 5 \
@@ -379,7 +386,7 @@ guide-asyncsrv)
     clients=$!
     set +e; wait_bounded $server "the first server"; rc=$?; set -e
     [ $rc -eq 3 ] || fail "the first server did not simulate a crash (exit $rc)"
-    timeout --foreground 20 "$bin/asyncsrv" --role server --endpoint "$endpoint" > "$work/server2.out" &
+    timeout --foreground 20 "$bin/asyncsrv" --role server --endpoint "$endpoint" "${native[@]}" > "$work/server2.out" &
     server=$!
     wait_bounded $clients "the clients" || fail "clients exit status $?"
     # Requests come off the network: malformed ones are dropped, not fatal.
