@@ -38,8 +38,12 @@ void fanin(const options& opt, report& out);
 void loop(const options& opt, report& out);
 void mt(const options& opt, report& out);
 void tcp(const options& opt, report& out);
-// The native ZMTP engine against libzmq: lat and thr over tcp and ipc, and the plain-socket floor.
+// The native ZMTP engine against libzmq: lat and thr over tcp and ipc, and
+// the plain-socket floor; fan-in (engine.hpp). engine runs the three parts;
+// thr, lat and fanin with --engine native run one each.
 void engine(const options& opt, report& out);
+void engine_lat(const options& opt, report& out);
+void engine_thr(const options& opt, report& out);
 // Its variants: raw native native-epoll native-libzmq floor.
 std::vector<std::string> engine_variants();
 void http(const options& opt, report& out);

@@ -291,9 +291,14 @@ thr_result thr_once(const std::string& variant, const std::string& transport, st
 
 std::vector<std::string> engine_variants() { return lat_variants(); }
 
-void engine(const options& opt, report& out) {
-    const std::vector<std::string> transports =
-        opt.transports.empty() ? std::vector<std::string>{"tcp", "ipc"} : opt.transports;
+namespace {
+std::vector<std::string> engine_transports(const options& opt) {
+    return opt.transports.empty() ? std::vector<std::string>{"tcp", "ipc"} : opt.transports;
+}
+}  // namespace
+
+void engine_lat(const options& opt, report& out) {
+    const std::vector<std::string> transports = engine_transports(opt);
     const std::int64_t round_trips = opt.quick ? 2'000 : 20'000, warmup = opt.quick ? 200 : 2'000;
     for (const std::size_t size : opt.sizes.empty() ? std::vector<std::size_t>{16} : opt.sizes) {
         for (const std::string& transport : transports) {
@@ -313,6 +318,10 @@ void engine(const options& opt, report& out) {
             }
         }
     }
+}
+
+void engine_thr(const options& opt, report& out) {
+    const std::vector<std::string> transports = engine_transports(opt);
     for (const std::size_t size : opt.sizes.empty() ? std::vector<std::size_t>{16, 1024} : opt.sizes) {
         const std::int64_t count = opt.quick ? 20'000 : (size <= 256 ? 2'000'000 : 500'000);
         for (const std::string& transport : transports) {
@@ -328,6 +337,11 @@ void engine(const options& opt, report& out) {
             }
         }
     }
+}
+
+void engine(const options& opt, report& out) {
+    engine_lat(opt, out);
+    engine_thr(opt, out);
     engine_fanin(opt, out);
 }
 

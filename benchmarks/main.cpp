@@ -49,6 +49,10 @@ const char* const usage_text =
     "  --variant V     run only these variants (repeatable): raw zring zring-epoll asio-drain\n"
     "                  asio-events; for tcp, blocking zring zring-epoll asio; for http and ws,\n"
     "                  beast zring zring-epoll tornado; for sse, zring zring-epoll tornado\n"
+    "  --engine E      libzmq (default) or native: thr, lat and fanin measure the native ZMTP\n"
+    "                  engine (zring::zmtp::socket) instead, as the engine benchmark's parts of\n"
+    "                  those names do, against raw libzmq (and lat the plain-socket floor) in the\n"
+    "                  same run; inproc is libzmq's alone\n"
     "  --backend B     zring on this scheduler backend only: io_uring or epoll (repeatable;\n"
     "                  default both, io_uring only where the kernel allows it)\n"
     "  --role R        across hosts, each side a separate zring-bench (as libzmq's local_thr/remote_thr):\n"
@@ -185,7 +189,7 @@ int main(int argc, char** argv) {
     }
     options opt;
     bool repeat_given = false;
-    std::string json, tsv;
+    std::string json, tsv, engine = "libzmq";
     const std::vector<std::pair<std::string, void (*)(const options&, bench::report&)>> benchmarks{
         {"thr", bench::thr},
         {"lat", bench::lat},
@@ -242,7 +246,10 @@ int main(int argc, char** argv) {
             opt.bind = value();
         else if (a == "--connect")
             opt.connect = value();
-        else if (a == "--json")
+        else if (a == "--engine") {
+            engine = value();
+            if (engine != "libzmq" && engine != "native") usage("--engine is libzmq or native, not '" + engine + "'");
+        } else if (a == "--json")
             json = value();
         else if (a == "--tsv")
             tsv = value();
@@ -254,6 +261,18 @@ int main(int argc, char** argv) {
             usage("unknown argument '" + a + "'");
     }
     if (chosen.empty()) usage("name a benchmark");
+    // --engine native: the benchmarks that measure it run their native-engine parts.
+    using run_fn = void (*)(const options&, bench::report&);
+    const std::map<std::string, run_fn> native_parts{
+        {"thr", bench::engine_thr}, {"lat", bench::engine_lat}, {"fanin", bench::engine_fanin}, {"engine", bench::engine}};
+    if (engine == "native") {
+        for (const auto& name : chosen)
+            if (!native_parts.contains(name))
+                usage("--engine native goes with thr, lat, fanin and engine; " + name + " measures zring over libzmq");
+        if (!opt.role.empty()) usage("--role measures zring over libzmq: --engine native runs on one host");
+        for (const auto& t : opt.transports)
+            if (t == "inproc") usage("--engine native runs tcp and ipc: the native engine has no inproc");
+    }
     if (opt.quick && !repeat_given) opt.repeat = 1;
     const bool serving = opt.role == "send" || opt.role == "echo";  // no report of its own
     if (!opt.role.empty())
@@ -274,7 +293,7 @@ int main(int argc, char** argv) {
         for (const auto& [name, run] : benchmarks) {
             if (std::find(chosen.begin(), chosen.end(), name) == chosen.end()) continue;
             bench::begin_benchmark(name, ++index, count);
-            run(opt, report);
+            (engine == "native" ? native_parts.at(name) : run)(opt, report);
         }
     } catch (const std::exception& e) {
         std::cerr << "zring-bench: " << e.what() << std::endl;
