@@ -481,3 +481,23 @@ TEST_CASE("zmtp: an XPUB applies subscriptions its user does not read, and drops
     };
     run(s, body());
 }
+
+TEST_CASE("zmtp: events name endpoints as ZeroMQ spells them, for a bound socket's tcp and ipc peers", "[zmtp]") {
+    zring::scheduler s;
+    for (const std::string transport : {"tcp", "ipc"}) {
+        zring::zmtp::socket pull(s, zmq::socket_type::pull), push(s, zmq::socket_type::push);
+        std::vector<std::string> connected;
+        pull.on_event([&](const zring::zmtp::event& e) {
+            if (e.kind == zring::zmtp::event_kind::connected) connected.push_back(e.endpoint);
+        });
+        const std::string bound = bind_fresh(pull, transport);
+        push.connect(bound);
+        run(s, until("the bound side's handshake is done", [&] { return !connected.empty(); }));
+        if (transport == "ipc") {
+            CHECK(connected.front() == bound);  // an unnamed Unix peer: the listener's end
+        } else {
+            CHECK_THAT(connected.front(), Catch::StartsWith("tcp://127.0.0.1:"));
+            CHECK(connected.front() != bound);  // the peer's own port
+        }
+    }
+}

@@ -94,6 +94,13 @@ void check_transport(std::string_view transport, const std::string& endpoint) {
                                 " is not one the native engine speaks (tcp, ipc)");
 }
 
+// ZeroMQ's spelling of a stream's end: "tcp://127.0.0.1:5555", "ipc://@name"
+// (the stream layer spells a Unix address "unix:@name").
+std::string zmq_endpoint(const std::string& transport, std::string address) {
+    if (transport == "ipc" && address.rfind("unix:", 0) == 0) address.erase(0, 5);
+    return transport + "://" + address;
+}
+
 template <class Listener>
 task<void> accept_loop(std::shared_ptr<engine> e, Listener listener, std::string transport, std::stop_token stop) {
     for (;;) {
@@ -106,12 +113,13 @@ task<void> accept_loop(std::shared_ptr<engine> e, Listener listener, std::string
         } catch (const stream_closed&) {
             co_return;
         } catch (const std::exception& error) {
-            e->report(event_kind::disconnected, transport + "://" + listener.local_endpoint().to_string(),
+            e->report(event_kind::disconnected, zmq_endpoint(transport, listener.local_endpoint().to_string()),
                       std::string("accept failed: ") + error.what());
             co_return;
         }
-        std::string peer = transport == "ipc" ? transport + "://" + listener.local_endpoint().to_string()
-                                              : transport + "://" + stream->peer_endpoint().to_string();
+        // A Unix peer is unnamed: its end is the listener's.
+        std::string peer = zmq_endpoint(transport, (transport == "ipc" ? listener.local_endpoint()
+                                                                       : stream->peer_endpoint()).to_string());
         spawn(e->sched, [](task<bool> connection) -> task<void> { co_await connection; }(
                             serve_connection(e, std::move(*stream), nullptr, std::move(peer), true, stop)));
     }
