@@ -6,7 +6,9 @@ mid-stream; heartbeats both ways. Exits 1 naming the first failure.
 
 usage: zmtp_pyzmq.py ZMTP_PEER BURST
 """
+import faulthandler
 import os
+import select
 import subprocess
 import sys
 import time
@@ -18,6 +20,9 @@ burst = int(sys.argv[2])
 ctx = zmq.Context()
 counter = 0
 TIMEOUT_MS = 10000
+# Should a wait hang past every bound below, the stacks show where, before
+# the caller's timeout (240 s) kills the script.
+faulthandler.dump_traceback_later(200, exit=True)
 
 
 def endpoint(transport):
@@ -47,7 +52,8 @@ class peer:
             env["ZMTP_PEER_ID"] = routing_id
         self.args = args
         self.proc = subprocess.Popen([peer_bin, *args], stdout=subprocess.PIPE, env=env, text=True)
-        line = self.proc.stdout.readline().split()
+        readable, _, _ = select.select([self.proc.stdout], [], [], 20)
+        line = self.proc.stdout.readline().split() if readable else []
         if not line or line[0] != "ready":
             raise SystemExit("FAIL: zmtp-peer %s did not start (%r, exit %s)" % (args, line, self.proc.poll()))
         self.endpoints = line[1:]  # each socket's, as bound
@@ -62,6 +68,14 @@ class peer:
         rc = self.proc.wait(timeout=60)
         if rc != 0:
             raise SystemExit("FAIL: zmtp-peer %s exited %d" % (self.args, rc))
+
+
+started = time.monotonic()
+
+
+def begin(what):
+    """Names the case about to run, so that a failure or a hang shows where it was."""
+    print("%6.1f s  %s" % (time.monotonic() - started, what), flush=True)
 
 
 def sock(kind, heartbeat_ms=None):
@@ -122,6 +136,7 @@ for transport in ("tcp", "ipc"):
             else:
                 p = peer("echo", native_type, "connect", bound(s, ep), routing_id="native-dealer")
             what = "%s echo, %s" % (native_type, where)
+            begin(what)
             envelope = None
             if py_type == zmq.ROUTER:
                 # The native DEALER has a routing id (ZMTP_PEER_ID): send to
@@ -154,6 +169,7 @@ for transport in ("tcp", "ipc"):
             if native_binds:
                 s.connect(p.endpoints[0])
             what = "%s asks, %s" % (native_type, where)
+            begin(what)
             s.setsockopt(zmq.RCVTIMEO, 500)
             deadline = time.time() + 60
             while p.proc.poll() is None:
@@ -199,8 +215,10 @@ for transport in ("tcp", "ipc"):
                     ep_in, ep_out = bound(sender, ep_in), bound(receiver, ep_out)
                     p = peer("forward", in_type, "connect", ep_in, out_type, "connect", ep_out,
                              heartbeat_ms=heartbeat, hwm=hwm)
-                what = "%s to %s through native %s/%s, %s%s" % (
-                    py_out, py_in, in_type, out_type, where, ", heartbeats" if heartbeat else "")
+                what = "pyzmq %s to %s through native %s/%s, %s%s" % (
+                    zmq.SocketType(py_out).name, zmq.SocketType(py_in).name, in_type, out_type, where,
+                    ", heartbeats" if heartbeat else "")
+                begin(what)
                 if py_in == zmq.SUB:
                     # Subscriptions travel both hops: publish a probe until it arrives.
                     receiver.setsockopt(zmq.RCVTIMEO, 20)
@@ -253,4 +271,4 @@ for transport in ("tcp", "ipc"):
                 receiver.close(0)
                 ran += 1
 
-print("zmtp_pyzmq: %d cases passed" % ran)
+print("zmtp_pyzmq: %d cases passed in %.1f s" % (ran, time.monotonic() - started))

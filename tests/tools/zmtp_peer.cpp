@@ -53,6 +53,12 @@ zring::zmtp::socket open(zring::scheduler& s, const std::string& type, const std
         socket.set(zmq::sockopt::rcvhwm, std::atoi(hwm));
     }
     if (const char* id = std::getenv("ZMTP_PEER_ID")) socket.set(zmq::sockopt::routing_id, id);
+    // A connection lost mid-stream loses what was in flight: say so, and why,
+    // so that a test that sees a gap knows where it came from.
+    socket.on_event([name = type + " " + endpoint](const zring::zmtp::event& e) {
+        if (e.kind == zring::zmtp::event_kind::disconnected || e.kind == zring::zmtp::event_kind::handshake_failed)
+            std::cerr << "zmtp-peer: " << name << ": connection " << e.endpoint << " lost: " << e.reason << std::endl;
+    });
     if (type == "SUB") socket.subscribe("");
     if (mode == "bind")
         socket.bind(endpoint);
