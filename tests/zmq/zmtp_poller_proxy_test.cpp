@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <thread>
 
 using namespace std::chrono_literals;
 using zring_test::bind_fresh;
@@ -135,4 +136,36 @@ TEST_CASE("zmtp: a native proxy forwards between ROUTER and DEALER, for native a
     CHECK(stats[2] == 6);  // frontend messages out (the replies)
     CHECK(stats[4] == 6);  // backend messages in
     CHECK(stats[6] == 6);  // backend messages out
+}
+
+TEST_CASE("zmtp: a mandatory ROUTER is writable only while a connected peer has room, as libzmq's", "[zmtp][poller]") {
+    zring::scheduler s;
+    zring::zmtp::socket plain(s, zmq::socket_type::router), mandatory(s, zmq::socket_type::router);
+    mandatory.set(zmq::sockopt::router_mandatory, true);
+    CHECK(plain.get(zmq::sockopt::events) == ZMQ_POLLOUT);  // a send to nobody is dropped, not refused
+    CHECK(mandatory.get(zmq::sockopt::events) == 0);
+    zring::zmtp::socket dealer(s, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::routing_id, "d");
+    dealer.connect(bind_fresh(mandatory, "ipc"));
+    zring::zmtp::poller p;
+    p.add(mandatory, ZMQ_POLLOUT);
+    // Woken by the peer's handshake.
+    const auto ready = zring_test::run(s, p.poll(5s));
+    CHECK(ready.ready(mandatory) == ZMQ_POLLOUT);
+}
+
+TEST_CASE("zmtp: a socket moves only on its scheduler's thread", "[zmtp]") {
+    zring::scheduler s;
+    zring::zmtp::socket a(s, zmq::socket_type::pull);
+    bind_fresh(a, "ipc");
+    std::string refused;
+    std::thread([&] {
+        try {
+            zring::zmtp::socket moved(std::move(a));
+        } catch (const std::logic_error& e) {
+            refused = e.what();
+        }
+    }).join();
+    CHECK_THAT(refused, Catch::Contains("thread other than its scheduler's"));
+    CHECK(a.is_open());
 }

@@ -485,8 +485,8 @@ TEST_CASE("zmtp: an XPUB applies subscriptions its user does not read, and drops
 TEST_CASE("zmtp: events name endpoints as ZeroMQ spells them, for a bound socket's tcp and ipc peers", "[zmtp]") {
     zring::scheduler s;
     for (const std::string transport : {"tcp", "ipc"}) {
+        std::vector<std::string> connected;  // outlives the sockets whose hook fills it
         zring::zmtp::socket pull(s, zmq::socket_type::pull), push(s, zmq::socket_type::push);
-        std::vector<std::string> connected;
         pull.on_event([&](const zring::zmtp::event& e) {
             if (e.kind == zring::zmtp::event_kind::connected) connected.push_back(e.endpoint);
         });

@@ -752,8 +752,20 @@ int engine::events() const noexcept {
     switch (type) {
         case t::pub:
         case t::xpub:
-        case t::xsub:
-        case t::router: ev |= ZMQ_POLLOUT; break;
+        case t::xsub: ev |= ZMQ_POLLOUT; break;
+        case t::router:
+            // As libzmq's: always, unless router_mandatory makes a send to a
+            // full peer fail; then while some connected peer has room.
+            if (!opts.router_mandatory || out_in_message_) {
+                ev |= ZMQ_POLLOUT;
+                break;
+            }
+            for (const auto& p : pipes_)
+                if (p->attached && !p->removed && has_room(*p)) {
+                    ev |= ZMQ_POLLOUT;
+                    break;
+                }
+            break;
         case t::rep:
             if (replying_) ev |= ZMQ_POLLOUT;
             break;

@@ -62,27 +62,38 @@ socket::socket(scheduler& s, ::zmq::socket_type type) : scheduler_(&s), type_(ty
 socket::~socket() { close(); }
 
 socket::socket(socket&& other) : scheduler_(other.scheduler_), type_(other.type_) {
-    if (other.has_waiters())
-        throw std::logic_error(other.describe("socket(socket&&)") + ": moved while coroutines wait on it");
-    take_over(other);
+    take_over(other, other.prepare_move("socket(socket&&)"));
 }
 
 socket& socket::operator=(socket&& other) {
     if (&other == this) return *this;
-    if (other.has_waiters() || has_waiters())
-        throw std::logic_error(other.describe("operator=(socket&&)") + ": moved while coroutines wait on it");
-    close();
+    auto left = other.prepare_move("operator=(socket&&)");
+    if (handle_) {
+        if (!scheduler_->on_owner_thread()) throw_unusable("operator=(socket&&)");
+        if (has_waiters())
+            throw std::logic_error(describe("operator=(socket&&)") + ": moved onto while coroutines wait on it");
+    }
+    close();  // nothing throws from here on
     scheduler_ = other.scheduler_;
     type_ = other.type_;
-    take_over(other);
+    take_over(other, std::move(left));
     return *this;
 }
 
-void socket::take_over(socket& other) noexcept {
+std::shared_ptr<socket::identity_type> socket::prepare_move(const char* operation) const {
+    if (handle_) {  // a closed socket hands over nothing but its name
+        if (!scheduler_->on_owner_thread()) throw_unusable(operation);
+        if (has_waiters()) throw std::logic_error(describe(operation) + ": moved while coroutines wait on it");
+    }
+    auto left = std::make_shared<identity_type>();
+    left->name = identity_->name;
+    return left;
+}
+
+void socket::take_over(socket& other, std::shared_ptr<identity_type> left) noexcept {
     engine_ = std::move(other.engine_);
     handle_ = std::exchange(other.handle_, nullptr);
-    identity_ = std::exchange(other.identity_, std::make_shared<identity_type>());
-    other.identity_->name = identity_->name;
+    identity_ = std::exchange(other.identity_, std::move(left));
     if (handle_) {
         handle_->owner = this;
         identity_->owner = this;

@@ -72,7 +72,8 @@ public:
     ~socket();
     socket(const socket&) = delete;
     socket& operator=(const socket&) = delete;
-    // Movable while no coroutine waits on it (else std::logic_error).
+    // Movable on its scheduler's thread while no coroutine waits on it (else
+    // std::logic_error), as is the socket moved onto.
     socket(socket&& other);
     socket& operator=(socket&& other);
 
@@ -152,7 +153,10 @@ private:
     std::int64_t get_integer(int option) const;
     std::string get_bytes(int option) const;
     void note_endpoint(const std::string& endpoint);
-    void take_over(socket& other) noexcept;
+    // Checks that other may move (its thread, no waiters) and makes the
+    // identity it is left with: every allocation before anything changes.
+    std::shared_ptr<identity_type> prepare_move(const char* operation) const;
+    void take_over(socket& other, std::shared_ptr<identity_type> left) noexcept;
 
     bool has_waiters(bool inbound) const noexcept { return !(inbound ? readers_ : writers_).empty(); }
     bool has_waiters() const noexcept { return has_waiters(true) || has_waiters(false); }
