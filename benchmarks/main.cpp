@@ -270,8 +270,16 @@ int main(int argc, char** argv) {
             if (!native_parts.contains(name))
                 usage("--engine native goes with thr, lat, fanin and engine; " + name + " measures zring over libzmq");
         if (!opt.role.empty()) usage("--role measures zring over libzmq: --engine native runs on one host");
+        if (opt.procs) usage("--procs measures zring over libzmq: --engine native runs both sides in one process");
+        if (!opt.backends.empty()) usage("with --engine native, choose the backend by --variant native or native-epoll");
         for (const auto& t : opt.transports)
             if (t == "inproc") usage("--engine native runs tcp and ipc: the native engine has no inproc");
+        const auto native_variants = bench::engine_variants();
+        for (const auto& v : opt.variants)
+            if (std::find(native_variants.begin(), native_variants.end(), v) == native_variants.end())
+                usage("--engine native runs the variants raw native native-epoll native-libzmq floor, not '" + v + "'");
+        // engine runs the other three: each part once.
+        if (std::find(chosen.begin(), chosen.end(), "engine") != chosen.end()) chosen = {"engine"};
     }
     if (opt.quick && !repeat_given) opt.repeat = 1;
     const bool serving = opt.role == "send" || opt.role == "echo";  // no report of its own

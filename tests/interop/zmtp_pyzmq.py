@@ -21,8 +21,8 @@ ctx = zmq.Context()
 counter = 0
 TIMEOUT_MS = 10000
 # Should a wait hang past every bound below, the stacks show where, before
-# the caller's timeout (240 s) kills the script.
-faulthandler.dump_traceback_later(200, exit=True)
+# the caller's timeout (240 s) kills the script silently.
+faulthandler.dump_traceback_later(230, exit=True)
 
 
 def endpoint(transport):
