@@ -34,7 +34,7 @@ public:
     // answering "is this socket ready?" in O(1), as pyzmq's dict(poll()).
     class result {
     public:
-        using const_iterator = std::vector<item>::const_iterator;
+        using const_iterator = typename std::vector<item>::const_iterator;
         const_iterator begin() const noexcept { return items_.begin(); }
         const_iterator end() const noexcept { return items_.end(); }
         std::size_t size() const noexcept { return items_.size(); }
