@@ -23,3 +23,18 @@ function(read_bench_results json text_var count_var)
     set(${text_var} "${text}" PARENT_SCOPE)
     set(${count_var} ${count} PARENT_SCOPE)
 endfunction()
+
+# bench_result_names(TEXT COUNT OUT_VAR): the "benchmark/variant" of each of
+# the COUNT results in TEXT (as read_bench_results gave them), into OUT_VAR.
+function(bench_result_names text count out_var)
+    set(names "")
+    if(count GREATER 0)
+        math(EXPR last "${count} - 1")
+        foreach(i RANGE ${last})
+            string(JSON benchmark GET "${text}" results ${i} benchmark)
+            string(JSON variant GET "${text}" results ${i} variant)
+            list(APPEND names "${benchmark}/${variant}")
+        endforeach()
+    endif()
+    set(${out_var} "${names}" PARENT_SCOPE)
+endfunction()
