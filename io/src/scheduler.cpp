@@ -274,6 +274,7 @@ constexpr int rounds_per_turn = 3;
 
 void scheduler::run_until(const bool& done, std::stop_source* cancel) {
     while (!done) {
+        ++turn_;
         collect_remote();
         fire_timers();
         run_ready();

@@ -135,9 +135,14 @@ public:
     bool start(io_operation* op) noexcept override {
         io_uring_sqe* sqe = try_prepare(op);
         if (!sqe) return false;
-        op->awaiting_readiness = false;
         op->one_shot_polls = op->multishot && !multishot_allowed(op->kind);
-        prepare(sqe, op);
+        // The call was just tried and would block: the kernel's own first
+        // try would fail alike, so wait for readiness at once.
+        op->awaiting_readiness = op->would_block && op->kind != io_kind::poll && !op->multishot;
+        if (op->awaiting_readiness)
+            io_uring_prep_poll_add(sqe, op->fd, takes_input(op->kind) ? POLLIN : POLLOUT);
+        else
+            prepare(sqe, op);
         return true;
     }
 

@@ -627,6 +627,29 @@ TEST_CASE("a zero timeout tries once on both backends", "[io][tcp]") {
     zring_test::run(s, body());
 }
 
+TEST_CASE("a stream's first write of a loop turn goes out without suspending", "[io][tcp]") {
+    // A reply then costs no loop turn of its own. On io_uring a second write
+    // in the same turn goes through the ring (the writer coalesces meanwhile);
+    // epoll tries every write at once.
+    zring::scheduler s;
+    auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");
+    auto body = [&]() -> zring::task<void> {
+        connected_pair p = co_await connect_pair(s, l);
+        bool other_ran = false;
+        s.call_soon([&] { other_ran = true; });
+        co_await p.client->write("a", 5s);
+        const bool ran_after_first = other_ran;
+        co_await p.client->write("b", 5s);
+        const bool ran_after_second = other_ran;
+        CHECK_FALSE(ran_after_first);
+        CHECK(ran_after_second == (s.backend() == zring::backend::io_uring));
+        std::byte got[2];
+        co_await p.server->read_exactly(std::span<std::byte>(got), 5s);
+        CHECK(std::string(reinterpret_cast<const char*>(got), 2) == "ab");
+    };
+    zring_test::run(s, body());
+}
+
 TEST_CASE("a slowloris peer: a trickle of bytes does not stretch the read's timeout", "[io][tcp]") {
     zring::scheduler s;
     auto l = zring::tcp_listener::listen(s, "127.0.0.1:0");

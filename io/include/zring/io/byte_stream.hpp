@@ -29,6 +29,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -145,6 +146,7 @@ private:
 
     detail::owned_op<byte_stream>* reading_ = nullptr;
     detail::owned_op<byte_stream>* writing_ = nullptr;
+    std::uint64_t write_turn_ = 0;  // the loop turn the last write ended in (see stream_awaiter)
     std::vector<std::byte> buffer_;  // bytes [head_, tail_) are received and unread
     std::size_t head_ = 0;
     std::size_t tail_ = 0;

@@ -223,6 +223,7 @@ private:
     // under load) cannot keep the loop from the rest (accepts, timers).
     static constexpr unsigned inline_budget = 128;
     unsigned inline_left_ = inline_budget;
+    std::uint64_t turn_ = 1;  // loop turns begun
     detail::timer_heap timers_;
 
     // Cross-thread door: the only state shared with other threads.
@@ -283,6 +284,9 @@ struct scheduler_access {
     // true, and counted, until the coroutine used the budget of this
     // resumption. Where false, the operation waits as if it would block, and
     // completes on a later turn.
+    // The loop turn under way (counted from 1).
+    static std::uint64_t turn(const scheduler& s) noexcept { return s.turn_; }
+
     static bool may_complete_inline(scheduler& s) noexcept {
         if (s.inline_left_ == 0) return false;
         --s.inline_left_;

@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -90,6 +91,7 @@ private:
     std::shared_ptr<const std::string> name_;
     detail::owned_op<udp_socket>* receiving_ = nullptr;
     detail::owned_op<udp_socket>* sending_ = nullptr;
+    std::uint64_t write_turn_ = 0;  // the loop turn the last send ended in (see stream_awaiter)
 };
 
 namespace detail {

@@ -6,8 +6,8 @@
 // first unlinks the other.
 //
 // Owner provides, to this template as a friend: slot(bool reads) -> owned_op<Owner>*&,
-// check_usable(const char*), name(), native_handle(), get_scheduler(), and
-// uses_epoll().
+// check_usable(const char*), name(), native_handle(), get_scheduler(),
+// uses_epoll(), and write_turn_ (the loop turn its last write ended in).
 
 #include <zring/io/detail/fd_operation.hpp>
 #include <zring/io/errors.hpp>
@@ -78,10 +78,18 @@ public:
                                    " is pending (one read and one write at a time)");
         this->fd = o.native_handle();
         int rc = step_.ready(o);
-        // epoll tries the call first, within the resumption's budget; so does
-        // a zero timeout, on either backend.
-        if (rc == -1 && (this->expires_at_once() ||
-                         (o.uses_epoll() && scheduler_access::may_complete_inline(o.get_scheduler())))) {
+        // Tried first, within the resumption's budget: everything on epoll,
+        // and on io_uring a stream's first write of a loop turn. That write
+        // usually goes through at once and needs no turn of its own: a
+        // request and its reply cost each side one io_uring_enter, not two
+        // (the send's completion would end the first at once). Further
+        // writes in the turn go to the ring, so a stream that writes without
+        // pause still has one write in flight per turn, and the writer
+        // coalesces what queues meanwhile. Reads are left to the ring, where
+        // they would mostly find nothing yet. A zero timeout tries anything.
+        scheduler& s = o.get_scheduler();
+        const bool try_first = o.uses_epoll() || (!Step::reads && o.write_turn_ != scheduler_access::turn(s));
+        if (rc == -1 && (this->expires_at_once() || (try_first && scheduler_access::may_complete_inline(s)))) {
             step_.prepare(o, *this);
             const int result = try_call(*this);
             this->would_block = result == -EAGAIN;
@@ -103,6 +111,7 @@ public:
         // Registered exactly when await_ready left the operation to the kernel.
         const outcome o = registered_ ? this->end() : this->current_outcome();
         if (registered_ && this->owner) this->owner->slot(Step::reads) = nullptr;
+        if (!Step::reads && this->owner) this->owner->write_turn_ = scheduler_access::turn(this->owner->get_scheduler());
         registered_ = false;
         if (o != outcome::done) [[unlikely]]
             throw_outcome(o);
