@@ -11,6 +11,7 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
 
 import zmq
@@ -21,8 +22,8 @@ ctx = zmq.Context()
 counter = 0
 TIMEOUT_MS = 10000
 # Should a wait hang past every bound below, the stacks show where, before
-# the caller's timeout (240 s) kills the script silently.
-faulthandler.dump_traceback_later(230, exit=True)
+# the caller's timeout (480 s) kills the script silently.
+faulthandler.dump_traceback_later(470, exit=True)
 
 
 def endpoint(transport):
@@ -93,6 +94,41 @@ def cases():
     for size in (0, 1, 255, 256, 1 << 20):
         yield [bytes([97 + size % 26]) * size]
     yield [b"frame %d" % i for i in range(100)]
+
+
+class sending:
+    """Sends b"i" for each i of numbers on s from a thread while the caller
+    receives: the whole burst in flight at once, held back only by the
+    high-water marks (more than every queue on the way holds together)."""
+
+    def __init__(self, s, numbers):
+        self.error = None
+        self.thread = threading.Thread(target=self.run, args=(s, numbers), daemon=True)
+        self.thread.start()
+
+    def run(self, s, numbers):
+        try:
+            for i in numbers:
+                s.send(b"%d" % i)
+        except Exception as e:  # reported by join, or by a receive that starves
+            self.error = e
+
+    def join(self, what):
+        self.thread.join(TIMEOUT_MS / 1000 + 5)
+        if self.thread.is_alive() or self.error:
+            raise SystemExit("FAIL: %s: the sender: %s" % (what, self.error or "still sending"))
+
+
+def receive_burst(what, receiver, numbers, sender):
+    """Receives b"i" for each i of numbers, in order, while sender sends them."""
+    for i in numbers:
+        try:
+            got = receiver.recv()
+        except zmq.Again:
+            raise SystemExit("FAIL: %s: message %d not received in %d ms (the sender: %s)" %
+                             (what, i, TIMEOUT_MS, sender.error or "no error"))
+        check(what, got, b"%d" % i)
+    sender.join(what)
 
 
 def check(what, got, want):
@@ -242,10 +278,7 @@ for transport in ("tcp", "ipc"):
                     sender.send_multipart(c)
                     check(what, receiver.recv_multipart(), c)
                 half = burst // 2
-                for i in range(half):
-                    sender.send(b"%d" % i)
-                for i in range(half):
-                    check(what + " burst", receiver.recv(), b"%d" % i)
+                receive_burst(what + " burst", receiver, range(half), sending(sender, range(half)))
                 if py_out == zmq.PUSH:
                     # The sender restarts: a new socket, a new connection, the rest of the stream.
                     sender.close()
@@ -262,10 +295,8 @@ for transport in ("tcp", "ipc"):
                                 if e.errno != zmq.EADDRINUSE:
                                     raise
                                 time.sleep(0.01)
-                    for i in range(half, burst):
-                        sender.send(b"%d" % i)
-                    for i in range(half, burst):
-                        check(what + " after the restart", receiver.recv(), b"%d" % i)
+                    receive_burst(what + " after the restart", receiver, range(half, burst),
+                                  sending(sender, range(half, burst)))
                 p.stop()
                 sender.close(0)
                 receiver.close(0)

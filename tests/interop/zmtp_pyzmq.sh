@@ -5,6 +5,6 @@ set -euo pipefail
 peer_bin=$1
 source "$(dirname "$0")/lib.sh"
 require_python_module zmq
-timeout 240 "$python" "$here/zmtp_pyzmq.py" "$peer_bin" 20000 > "$work/python.out" 2>&1 \
+timeout 480 "$python" "$here/zmtp_pyzmq.py" "$peer_bin" 100000 > "$work/python.out" 2>&1 \
     || fail "zmtp_pyzmq.py, exit status $?"
 cat "$work/python.out"
