@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -339,6 +340,44 @@ TEST_CASE("zmtp: a socket moves with its connections; a PAIR takes one peer at a
         CHECK(m.to_string() == "still b's");
     };
     run(s, body());
+}
+
+TEST_CASE("zmtp: move-assigning closes the old socket: its waiters get socket_closed, its queued messages linger out",
+          "[zmtp]") {
+    // As zring::socket does (Lazy Pirate's close and reopen).
+    zring::scheduler s;
+    zring::zmtp::socket sink(s, zmq::socket_type::pull);
+    const std::string endpoint = bind_fresh(sink, "tcp");
+    zring::zmtp::socket push(s, zmq::socket_type::push);
+    push.connect(endpoint);
+    zring::zmtp::socket idle(s, zmq::socket_type::pull);
+    bind_fresh(idle, "ipc");
+    constexpr int n = 100;
+    auto waiter = [&]() -> zring::task<bool> { co_return co_await throws<zring::socket_closed>(idle.recv(5s)); };
+    auto reassign = [&]() -> zring::task<std::multiset<std::string>> {
+        // when_all started the waiter first: it waits on idle now.
+        co_await push.send(msg("connected"), 5s);
+        zmq::message_t first = co_await sink.recv(5s);
+        CHECK(first.to_string() == "connected");
+        for (int i = 0; i < n; ++i) co_await push.send(msg(std::to_string(i)), 5s);
+        push = zring::zmtp::socket(s, zmq::socket_type::push);
+        idle = zring::zmtp::socket(s, zmq::socket_type::pull);
+        push.connect(endpoint);
+        co_await push.send(msg("from the new socket"), 5s);
+        // Two connections now, fair-queued by the sink: no order between them.
+        std::multiset<std::string> got;
+        for (int i = 0; i <= n; ++i) {
+            zmq::message_t m = co_await sink.recv(5s);
+            got.insert(m.to_string());
+        }
+        co_return got;
+    };
+    auto [closed, got] = run(s, zring::when_all(waiter(), reassign()));
+    CHECK(closed);
+    CHECK(idle.is_open());
+    std::multiset<std::string> expected{"from the new socket"};
+    for (int i = 0; i < n; ++i) expected.insert(std::to_string(i));
+    CHECK(got == expected);
 }
 
 TEST_CASE("zmtp: receives with random timeouts lose nothing from a libzmq sender, nor waits raced in when_any",

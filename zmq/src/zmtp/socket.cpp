@@ -68,12 +68,8 @@ socket::socket(socket&& other) : scheduler_(other.scheduler_), type_(other.type_
 socket& socket::operator=(socket&& other) {
     if (&other == this) return *this;
     auto left = other.prepare_move("operator=(socket&&)");
-    if (handle_) {
-        if (!scheduler_->on_owner_thread()) throw_unusable("operator=(socket&&)");
-        if (has_waiters())
-            throw std::logic_error(describe("operator=(socket&&)") + ": moved onto while coroutines wait on it");
-    }
-    close();  // nothing throws from here on
+    if (handle_ && !scheduler_->on_owner_thread()) throw_unusable("operator=(socket&&)");
+    close();  // its waiters get socket_closed, as zring::socket's do; nothing throws from here on
     scheduler_ = other.scheduler_;
     type_ = other.type_;
     take_over(other, std::move(left));

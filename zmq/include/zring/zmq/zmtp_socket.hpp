@@ -73,7 +73,9 @@ public:
     socket(const socket&) = delete;
     socket& operator=(const socket&) = delete;
     // Movable on its scheduler's thread while no coroutine waits on it (else
-    // std::logic_error), as is the socket moved onto.
+    // std::logic_error). Move-assigning closes the assigned-to socket first,
+    // with its linger, as destroying it would: its waiters get
+    // socket_closed. As zring::socket's moves.
     socket(socket&& other);
     socket& operator=(socket&& other);
 
