@@ -47,7 +47,7 @@ public:
     connection(engine& e, byte_stream& stream, pipe* p, std::string endpoint, std::stop_token origin)
         : e_(e), stream_(stream), pipe_(p), endpoint_(std::move(endpoint)), wake_(e.sched),
           on_abort_(abort_.get_token(), stopper{&reading_}),
-          on_close_(e.closing_token(), stopper{&reading_}),
+          on_close_(e.closing_token(), closing_stopper{this}),
           on_origin_(std::move(origin), stopper{&reading_}) {}
 
     task<bool> run(bool as_server);
@@ -56,6 +56,15 @@ private:
     struct stopper {
         std::stop_source* source;
         void operator()() const noexcept { source->request_stop(); }
+    };
+    // The socket closes: reading ends, but a handshake goes on for a
+    // lingering connect (it has messages to deliver; the linger's end stops
+    // its origin, which ends it).
+    struct closing_stopper {
+        connection* c;
+        void operator()() const noexcept {
+            if (!(c->handshaking_ && c->pipe_ && c->pipe_->lingering)) c->reading_.request_stop();
+        }
     };
 
     task<void> handshake(bool as_server);
@@ -87,6 +96,7 @@ private:
     std::string reason_;
     bool legacy_ = false;  // the peer speaks ZMTP 3.0
     bool parked_ = false;  // the reader waits for room in the socket
+    bool handshaking_ = true;
     std::optional<zring::detail::clock::time_point> deadline_;  // of the handshake
     zring::detail::clock::time_point last_received_{};
     std::chrono::milliseconds peer_ttl_{0};
@@ -97,7 +107,7 @@ private:
     std::stop_source reading_;  // ends reading: closing, unbind, disconnect, or abort
     std::stop_source written_;  // the writer has flushed, or ended
     std::stop_callback<stopper> on_abort_;
-    std::stop_callback<stopper> on_close_;
+    std::stop_callback<closing_stopper> on_close_;
     std::stop_callback<stopper> on_origin_;
 };
 
@@ -426,7 +436,11 @@ task<void> connection::watch() {
     const int linger = e_.opts.linger_ms;
     if (linger != 0) {
         try {
-            const auto bound = linger > 0 ? duration(std::chrono::milliseconds(linger)) : duration(24h * 365);
+            // Closing, the linger counts from close(); an unbind or a
+            // disconnect gives the whole linger.
+            const std::optional<duration> left =
+                e_.closing() ? e_.linger_left() : std::optional<duration>(std::chrono::milliseconds(linger));
+            const auto bound = left.value_or(duration(24h * 365));
             co_await sleep_for(bound, written_.get_token());
         } catch (const operation_cancelled&) {
         }
@@ -448,6 +462,8 @@ task<bool> connection::run(bool as_server) {
     } catch (const std::exception& error) {
         reason_ = error.what();
     }
+    handshaking_ = false;
+    if (handshaken && e_.closing()) reading_.request_stop();  // a lingering connect: flush, then end
     if (handshaken) {
         e_.report(event_kind::connected, endpoint_, {});
         co_await when_all(read_loop(), write_loop(), watch());

@@ -161,6 +161,7 @@ task<void> connect_loop(std::shared_ptr<engine> e, std::string endpoint, pipe* p
             e->report(event_kind::connect_retried, endpoint, failure);
         }
         if (stop.stop_requested() || e->opts.reconnect_ivl_ms < 0) co_return;
+        if (e->closing() && p->out_complete == 0) co_return;  // lingering, and everything went out
         try {
             co_await sleep_for(delay, stop);
         } catch (const operation_cancelled&) {
@@ -329,7 +330,14 @@ void engine::receive_limit_changed() noexcept {
     notify();
 }
 
+std::optional<zring::detail::clock::duration> engine::linger_left() const noexcept {
+    if (opts.linger_ms < 0) return std::nullopt;
+    const auto spent = zring::detail::clock::now() - closed_at;
+    return std::max(zring::detail::clock::duration::zero(), std::chrono::milliseconds(opts.linger_ms) - spent);
+}
+
 void engine::connect_ended(pipe& p) noexcept {
+    if (std::exchange(p.lingering, false)) --lingering_connects;
     p.looping = false;
     if (p.removed) release(p);
 }
@@ -450,8 +458,27 @@ void engine::subscribe(std::string_view prefix, bool on) {
 void engine::close() noexcept {
     owner = nullptr;
     on_event = nullptr;  // what it captured may go with the socket; closing is no news
+    closed_at = zring::detail::clock::now();
     closing_.request_stop();
-    for (const auto& o : origins_) o->stop.request_stop();
+    for (const auto& o : origins_) {
+        pipe* p = o->connect_pipe;
+        if (opts.linger_ms != 0 && p && !p->attached && p->out_complete > 0) {
+            p->lingering = true;  // its loop connects and flushes; stopped at the linger's end
+            ++lingering_connects;
+        } else {
+            o->stop.request_stop();
+        }
+    }
+    if (lingering_connects > 0 && opts.linger_ms > 0) {
+        try {
+            spawn(sched, [](std::shared_ptr<engine> e) -> task<void> {
+                co_await sleep_for(std::chrono::milliseconds(e->opts.linger_ms));
+                for (const auto& o : e->origins_) o->stop.request_stop();
+            }(shared_from_this()));
+        } catch (...) {  // no memory for the timer: no linger for them
+            for (const auto& o : origins_) o->stop.request_stop();
+        }
+    }
     inbound_.clear();
     notes_queued_ = 0;
     for (const auto& p : pipes_) {

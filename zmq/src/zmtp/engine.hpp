@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -84,6 +85,9 @@ struct pipe {
     bool legacy_subscriptions = false;  // a ZMTP 3.0 peer: subscriptions are messages
     bool selected = false;   // PUB: receives the message being sent
     bool removed = false;    // disconnect(): released once its connection ends
+    // close() found messages queued and no connection up yet: the connect
+    // loop goes on, within the linger, to deliver them.
+    bool lingering = false;
 };
 
 class engine : public std::enable_shared_from_this<engine> {
@@ -103,8 +107,11 @@ public:
     void disconnect(const std::string& endpoint);
     void subscribe(std::string_view prefix, bool on);
     // Stops every listener and connection; queued messages go out within
-    // the linger.
+    // the linger, also those of a connect() whose connection is not up yet
+    // (as libzmq's do).
     void close() noexcept;
+    // The time left of the linger since close(); none if it is infinite.
+    std::optional<zring::detail::clock::duration> linger_left() const noexcept;
 
     scheduler& sched;
     const ::zmq::socket_type type;
@@ -113,6 +120,8 @@ public:
     socket* owner = nullptr;  // serves its waiters when the engine's state changes
     std::uint64_t dropped = 0;
     std::size_t live_connections = 0;  // serve_connection calls running
+    std::size_t lingering_connects = 0;  // connect loops still delivering after close()
+    zring::detail::clock::time_point closed_at{};  // when close() began the linger
     std::string last_endpoint;
     std::function<void(const zmtp::event&)> on_event;
 

@@ -68,7 +68,8 @@ public:
     // (ENOTSUP) for a type the engine lacks, naming it.
     socket(scheduler& s, ::zmq::socket_type type);
     // Closes it: waiting coroutines get socket_closed; queued messages are
-    // sent within the linger (1 s unless set), as zring::socket does.
+    // sent within the linger (1 s unless set), as zring::socket does, also
+    // those for a connect() whose connection is still being made.
     ~socket();
     socket(const socket&) = delete;
     socket& operator=(const socket&) = delete;
