@@ -138,7 +138,9 @@ public:
         op->one_shot_polls = op->multishot && !multishot_allowed(op->kind);
         // The call was just tried and would block: the kernel's own first
         // try would fail alike, so wait for readiness at once.
-        op->awaiting_readiness = op->would_block && op->kind != io_kind::poll && !op->multishot;
+        const bool data = op->kind == io_kind::recv || op->kind == io_kind::send || op->kind == io_kind::recvmsg ||
+                          op->kind == io_kind::sendmsg;
+        op->awaiting_readiness = op->would_block && data;
         if (op->awaiting_readiness)
             io_uring_prep_poll_add(sqe, op->fd, takes_input(op->kind) ? POLLIN : POLLOUT);
         else

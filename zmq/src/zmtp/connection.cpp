@@ -106,6 +106,8 @@ private:
     std::stop_source abort_;    // ends everything at once
     std::stop_source reading_;  // ends reading: closing, unbind, disconnect, or abort
     std::stop_source written_;  // the writer has flushed, or ended
+    // Registered last: a stop already requested runs its callback in the
+    // constructor, and closing_stopper reads the members above.
     std::stop_callback<stopper> on_abort_;
     std::stop_callback<closing_stopper> on_close_;
     std::stop_callback<stopper> on_origin_;

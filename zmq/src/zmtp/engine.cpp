@@ -337,7 +337,7 @@ std::optional<zring::detail::clock::duration> engine::linger_left() const noexce
 }
 
 void engine::connect_ended(pipe& p) noexcept {
-    if (std::exchange(p.lingering, false)) --lingering_connects;
+    if (std::exchange(p.lingering, false) && --lingering_connects == 0) linger_done_.request_stop();
     p.looping = false;
     if (p.removed) release(p);
 }
@@ -459,23 +459,29 @@ void engine::close() noexcept {
     owner = nullptr;
     on_event = nullptr;  // what it captured may go with the socket; closing is no news
     closed_at = zring::detail::clock::now();
-    closing_.request_stop();
+    // Before closing_ stops: a connection in its handshake looks at
+    // `lingering` when it hears of the close.
     for (const auto& o : origins_) {
         pipe* p = o->connect_pipe;
-        if (opts.linger_ms != 0 && p && !p->attached && p->out_complete > 0) {
+        if (opts.linger_ms != 0 && p && p->looping && !p->attached && p->out_complete > 0) {
             p->lingering = true;  // its loop connects and flushes; stopped at the linger's end
             ++lingering_connects;
-        } else {
-            o->stop.request_stop();
         }
     }
+    closing_.request_stop();
+    for (const auto& o : origins_)
+        if (!(o->connect_pipe && o->connect_pipe->lingering)) o->stop.request_stop();
     if (lingering_connects > 0 && opts.linger_ms > 0) {
         try {
+            // Ends early once every lingering connect has (connect_ended).
             spawn(sched, [](std::shared_ptr<engine> e) -> task<void> {
-                co_await sleep_for(std::chrono::milliseconds(e->opts.linger_ms));
+                try {
+                    co_await sleep_for(std::chrono::milliseconds(e->opts.linger_ms), e->linger_done_.get_token());
+                } catch (const operation_cancelled&) {
+                }
                 for (const auto& o : e->origins_) o->stop.request_stop();
             }(shared_from_this()));
-        } catch (...) {  // no memory for the timer: no linger for them
+        } catch (...) {  // no memory for the timer, or the scheduler is stopping: no linger for them
             for (const auto& o : origins_) o->stop.request_stop();
         }
     }

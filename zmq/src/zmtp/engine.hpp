@@ -186,6 +186,7 @@ private:
     std::vector<std::unique_ptr<pipe>> pipes_;
     std::vector<std::unique_ptr<origin>> origins_;
     std::stop_source closing_;
+    std::stop_source linger_done_;  // every lingering connect ended: the linger's timer may go
     std::size_t next_ = 0;  // round-robin position
     std::uint32_t next_routing_id_ = 0x2a00;  // as libzmq: a random start would do as well
     ring<in_frame> inbound_;

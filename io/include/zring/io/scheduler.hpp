@@ -280,13 +280,13 @@ struct scheduler_access {
     static void add_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.push_back(r); }
     static void remove_resource(scheduler& s, scheduler_resource* r) noexcept { s.resources_.erase(r); }
 
+    // The loop turn under way (counted from 1).
+    static std::uint64_t turn(const scheduler& s) noexcept { return s.turn_; }
+
     // Whether an operation ready at once may complete without suspending:
     // true, and counted, until the coroutine used the budget of this
     // resumption. Where false, the operation waits as if it would block, and
     // completes on a later turn.
-    // The loop turn under way (counted from 1).
-    static std::uint64_t turn(const scheduler& s) noexcept { return s.turn_; }
-
     static bool may_complete_inline(scheduler& s) noexcept {
         if (s.inline_left_ == 0) return false;
         --s.inline_left_;
