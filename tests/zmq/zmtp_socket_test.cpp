@@ -12,6 +12,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <array>
 #include <optional>
 #include <set>
@@ -187,12 +192,20 @@ TEST_CASE("zmtp: a close during the handshake of a connect() with queued message
 TEST_CASE("zmtp: a socket closed with messages for a peer that never comes gives up at the end of its linger",
           "[zmtp]") {
     zring::scheduler s;
-    // A port that refuses: bound, then closed.
-    std::string endpoint;
-    {
-        zring::zmtp::socket gone(s, zmq::socket_type::pull);
-        endpoint = bind_fresh(gone, "tcp");
-    }
+    // A port that refuses, reserved for the test: bound, never listening.
+    const int reserved = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(reserved >= 0);
+    struct closer {
+        int fd;
+        ~closer() { ::close(fd); }
+    } reserved_closer{reserved};
+    ::sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(reserved, reinterpret_cast<const ::sockaddr*>(&address), sizeof address) == 0);
+    ::socklen_t length = sizeof address;
+    REQUIRE(::getsockname(reserved, reinterpret_cast<::sockaddr*>(&address), &length) == 0);
+    const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
     zring::zmtp::socket push(s, zmq::socket_type::push);
     push.set(zmq::sockopt::linger, 100);
     push.set(zmq::sockopt::reconnect_ivl, 10);
