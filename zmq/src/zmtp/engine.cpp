@@ -330,6 +330,10 @@ void engine::receive_limit_changed() noexcept {
     notify();
 }
 
+void engine::stop_connects() noexcept {
+    for (const auto& o : origins_) o->stop.request_stop();
+}
+
 std::optional<zring::detail::clock::duration> engine::linger_left() const noexcept {
     if (opts.linger_ms < 0) return std::nullopt;
     const auto spent = zring::detail::clock::now() - closed_at;
@@ -479,10 +483,10 @@ void engine::close() noexcept {
                     co_await sleep_for(std::chrono::milliseconds(e->opts.linger_ms), e->linger_done_.get_token());
                 } catch (const operation_cancelled&) {
                 }
-                for (const auto& o : e->origins_) o->stop.request_stop();
+                e->stop_connects();
             }(shared_from_this()));
         } catch (...) {  // no memory for the timer, or the scheduler is stopping: no linger for them
-            for (const auto& o : origins_) o->stop.request_stop();
+            stop_connects();
         }
     }
     inbound_.clear();

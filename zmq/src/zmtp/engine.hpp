@@ -112,6 +112,9 @@ public:
     void close() noexcept;
     // The time left of the linger since close(); none if it is infinite.
     std::optional<zring::detail::clock::duration> linger_left() const noexcept;
+    // Connections still at work, or connect loops still delivering after
+    // close(): a socket closed outside the loop runs it until none is.
+    bool delivering() const noexcept { return live_connections > 0 || lingering_connects > 0; }
 
     scheduler& sched;
     const ::zmq::socket_type type;
@@ -182,6 +185,8 @@ private:
         return type == ::zmq::socket_type::sub || type == ::zmq::socket_type::xsub;
     }
     origin* find_origin(const std::string& endpoint, bool bound) noexcept;
+    // Ends every connect() loop, the lingering ones too.
+    void stop_connects() noexcept;
 
     std::vector<std::unique_ptr<pipe>> pipes_;
     std::vector<std::unique_ptr<origin>> origins_;

@@ -111,14 +111,12 @@ void socket::close() noexcept {
     // libzmq's sockets outlive their loops), the loop runs here until they
     // are done, as zmq_close and the context's end wait for libzmq's I/O
     // thread. A scheduler that is shutting down drops what is queued.
-    if ((e->live_connections == 0 && e->lingering_connects == 0) || zring::scheduler::current() ||
-        !scheduler_->on_owner_thread() ||
+    if (!e->delivering() || zring::scheduler::current() || !scheduler_->on_owner_thread() ||
         !zring::detail::scheduler_access::accepts_work(*scheduler_))
         return;
     try {
         scheduler_->run([](std::shared_ptr<detail::engine> e) -> task<void> {
-            while (e->live_connections > 0 || e->lingering_connects > 0)
-                co_await sleep_for(std::chrono::milliseconds(1));
+            while (e->delivering()) co_await sleep_for(std::chrono::milliseconds(1));
         }(e));
     } catch (...) {
         // The scheduler cannot run (it is stopping): what was queued is dropped.
