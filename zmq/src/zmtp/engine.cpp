@@ -467,7 +467,9 @@ void engine::close() noexcept {
     // `lingering` when it hears of the close.
     for (const auto& o : origins_) {
         pipe* p = o->connect_pipe;
-        if (opts.linger_ms != 0 && p && p->looping && !p->attached && p->out_complete > 0) {
+        // Connected or not: a connection that drops before it has flushed
+        // is made again, as libzmq's sessions reconnect while they linger.
+        if (opts.linger_ms != 0 && p && p->looping && p->out_complete > 0) {
             p->lingering = true;  // its loop connects and flushes; stopped at the linger's end
             ++lingering_connects;
         }
