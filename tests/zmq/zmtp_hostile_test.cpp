@@ -231,3 +231,53 @@ TEST_CASE("zmtp hostile: a PING flood from a peer that never reads owes it one P
     };
     run(f.s, body());
 }
+
+TEST_CASE("zmtp hostile: a peer whose input is unread at close still gets everything written", "[zmtp]") {
+    // Closing a TCP socket with unread input resets the connection, and the
+    // reset discards whatever the kernel had not yet sent. The socket never
+    // reads what this peer sends, so its input is unread when it closes, and
+    // it writes more than the kernel buffers hold, so much is still unsent
+    // when its writer has flushed. The reset may still come, once the peer
+    // has everything.
+    zring::scheduler s;
+    zring::zmtp::socket pair(s, zmq::socket_type::pair);
+    pair.set(zmq::sockopt::rcvhwm, 10);
+    pair.set(zmq::sockopt::sndhwm, 0);
+    pair.set(zmq::sockopt::linger, 10'000);
+    const std::string endpoint = bind_fresh(pair, "tcp");
+    constexpr std::size_t messages = 1000;
+    constexpr std::size_t size = 16 * 1024;
+    constexpr std::size_t long_header = 9;
+    auto body = [&]() -> zring::task<void> {
+        zring::tcp_stream peer =
+            co_await zring::tcp_stream::connect(s, endpoint.substr(std::string("tcp://").size()), 5s);
+        // A small window: what the socket writes waits in its own kernel buffer.
+        const int window = 64 * 1024;
+        ::setsockopt(peer.native_handle(), SOL_SOCKET, SO_RCVBUF, &window, sizeof window);
+        co_await peer.write(greeting(3, 1, "NULL") + ready("PAIR"), 5s);
+        co_await peer.read_exactly(64, 5s);
+        std::string head = co_await peer.read_exactly(2, 5s);
+        co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);  // READY
+        // 64 KiB of messages: past the socket's high-water mark and its first
+        // read, so most of it stays in the kernel, unread.
+        std::string input;
+        for (int i = 0; i < 256; ++i) input += std::string("\x00\xfe", 2) + std::string(254, 'i');
+        co_await peer.write(input, 5s);
+        const std::string payload(size, 'o');
+        for (std::size_t i = 0; i < messages; ++i) co_await pair.send(zmq::message_t(payload.data(), payload.size()), 5s);
+        pair.close();  // lingers: the loop flushes it while the peer reads
+        std::size_t received = 0;
+        std::vector<std::byte> buffer(1 << 16);
+        try {
+            for (;;) {
+                const std::size_t n = co_await peer.read_some(buffer, 10s);
+                if (n == 0) break;
+                received += n;
+            }
+        } catch (const std::system_error& error) {
+            CHECK(error.code() == std::errc::connection_reset);
+        }
+        CHECK(received == messages * (long_header + size));
+    };
+    run(s, body());
+}

@@ -12,6 +12,10 @@
 #include <zring/coro/when_all.hpp>
 #include <zring/io/timer.hpp>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -72,6 +76,14 @@ private:
     task<void> read_loop();
     task<void> write_loop();
     task<void> watch();
+    task<void> finish_writing();
+    // What the linger leaves this connection: counted from close() when the
+    // socket closes, whole for an unbind or a disconnect; none if infinite.
+    std::optional<duration> linger_bound() const {
+        if (e_.closing()) return e_.linger_left();
+        if (e_.opts.linger_ms < 0) return std::nullopt;
+        return std::chrono::milliseconds(e_.opts.linger_ms);
+    }
     // Ends the connection with reason (the first one given is kept).
     void fail(std::string reason) noexcept {
         if (reason_.empty()) reason_ = std::move(reason);
@@ -97,6 +109,7 @@ private:
     bool legacy_ = false;  // the peer speaks ZMTP 3.0
     bool parked_ = false;  // the reader waits for room in the socket
     bool handshaking_ = true;
+    bool wrote_everything_ = false;  // closing, the writer flushed all that was queued
     std::optional<zring::detail::clock::time_point> deadline_;  // of the handshake
     zring::detail::clock::time_point last_received_{};
     std::chrono::milliseconds peer_ttl_{0};
@@ -338,7 +351,10 @@ task<void> connection::write_loop() {
     try {
         for (;;) {
             if (pipe_->commands.empty() && pipe_->out_complete == 0 && !pipe_->pong_owed) {
-                if (reading_.stop_requested()) break;  // closing, and everything went out
+                if (reading_.stop_requested()) {  // closing, and everything went out
+                    wrote_everything_ = true;
+                    break;
+                }
                 co_await pipe_->output.wait(token);
                 continue;
             }
@@ -438,16 +454,42 @@ task<void> connection::watch() {
     const int linger = e_.opts.linger_ms;
     if (linger != 0) {
         try {
-            // Closing, the linger counts from close(); an unbind or a
-            // disconnect gives the whole linger.
-            const std::optional<duration> left =
-                e_.closing() ? e_.linger_left() : std::optional<duration>(std::chrono::milliseconds(linger));
-            const auto bound = left.value_or(duration(24h * 365));
-            co_await sleep_for(bound, written_.get_token());
+            co_await sleep_for(linger_bound().value_or(duration(24h * 365)), written_.get_token());
         } catch (const operation_cancelled&) {
         }
     }
     abort_.request_stop();
+}
+
+// Everything queued is written, but the kernel may not have sent it yet, and
+// closing a TCP socket with unread input (the reader stopped at close) resets
+// the connection, which throws away what is unsent. So the close waits until
+// the peer has acknowledged every byte, within what is left of the linger.
+// Input is not read meanwhile: a peer still sending to a closed socket learns
+// of it from the reset, at once, and keeps what it had not sent for another
+// peer or a reconnect. Unix sockets hand data to the peer as it is written.
+task<void> connection::finish_writing() {
+    if (stream_.peer_endpoint().family() == AF_UNIX) co_return;
+    try {
+        const std::optional<duration> bound = linger_bound();
+        const auto deadline = zring::detail::clock::now() + bound.value_or(duration::zero());
+        // No readiness tells of the last acknowledgement: look, at first
+        // often (a round trip), then less often for a peer that is slow.
+        duration pause = 100us;
+        for (;;) {
+            int unacknowledged = 0;
+            if (::ioctl(stream_.native_handle(), SIOCOUTQ, &unacknowledged) != 0 || unacknowledged == 0) break;
+            if (bound) {
+                const duration left = deadline - zring::detail::clock::now();
+                if (left <= duration::zero()) break;
+                pause = std::min(pause, left);
+            }
+            co_await sleep_for(pause);
+            pause = std::min<duration>(pause * 2, 50ms);
+        }
+    } catch (const std::exception&) {
+        // No timer to be had (the scheduler is stopping): closed as it is.
+    }
 }
 
 task<bool> connection::run(bool as_server) {
@@ -469,6 +511,7 @@ task<bool> connection::run(bool as_server) {
     if (handshaken) {
         e_.report(event_kind::connected, endpoint_, {});
         co_await when_all(read_loop(), write_loop(), watch());
+        if (wrote_everything_ && e_.opts.linger_ms != 0) co_await finish_writing();
     }
     stream_.close();
     if (pipe_) e_.detach(*pipe_);
