@@ -5,13 +5,16 @@
 #include "wait_until.hpp"
 #include "zmtp_fixture.hpp"
 
+#include <zring/io/spawn.hpp>
 #include <zring/io/tcp.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -280,4 +283,49 @@ TEST_CASE("zmtp hostile: a peer whose input is unread at close still gets everyt
         CHECK(received == messages * (long_header + size));
     };
     run(s, body());
+}
+
+TEST_CASE("zmtp hostile: a peer that resets while a closing socket waits for its acknowledgement ends the wait",
+          "[zmtp]") {
+    // The socket has input unread and bytes unacknowledged when it closes,
+    // so it waits for the acknowledgement; the peer resets instead. After a
+    // reset the kernel still counts those bytes as unacknowledged: the wait
+    // must see the connection is down, not sit out a 30 s linger.
+    zring::scheduler s;
+    zring::zmtp::socket pair(s, zmq::socket_type::pair);
+    pair.set(zmq::sockopt::rcvhwm, 10);
+    pair.set(zmq::sockopt::linger, 30'000);
+    const std::string endpoint = bind_fresh(pair, "tcp");
+    std::optional<zring::tcp_stream> peer;
+    auto setup = [&]() -> zring::task<void> {
+        peer.emplace(co_await zring::tcp_stream::connect(s, endpoint.substr(std::string("tcp://").size()), 5s));
+        // The smallest window: most of what the socket writes stays unacknowledged.
+        const int window = 1;
+        ::setsockopt(peer->native_handle(), SOL_SOCKET, SO_RCVBUF, &window, sizeof window);
+        co_await peer->write(greeting(3, 1, "NULL") + ready("PAIR"), 5s);
+        co_await peer->read_exactly(64, 5s);
+        std::string head = co_await peer->read_exactly(2, 5s);
+        co_await peer->read_exactly(static_cast<unsigned char>(head[1]), 5s);  // READY
+        std::string input;
+        for (int i = 0; i < 256; ++i) input += std::string("\x00\xfe", 2) + std::string(254, 'i');
+        co_await peer->write(input, 5s);  // past the high-water mark: unread at close
+        const std::string payload(1024, 'o');
+        for (int i = 0; i < 4; ++i) co_await pair.send(zmq::message_t(payload.data(), payload.size()), 5s);
+        // One write carries the four: once the peer has a byte, the rest is in the kernel.
+        co_await until("the socket's write reaches the peer", [&] {
+            int queued = 0;
+            return ::ioctl(peer->native_handle(), FIONREAD, &queued) == 0 && queued > 0;
+        });
+    };
+    run(s, setup());
+    zring::spawn(s, [](zring::tcp_stream& p) -> zring::task<void> {
+        const ::linger reset{1, 0};  // close() sends RST
+        ::setsockopt(p.native_handle(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        p.close();
+        co_return;
+    }(*peer));
+    // Outside the loop, close runs it until the connection is done.
+    const auto began = std::chrono::steady_clock::now();
+    pair.close();
+    CHECK(std::chrono::steady_clock::now() - began < 10s);
 }

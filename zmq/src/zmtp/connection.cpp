@@ -13,6 +13,8 @@
 #include <zring/io/timer.hpp>
 
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -22,6 +24,7 @@
 #include <span>
 #include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace zring::zmtp::detail {
@@ -352,7 +355,7 @@ task<void> connection::write_loop() {
         for (;;) {
             if (pipe_->commands.empty() && pipe_->out_complete == 0 && !pipe_->pong_owed) {
                 if (reading_.stop_requested()) {  // closing, and everything went out
-                    wrote_everything_ = true;
+                    wrote_everything_ = !abort_.stop_requested();  // not a failure on its way
                     break;
                 }
                 co_await pipe_->output.wait(token);
@@ -461,28 +464,36 @@ task<void> connection::watch() {
     abort_.request_stop();
 }
 
-// Everything queued is written, but the kernel may not have sent it yet, and
-// closing a TCP socket with unread input (the reader stopped at close) resets
-// the connection, which throws away what is unsent. So the close waits until
-// the peer has acknowledged every byte, within what is left of the linger.
-// Input is not read meanwhile: a peer still sending to a closed socket learns
-// of it from the reset, at once, and keeps what it had not sent for another
-// peer or a reconnect. Unix sockets hand data to the peer as it is written.
+// Closing, everything queued is written, but the kernel may not have sent
+// it yet, and closing a TCP socket with unread input (the reader stopped at
+// close) resets the connection, which throws away what is unsent. So with
+// input unread, the close waits until the peer has acknowledged every byte,
+// within what is left of the linger, or until the connection is down. The
+// input is not read meanwhile: a peer still sending to a closed socket
+// learns of it from the reset, at once, and keeps what it had not sent for
+// another peer or a reconnect. Without unread input, close(2) sends a FIN
+// and the kernel delivers the rest by itself; Unix sockets hand data over
+// as it is written.
 task<void> connection::finish_writing() {
-    if (stream_.peer_endpoint().family() == AF_UNIX) co_return;
+    const int fd = stream_.native_handle();
+    int unread = 0;
+    if (stream_.peer_endpoint().family() == AF_UNIX || ::ioctl(fd, SIOCINQ, &unread) != 0 || unread == 0) co_return;
     try {
-        const std::optional<duration> bound = linger_bound();
-        const auto deadline = zring::detail::clock::now() + bound.value_or(duration::zero());
         // No readiness tells of the last acknowledgement: look, at first
         // often (a round trip), then less often for a peer that is slow.
         duration pause = 100us;
         for (;;) {
+            // After a reset the count stays as it was: the state tells.
+            ::tcp_info info{};
+            ::socklen_t size = sizeof info;
             int unacknowledged = 0;
-            if (::ioctl(stream_.native_handle(), SIOCOUTQ, &unacknowledged) != 0 || unacknowledged == 0) break;
-            if (bound) {
-                const duration left = deadline - zring::detail::clock::now();
-                if (left <= duration::zero()) break;
-                pause = std::min(pause, left);
+            if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0 ||
+                (info.tcpi_state != TCP_ESTABLISHED && info.tcpi_state != TCP_CLOSE_WAIT) ||
+                ::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0 || unacknowledged == 0)
+                break;
+            if (const std::optional<duration> left = e_.linger_left()) {
+                if (*left <= duration::zero()) break;
+                pause = std::min(pause, *left);
             }
             co_await sleep_for(pause);
             pause = std::min<duration>(pause * 2, 50ms);
@@ -511,10 +522,12 @@ task<bool> connection::run(bool as_server) {
     if (handshaken) {
         e_.report(event_kind::connected, endpoint_, {});
         co_await when_all(read_loop(), write_loop(), watch());
-        if (wrote_everything_ && e_.opts.linger_ms != 0) co_await finish_writing();
     }
+    // The pipe goes first: the socket's next message, or its next peer on a
+    // PAIR, must not wait for the stream's last acknowledgement.
+    if (pipe_) e_.detach(*std::exchange(pipe_, nullptr));
+    if (wrote_everything_ && e_.closing() && e_.opts.linger_ms != 0) co_await finish_writing();
     stream_.close();
-    if (pipe_) e_.detach(*pipe_);
     e_.report(handshaken ? event_kind::disconnected : event_kind::handshake_failed, endpoint_, reason_);
     co_return handshaken;
 }
