@@ -42,13 +42,7 @@ TEST_CASE("a proxy forwards requests and replies between ROUTER and DEALER", "[z
             CHECK(reply == "re: q" + std::to_string(i));
         }
         co_await controller.send("STATISTICS");
-        auto frames = co_await controller.recv_multipart();
-        std::vector<std::uint64_t> stats;
-        for (auto& f : frames) {
-            std::uint64_t v;
-            std::memcpy(&v, f.data(), sizeof v);
-            stats.push_back(v);
-        }
+        auto stats = zring_test::proxy_statistics(co_await controller.recv_multipart());
         co_await controller.send("TERMINATE");
         co_return stats;
     };

@@ -21,9 +21,25 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace zring_test {
+
+// A proxy's answer to STATISTICS: eight 64-bit counters, one per frame.
+inline std::vector<std::uint64_t> proxy_statistics(const std::vector<zmq::message_t>& frames) {
+    std::vector<std::uint64_t> stats;
+    for (const auto& f : frames) {
+        std::uint64_t v;
+        if (f.size() != sizeof v) throw std::runtime_error("a STATISTICS frame of " + std::to_string(f.size()) + " bytes");
+        std::memcpy(&v, f.data(), sizeof v);
+        stats.push_back(v);
+    }
+    return stats;
+}
 
 inline std::string unique_inproc(const char* what) {
     static std::atomic<int> counter{0};

@@ -117,14 +117,7 @@ TEST_CASE("zmtp: a native proxy forwards between ROUTER and DEALER, for native a
             CHECK(libzmq_reply.to_string() == "re: l" + std::to_string(i));
         }
         co_await controller.send(msg("STATISTICS"), 5s);
-        auto frames = co_await controller.recv_multipart(5s);
-        std::vector<std::uint64_t> stats;
-        for (auto& f : frames) {
-            std::uint64_t v;
-            REQUIRE(f.size() == sizeof v);
-            std::memcpy(&v, f.data(), sizeof v);
-            stats.push_back(v);
-        }
+        auto stats = zring_test::proxy_statistics(co_await controller.recv_multipart(5s));
         co_await controller.send(msg("TERMINATE"), 5s);
         co_return stats;
     };
@@ -136,6 +129,41 @@ TEST_CASE("zmtp: a native proxy forwards between ROUTER and DEALER, for native a
     CHECK(stats[2] == 6);  // frontend messages out (the replies)
     CHECK(stats[4] == 6);  // backend messages in
     CHECK(stats[6] == 6);  // backend messages out
+}
+
+TEST_CASE("zmtp: a paused native proxy holds messages until resumed, and its capture copies each", "[zmtp][proxy]") {
+    zring::scheduler s;
+    using zring::zmtp::socket;
+    socket frontend(s, zmq::socket_type::pull), backend(s, zmq::socket_type::push);
+    socket producer(s, zmq::socket_type::push), consumer(s, zmq::socket_type::pull);
+    socket capture(s, zmq::socket_type::push), captured(s, zmq::socket_type::pull);
+    socket control(s, zmq::socket_type::pair), controller(s, zmq::socket_type::pair);
+    producer.connect(bind_fresh(frontend, "ipc"));
+    consumer.connect(bind_fresh(backend, "ipc"));
+    captured.connect(bind_fresh(capture, "ipc"));
+    controller.connect(bind_fresh(control, "ipc"));
+    auto drive = [&]() -> zring::task<void> {
+        co_await producer.send(msg("first"), 5s);
+        const zmq::message_t forwarded = co_await consumer.recv(5s);
+        const zmq::message_t copied = co_await captured.recv(5s);
+        CHECK(forwarded.to_string() == "first");
+        CHECK(copied.to_string() == "first");
+        co_await controller.send(msg("PAUSE"), 5s);
+        // Commands are handled in order: the reply proves the pause is in force.
+        co_await controller.send(msg("STATISTICS"), 5s);
+        const auto paused_stats = zring_test::proxy_statistics(co_await controller.recv_multipart(5s));
+        CHECK(paused_stats.at(0) == 1);  // frontend messages in
+        co_await producer.send(msg("second"), 5s);
+        const bool held = co_await zring_test::throws<zring::timed_out>(consumer.recv(20ms));
+        CHECK(held);
+        co_await controller.send(msg("RESUME"), 5s);
+        const zmq::message_t released = co_await consumer.recv(5s);
+        const zmq::message_t copied_again = co_await captured.recv(5s);
+        CHECK(released.to_string() == "second");
+        CHECK(copied_again.to_string() == "second");
+        co_await controller.send(msg("TERMINATE"), 5s);
+    };
+    zring_test::run(s, zring::when_all(zring::proxy(frontend, backend, &capture, &control), drive()));
 }
 
 TEST_CASE("zmtp: a mandatory ROUTER is writable only while a connected peer has room, as libzmq's", "[zmtp][poller]") {
