@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -196,4 +198,61 @@ TEST_CASE("zmtp: a socket moves only on its scheduler's thread", "[zmtp]") {
     }).join();
     CHECK_THAT(refused, Catch::Contains("thread other than its scheduler's"));
     CHECK(a.is_open());
+}
+
+namespace {
+
+// Destroys what owner holds, from a coroutine started after the waiters:
+// they are suspended on it already.
+template <class Owner>
+zring::task<void> destroy_now(Owner& owner) {
+    owner.reset();
+    co_return;
+}
+
+}  // namespace
+
+TEST_CASE("zmtp: destroying a native poller resumes its pending poll with object_destroyed", "[zmtp][poller]") {
+    zring::scheduler s;
+    zring::zmtp::socket pull(s, zmq::socket_type::pull);
+    bind_fresh(pull, "ipc");
+    auto p = std::make_unique<zring::zmtp::poller>();
+    p->add(pull, ZMQ_POLLIN);
+    auto waiter = [&]() -> zring::task<bool> {
+        co_return co_await zring_test::throws<zring::object_destroyed>(p->poll(5s));
+    };
+    auto [destroyed, unused] = zring_test::run(s, zring::when_all(waiter(), destroy_now(p)));
+    CHECK(destroyed);
+}
+
+TEST_CASE("zmtp: a native poller whose socket is destroyed during a poll throws socket_closed naming it",
+          "[zmtp][poller]") {
+    zring::scheduler s;
+    zring::zmtp::poller p;
+    auto pull = std::make_unique<zring::zmtp::socket>(s, zmq::socket_type::pull);
+    const std::string endpoint = bind_fresh(*pull, "ipc");
+    p.add(*pull, ZMQ_POLLIN);
+    std::string error;
+    auto waiter = [&]() -> zring::task<void> {
+        try {
+            co_await p.poll(5s);
+        } catch (const zring::socket_closed& e) {
+            error = e.what();
+        }
+    };
+    zring_test::run(s, zring::when_all(waiter(), destroy_now(pull)));
+    CHECK_THAT(error, Catch::Contains("PULL " + endpoint));
+}
+
+TEST_CASE("zmtp: a native proxy whose socket is destroyed ends with socket_closed", "[zmtp][proxy]") {
+    zring::scheduler s;
+    auto frontend = std::make_unique<zring::zmtp::socket>(s, zmq::socket_type::pull);
+    zring::zmtp::socket backend(s, zmq::socket_type::push);
+    bind_fresh(*frontend, "ipc");
+    bind_fresh(backend, "ipc");
+    auto proxied = [&]() -> zring::task<bool> {
+        co_return co_await zring_test::throws<zring::socket_closed>(zring::proxy(*frontend, backend));
+    };
+    auto [closed, unused] = zring_test::run(s, zring::when_all(proxied(), destroy_now(frontend)));
+    CHECK(closed);
 }
