@@ -43,6 +43,23 @@ std::string ready(std::string_view socket_type) {
     return std::string("\x04", 1) + static_cast<char>(body.size()) + body;
 }
 
+// A raw peer's NULL handshake as a `socket_type` on a connected stream: its
+// greeting and READY, then the engine's.
+zring::task<void> handshake_as(zring::tcp_stream& peer, std::string_view socket_type) {
+    co_await peer.write(greeting(3, 1, "NULL") + ready(socket_type), 5s);
+    co_await peer.read_exactly(64, 5s);  // the engine's greeting
+    std::string head = co_await peer.read_exactly(2, 5s);
+    co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);  // its READY
+}
+
+// 64 KiB of messages, 256 bytes each on the wire: past a socket's
+// high-water mark of 10 and its first read.
+std::string unread_input() {
+    std::string input;
+    for (int i = 0; i < 256; ++i) input += std::string("\x00\xfe", 2) + std::string(254, 'i');
+    return input;
+}
+
 struct hostile_fixture {
     zring::scheduler s;
     zring::zmtp::socket pull{s, zmq::socket_type::pull};
@@ -61,10 +78,7 @@ struct hostile_fixture {
     // Connects a raw peer that completes the handshake as a PUSH.
     zring::task<zring::tcp_stream> handshaken_peer() {
         zring::tcp_stream peer = co_await zring::tcp_stream::connect(s, address(), 5s);
-        co_await peer.write(greeting(3, 1, "NULL") + ready("PUSH"), 5s);
-        co_await peer.read_exactly(64, 5s);  // the engine's greeting
-        std::string head = co_await peer.read_exactly(2, 5s);
-        co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);  // its READY
+        co_await handshake_as(peer, "PUSH");
         co_return peer;
     }
 
@@ -192,11 +206,8 @@ TEST_CASE("zmtp hostile: an incompatible socket type gets ERROR and is dropped",
     hostile_fixture f;
     auto body = [&]() -> zring::task<void> {
         zring::tcp_stream peer = co_await zring::tcp_stream::connect(f.s, f.address(), 5s);
-        co_await peer.write(greeting(3, 1, "NULL") + ready("PUB"), 5s);
-        co_await peer.read_exactly(64, 5s);
+        co_await handshake_as(peer, "PUB");
         std::string head = co_await peer.read_exactly(2, 5s);
-        co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);  // READY
-        head = co_await peer.read_exactly(2, 5s);
         std::string error = co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);
         CHECK(error.substr(0, 6) == "\x05""ERROR");
         std::string why = co_await f.dropped_reason();
@@ -257,15 +268,8 @@ TEST_CASE("zmtp hostile: a peer whose input is unread at close still gets everyt
         // A small window: what the socket writes waits in its own kernel buffer.
         const int window = 64 * 1024;
         ::setsockopt(peer.native_handle(), SOL_SOCKET, SO_RCVBUF, &window, sizeof window);
-        co_await peer.write(greeting(3, 1, "NULL") + ready("PAIR"), 5s);
-        co_await peer.read_exactly(64, 5s);
-        std::string head = co_await peer.read_exactly(2, 5s);
-        co_await peer.read_exactly(static_cast<unsigned char>(head[1]), 5s);  // READY
-        // 64 KiB of messages: past the socket's high-water mark and its first
-        // read, so most of it stays in the kernel, unread.
-        std::string input;
-        for (int i = 0; i < 256; ++i) input += std::string("\x00\xfe", 2) + std::string(254, 'i');
-        co_await peer.write(input, 5s);
+        co_await handshake_as(peer, "PAIR");
+        co_await peer.write(unread_input(), 5s);  // most of it stays in the kernel, unread
         const std::string payload(size, 'o');
         for (std::size_t i = 0; i < messages; ++i) co_await pair.send(zmq::message_t(payload.data(), payload.size()), 5s);
         pair.close();  // lingers: the loop flushes it while the peer reads
@@ -302,13 +306,8 @@ TEST_CASE("zmtp hostile: a peer that resets while a closing socket waits for its
         // The smallest window: most of what the socket writes stays unacknowledged.
         const int window = 1;
         ::setsockopt(peer->native_handle(), SOL_SOCKET, SO_RCVBUF, &window, sizeof window);
-        co_await peer->write(greeting(3, 1, "NULL") + ready("PAIR"), 5s);
-        co_await peer->read_exactly(64, 5s);
-        std::string head = co_await peer->read_exactly(2, 5s);
-        co_await peer->read_exactly(static_cast<unsigned char>(head[1]), 5s);  // READY
-        std::string input;
-        for (int i = 0; i < 256; ++i) input += std::string("\x00\xfe", 2) + std::string(254, 'i');
-        co_await peer->write(input, 5s);  // past the high-water mark: unread at close
+        co_await handshake_as(*peer, "PAIR");
+        co_await peer->write(unread_input(), 5s);  // unread at close
         const std::string payload(1024, 'o');
         for (int i = 0; i < 4; ++i) co_await pair.send(zmq::message_t(payload.data(), payload.size()), 5s);
         // One write carries the four: once the peer has a byte, the rest is in the kernel.
